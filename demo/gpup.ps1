@@ -1,0 +1,1 @@
+# Try the GPU-P snippets here: type gpup- and pick one.

@@ -1,0 +1,122 @@
+// The build: two bundles that ship (the extension for Node, the webviews for the browser)
+// and, with --tests, the test suites. Type-checking is `tsc --noEmit` (npm run typecheck);
+// esbuild only transpiles and bundles.
+//
+//   node esbuild.mjs             development build, source maps
+//   node esbuild.mjs --release   minified, source maps without embedded sources (what ships)
+//   node esbuild.mjs --watch     development build, rebuilt on every change
+//   node esbuild.mjs --tests     development build plus out/test/**
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const args = new Set(process.argv.slice(2));
+const release = args.has('--release');
+const watch = args.has('--watch');
+const tests = args.has('--tests');
+
+/** Logs each rebuild in the shape the `$esbuild-watch` problem matcher of tasks.json reads. */
+/** @type {esbuild.Plugin} */
+const reportRebuilds = {
+  name: 'report-rebuilds',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log('[watch] build finished');
+    });
+  },
+};
+
+/** @type {esbuild.BuildOptions} */
+const common = {
+  bundle: true,
+  minify: release,
+  sourcemap: true,
+  sourcesContent: !release,
+  logLevel: watch ? 'silent' : 'warning',
+  plugins: watch ? [reportRebuilds] : [],
+  absWorkingDir: root,
+};
+
+/** @type {esbuild.BuildOptions} */
+const extension = {
+  ...common,
+  entryPoints: { extension: 'extension/extension.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+};
+
+/** @type {esbuild.BuildOptions} */
+const webviews = {
+  ...common,
+  entryPoints: webviewNames().flatMap((name) => [
+    { in: `webviews/${name}/main.ts`, out: name },
+    { in: `webviews/${name}/${name}.css`, out: name },
+  ]),
+  outdir: 'dist/webviews',
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+};
+
+/** Each test file becomes its own script; packages stay external and load from node_modules. */
+/** @type {esbuild.BuildOptions} */
+const testSuites = {
+  ...common,
+  entryPoints: filesUnder('test', (file) => file.endsWith('.ts') && !file.startsWith('test/vscode-host/')),
+  outbase: 'test',
+  outdir: 'out/test',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  external: ['vscode'],
+};
+
+function webviewNames() {
+  return readdirSync(join(root, 'webviews'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'shared')
+    .map((entry) => entry.name);
+}
+
+/**
+ * @param {string} dir
+ * @param {(file: string) => boolean} keep
+ */
+function filesUnder(dir, keep) {
+  return readdirSync(join(root, dir), { recursive: true })
+    .map((file) => `${dir}/${String(file).replaceAll('\\', '/')}`)
+    .filter(keep);
+}
+
+/** Webviews may load nothing remote, so the codicon font ships inside the bundle folder. */
+function copyCodicons() {
+  const from = join(root, 'node_modules/@vscode/codicons/dist');
+  const to = join(root, 'dist/webviews/codicons');
+  mkdirSync(to, { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join(from, file), join(to, file));
+}
+
+const builds = [extension, webviews, ...(tests ? [testSuites] : [])];
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+if (tests) rmSync(join(root, 'out'), { recursive: true, force: true });
+copyCodicons();
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
+  await Promise.all(contexts.map((context) => context.watch()));
+  console.log('[watch] watching extension/, webviews/' + (tests ? ', test/' : ''));
+} else {
+  const started = Date.now();
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+  console.log(`build: ${release ? 'release' : 'development'} bundles in ${Date.now() - started} ms`);
+}

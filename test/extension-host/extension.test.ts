@@ -1,0 +1,80 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { Commands, EXTENSION_ID, LOG_CHANNEL_NAME, Views, WebviewTypes } from '../../extension/common/contributions';
+import type { GpuPvApi } from '../../extension/extension';
+
+interface PackageJson {
+  contributes: { commands: { command: string }[]; views: Record<string, { id: string }[]> };
+}
+
+describe('GPU-PV Dev Kit in a real extension host', () => {
+  const extension = vscode.extensions.getExtension<GpuPvApi>(EXTENSION_ID);
+  let api: GpuPvApi;
+
+  it('is installed under its published id and not activated at start-up', () => {
+    assert.ok(extension, `extension ${EXTENSION_ID} is not loaded`);
+    // Nothing the suite did yet touches a GPU-PV view or command, so a `*` or
+    // onStartupFinished activation event would be the only reason for it to be active.
+    assert.equal(extension.isActive, false);
+  });
+
+  it('activates when its view container is opened', async () => {
+    await vscode.commands.executeCommand(`workbench.view.extension.${Views.container}`);
+    await waitFor(() => extension?.isActive === true, 'activation after opening the GPU-PV container');
+    api = extension!.exports;
+    assert.ok(api, 'activate() returned no API');
+  });
+
+  it('registers every command it contributes', async () => {
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributed = (extension!.packageJSON as PackageJson).contributes.commands.map((c) => c.command);
+    assert.deepEqual(contributed.sort(), Object.values(Commands).sort());
+    for (const id of contributed) assert.ok(registered.has(id), `command ${id} is not registered`);
+  });
+
+  it('registers both views, which can take focus', async () => {
+    const views = (extension!.packageJSON as PackageJson).contributes.views[Views.container]!.map((v) => v.id);
+    assert.deepEqual(views, [Views.virtualMachines, Views.ringTraces]);
+    for (const id of views) {
+      // The focus command exists only for a registered view; it rejects otherwise.
+      await vscode.commands.executeCommand(`${id}.focus`);
+    }
+  });
+
+  it('logs to one LogOutputChannel named GPU-PV', async () => {
+    assert.equal(api.log.name, LOG_CHANNEL_NAME);
+    assert.equal(typeof api.log.logLevel, 'number', 'a plain OutputChannel has no log level');
+    await vscode.commands.executeCommand(Commands.showLog);
+    // A shown output channel is backed by a text document of the `output` scheme, filled
+    // from the log file asynchronously.
+    const activationLine = /GPU-PV Dev Kit \d+\.\d+\.\d+ activated/;
+    await waitFor(
+      () => outputDocuments().some((d) => activationLine.test(d.getText())),
+      `the activation line in the GPU-PV output (documents: ${outputDocuments().map((d) => d.uri.toString()).join(', ')})`,
+    );
+  });
+
+  it('opens the Ring Trace Viewer once and reveals it on the second call', async () => {
+    await vscode.commands.executeCommand(Commands.openTraceViewer);
+    await vscode.commands.executeCommand(Commands.openTraceViewer);
+    const viewers = () =>
+      vscode.window.tabGroups.all
+        .flatMap((group) => group.tabs)
+        .filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.includes(WebviewTypes.traceViewer));
+    await waitFor(() => viewers().length > 0, 'the Ring Trace Viewer tab');
+    assert.equal(viewers().length, 1);
+    assert.equal(viewers()[0]!.label, 'Ring Trace Viewer');
+  });
+});
+
+function outputDocuments(): vscode.TextDocument[] {
+  return vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'output' && d.uri.path.includes(LOG_CHANNEL_NAME));
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CodeServer, freeLoopbackPort } from './codeServer';
+import { demoWorkspace, repoRoot } from './paths';
+import { createServer } from 'node:net';
+
+// `npm run demo`: the real VS Code with the extension installed, on the demo workspace,
+// until Ctrl+C. Bound to 127.0.0.1, so it runs without a password: nothing off this
+// machine can reach it (forward the port over SSH to use it from elsewhere).
+
+const DEFAULT_PORT = 8720;
+
+async function main(): Promise<void> {
+  const port = await choosePort(process.env.GPUPV_DEMO_PORT);
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'gpupv-demo-'));
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+
+  let server: CodeServer | undefined = undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping VS Code…`);
+    await server?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  process.once('exit', () => server?.killNow());
+
+  console.log('Starting VS Code (code-server) with GPU-PV Dev Kit…');
+  server = await CodeServer.start({
+    stateDir,
+    port,
+    installExtension: { id: 'gpupv.gpupv-devkit', version, path: repoRoot },
+  });
+  console.log(
+    [
+      '',
+      'GPU-PV Dev Kit demo is running. Open:',
+      '',
+      `    ${server.workbenchUrl(demoWorkspace)}`,
+      '',
+      'It listens on 127.0.0.1 only, so it asks for no password: nothing outside this machine can reach it.',
+      `From another machine, forward the port first (ssh -L ${port}:127.0.0.1:${port} <this host>).`,
+      'Press Ctrl+C to stop.',
+    ].join('\n'),
+  );
+}
+
+/** The requested port, or the default; a free one if that is taken. 0 always means "any free port". */
+async function choosePort(requested: string | undefined): Promise<number> {
+  const wanted = requested === undefined ? DEFAULT_PORT : Number(requested);
+  if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) {
+    throw new Error(`GPUPV_DEMO_PORT must be a port number, not "${requested ?? ''}"`);
+  }
+  if (wanted !== 0 && (await isFree(wanted))) return wanted;
+  if (wanted !== 0) console.log(`Port ${wanted} is in use; using a free one instead.`);
+  return freeLoopbackPort();
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(`The demo could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CodeServer } from './codeServer';
+import { runExtensionHostSuite } from './extensionHostSuite';
+import { runMochaTier } from './mochaTier';
+import { compiledTests, demoWorkspace, repoRoot, screenshotsDir } from './paths';
+import { killProcesses, RUN_MARKER_VARIABLE, waitForNoProcessesMarkedWith } from './processes';
+import { extensionHostTierResult, exitCodeFor, summaryLine, type TierResult } from './tierResults';
+import { UiEnvironment } from '../ui/uiEnvironment';
+
+// `npm test` after type-check, lint and build: the three tiers plus the harness's own
+// checks, one closing line `N passed, N failed`, exit status 1 on any failure.
+//   unit            plain Node, no VS Code
+//   extension host  mocha inside code-server's real extension host
+//   ui              Playwright + Chromium against the same code-server
+//   harness         a deliberately failing suite is caught; no process outlives the run
+
+const EXTENSION = { id: 'gpupv.gpupv-devkit', path: repoRoot };
+const SUITE_TIMEOUT_MS = 120_000;
+
+async function main(): Promise<number> {
+  const runId = randomUUID();
+  process.env[RUN_MARKER_VARIABLE] = runId; // inherited by every process we start
+  const scratch = mkdtempSync(path.join(tmpdir(), 'gpupv-test-'));
+  const results: TierResult[] = [];
+  let server: CodeServer | undefined;
+
+  const abort = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping code-server and browsers`);
+    server?.killNow();
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(130);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, abort);
+  process.once('exit', () => server?.killNow());
+
+  try {
+    heading('unit');
+    results.push(await runMochaTier('unit', compiledFiles('unit', '.test.js'), 10_000));
+
+    const workspace = path.join(scratch, 'workspace');
+    cpSync(demoWorkspace, workspace, { recursive: true });
+    server = await startServer(scratch);
+
+    heading('extension host');
+    const suite = await runExtensionHostSuite(server, {
+      extensionPath: EXTENSION.path,
+      testsIndex: path.join(compiledTests, 'extension-host', 'index.js'),
+      workspace,
+      scratchDir: scratch,
+      timeoutMs: SUITE_TIMEOUT_MS,
+      onLine: (line) => console.log(`  ${line}`),
+    });
+    results.push(extensionHostTierResult('extension host', suite.exitCode, suite.lines));
+
+    heading('ui');
+    mkdirSync(screenshotsDir, { recursive: true });
+    UiEnvironment.export({ baseUrl: server.baseUrl, workspace, scratchDir: scratch, screenshotsDir });
+    results.push(await runMochaTier('ui', compiledFiles('ui', '.ui.js'), 90_000));
+
+    heading('harness');
+    const harness = new HarnessChecks();
+    await harness.check('a deliberately failing extension-host test fails the run', async () => {
+      const failing = await runExtensionHostSuite(server!, {
+        extensionPath: EXTENSION.path,
+        testsIndex: path.join(compiledTests, 'harness', 'fixtures', 'failingSuite', 'index.js'),
+        workspace,
+        scratchDir: scratch,
+        timeoutMs: SUITE_TIMEOUT_MS,
+      });
+      const counted = extensionHostTierResult('fixture', failing.exitCode, failing.lines);
+      assert.equal(failing.exitCode, 1, 'the workbench should report exit code 1');
+      assert.deepEqual([counted.passed, counted.failed], [1, 1]);
+      assert.equal(exitCodeFor([...results, counted]), 1, 'npm test would not have failed');
+    });
+    await server.stop();
+    server = undefined;
+    await harness.check('no process started by the run is left running', async () => {
+      const left = await waitForNoProcessesMarkedWith(runId, 5_000);
+      killProcesses(left);
+      assert.deepEqual(left.map((p) => `${p.pid} ${p.commandLine.slice(0, 120)}`), []);
+    });
+    results.push(harness.result());
+  } catch (error) {
+    results.push({ tier: 'harness', passed: 0, failed: 1, failures: [`harness: ${String(error)}`] });
+    if (server) console.error(`code-server log (tail):\n${server.logTail()}`);
+  } finally {
+    await server?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  report(results);
+  return exitCodeFor(results);
+}
+
+async function startServer(scratch: string): Promise<CodeServer> {
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  return CodeServer.start({
+    stateDir: path.join(scratch, 'server'),
+    installExtension: { id: EXTENSION.id, version, path: EXTENSION.path },
+  });
+}
+
+function compiledFiles(tier: string, suffix: string): string[] {
+  const dir = path.join(compiledTests, tier);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(suffix))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** Checks the harness makes of itself, counted like tests. */
+class HarnessChecks {
+  private passed = 0;
+  private readonly failures: string[] = [];
+
+  async check(title: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+      this.passed++;
+      console.log(`  ✔ ${title}`);
+    } catch (error) {
+      this.failures.push(`harness: ${title}: ${error instanceof Error ? error.message : String(error)}`);
+      console.log(`  ✘ ${title}`);
+    }
+  }
+
+  result(): TierResult {
+    return { tier: 'harness', passed: this.passed, failed: this.failures.length, failures: this.failures };
+  }
+}
+
+function heading(tier: string): void {
+  console.log(`\n── ${tier} ${'─'.repeat(Math.max(0, 60 - tier.length))}`);
+}
+
+function report(results: readonly TierResult[]): void {
+  heading('summary');
+  for (const r of results) console.log(`  ${r.tier.padEnd(16)} ${r.passed} passed, ${r.failed} failed`);
+  const failures = results.flatMap((r) => r.failures);
+  if (failures.length) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  console.log(`Screenshots: ${path.relative(repoRoot, screenshotsDir)}/`);
+  console.log(summaryLine(results));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);

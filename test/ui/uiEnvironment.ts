@@ -1,0 +1,38 @@
+// How the harness hands the running code-server to the UI suites. Each compiled suite is
+// its own bundle, so a shared module instance cannot carry this; the environment can.
+
+export interface UiEnvironmentValues {
+  readonly baseUrl: string;
+  readonly workspace: string;
+  readonly scratchDir: string;
+  readonly screenshotsDir: string;
+}
+
+const VARIABLES: Record<keyof UiEnvironmentValues, string> = {
+  baseUrl: 'GPUPV_UI_BASE_URL',
+  workspace: 'GPUPV_UI_WORKSPACE',
+  scratchDir: 'GPUPV_UI_SCRATCH',
+  screenshotsDir: 'GPUPV_UI_SCREENSHOTS',
+};
+
+export const UiEnvironment = {
+  export(values: UiEnvironmentValues): void {
+    for (const key of Object.keys(VARIABLES) as (keyof UiEnvironmentValues)[]) {
+      process.env[VARIABLES[key]] = values[key];
+    }
+  },
+
+  read(): UiEnvironmentValues {
+    const read = (key: keyof UiEnvironmentValues): string => {
+      const value = process.env[VARIABLES[key]];
+      if (!value) throw new Error(`${VARIABLES[key]} is not set: UI suites run under test/harness/runAllTiers`);
+      return value;
+    };
+    return {
+      baseUrl: read('baseUrl'),
+      workspace: read('workspace'),
+      scratchDir: read('scratchDir'),
+      screenshotsDir: read('screenshotsDir'),
+    };
+  },
+};

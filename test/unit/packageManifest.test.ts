@@ -1,0 +1,91 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Commands, ContextKeys, Views } from '../../extension/common/contributions';
+import { repoRoot } from '../harness/paths';
+
+interface Manifest {
+  name: string;
+  publisher: string;
+  main: string;
+  engines: { vscode: string };
+  activationEvents?: string[];
+  capabilities: { untrustedWorkspaces: { supported: string | boolean } };
+  contributes: {
+    viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
+    views: Record<string, { id: string; name: string }[]>;
+    viewsWelcome: { view: string; contents: string; when?: string }[];
+    commands: { command: string; title: string; category?: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+  };
+}
+
+const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Manifest;
+const contributedCommands = new Set(manifest.contributes.commands.map((c) => c.command));
+/** Built-in commands our welcome content may link to. */
+const BUILT_IN_COMMANDS = new Set(['workbench.trust.manage']);
+
+describe('package.json contributions', () => {
+  it('is the extension the issue names, for the oldest VS Code we test on', () => {
+    assert.equal(`${manifest.publisher}.${manifest.name}`, 'gpupv.gpupv-devkit');
+    assert.equal(manifest.engines.vscode, '^1.100.0');
+    assert.equal(manifest.main, './dist/extension.js');
+  });
+
+  it('activates only through its own contributions, never at start-up', () => {
+    for (const event of manifest.activationEvents ?? []) {
+      assert.ok(!['*', 'onStartupFinished'].includes(event), `activation event ${event} starts it with every window`);
+    }
+  });
+
+  it('declares limited support for untrusted workspaces', () => {
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+  });
+
+  it('matches the typed command ids one to one, each with a GPU-PV category', () => {
+    assert.deepEqual([...contributedCommands].sort(), Object.values(Commands).sort());
+    for (const command of manifest.contributes.commands) assert.equal(command.category, 'GPU-PV', command.command);
+  });
+
+  it('puts both views in the GPU-PV activity-bar container', () => {
+    assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => [c.id, c.title]), [[Views.container, 'GPU-PV']]);
+    assert.deepEqual(
+      manifest.contributes.views[Views.container]?.map((v) => [v.id, v.name]),
+      [
+        [Views.virtualMachines, 'Virtual Machines'],
+        [Views.ringTraces, 'Ring Traces'],
+      ],
+    );
+  });
+
+  it('gives every view welcome content, and every welcome link names a real command', () => {
+    for (const view of [Views.virtualMachines, Views.ringTraces]) {
+      assert.ok(manifest.contributes.viewsWelcome.some((w) => w.view === view), `${view} has no welcome content`);
+    }
+    for (const { contents } of manifest.contributes.viewsWelcome) {
+      for (const [, command] of contents.matchAll(/\(command:([\w.-]+)/g)) {
+        assert.ok(contributedCommands.has(command!) || BUILT_IN_COMMANDS.has(command!), `welcome links to unknown ${command}`);
+      }
+    }
+  });
+
+  it('uses only context keys the extension sets in its when clauses', () => {
+    const known = new Set<string>(Object.values(ContextKeys));
+    const clauses = [
+      ...manifest.contributes.viewsWelcome.map((w) => w.when ?? ''),
+      ...Object.values(manifest.contributes.menus).flatMap((items) => items.map((i) => i.when ?? '')),
+    ];
+    for (const clause of clauses) {
+      for (const [key] of clause.matchAll(/\bgpupv\.[\w.]+/g)) {
+        if ((Object.values(Views) as string[]).includes(key)) continue; // `view == gpupv.vms`
+        assert.ok(known.has(key), `when clause "${clause}" reads ${key}, which nothing sets`);
+      }
+    }
+  });
+
+  it('only puts contributed commands in menus', () => {
+    for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
+      for (const item of items) assert.ok(contributedCommands.has(item.command), `${menu} names ${item.command}`);
+    }
+  });
+});

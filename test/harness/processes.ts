@@ -51,6 +51,22 @@ export function killProcesses(processes: readonly ProcessInfo[]): void {
   }
 }
 
+/**
+ * Kills every marked process and waits, synchronously, until they are gone. Synchronous on
+ * purpose: it runs in signal handlers, where an async wait would let the test still running
+ * start new processes in the meantime. Returns whatever survived the grace period.
+ */
+export function killAllMarkedSync(runId: string, graceMs: number): ProcessInfo[] {
+  const deadline = Date.now() + graceMs;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const left = processesMarkedWith(runId);
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    killProcesses(left);
+    Atomics.wait(sleeper, 0, 0, 50);
+  }
+}
+
 function safeReaddir(dir: string): string[] {
   try {
     return readdirSync(dir);

@@ -7,7 +7,7 @@ import { CodeServer } from './codeServer';
 import { runExtensionHostSuite } from './extensionHostSuite';
 import { runMochaTier } from './mochaTier';
 import { compiledTests, demoWorkspace, repoRoot, screenshotsDir } from './paths';
-import { killProcesses, RUN_MARKER_VARIABLE, waitForNoProcessesMarkedWith } from './processes';
+import { killAllMarkedSync, killProcesses, RUN_MARKER_VARIABLE, waitForNoProcessesMarkedWith } from './processes';
 import { extensionHostTierResult, exitCodeFor, summaryLine, type TierResult } from './tierResults';
 import { UiEnvironment } from '../ui/uiEnvironment';
 
@@ -29,9 +29,12 @@ async function main(): Promise<number> {
   let server: CodeServer | undefined;
 
   const abort = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping code-server and browsers`);
+    console.error(`\n${signal}: stopping code-server, browsers and everything else this run started`);
     server?.killNow();
-    rmSync(scratch, { recursive: true, force: true });
+    // Also what a suite started on its own (the demo test's server, say), found by the marker.
+    const survivors = killAllMarkedSync(runId, 3_000);
+    if (survivors.length) console.error(`still running: ${survivors.map((p) => p.pid).join(', ')}`);
+    removeScratch(scratch);
     process.exit(130);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, abort);
@@ -89,7 +92,7 @@ async function main(): Promise<number> {
     if (server) console.error(`code-server log (tail):\n${server.logTail()}`);
   } finally {
     await server?.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratch(scratch);
   }
 
   report(results);
@@ -102,6 +105,15 @@ async function startServer(scratch: string): Promise<CodeServer> {
     stateDir: path.join(scratch, 'server'),
     installExtension: { id: EXTENSION.id, version, path: EXTENSION.path },
   });
+}
+
+/** Processes killed a moment ago may still be closing files in it; retry, and never fail the run over it. */
+function removeScratch(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch (error) {
+    console.error(`could not remove ${dir}: ${String(error)}`);
+  }
 }
 
 function compiledFiles(tier: string, suffix: string): string[] {

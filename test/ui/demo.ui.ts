@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { compiledTests } from '../harness/paths';
+import { UiEnvironment } from './uiEnvironment';
 import { Workbench } from './workbench';
 
 describe('UI: npm run demo', () => {
@@ -12,7 +13,8 @@ describe('UI: npm run demo', () => {
   before(async () => {
     // The same script `npm run demo` runs after its build, on any free port.
     demo = spawn(process.execPath, [path.join(compiledTests, 'harness', 'demo.js')], {
-      env: { ...process.env, GPUPV_DEMO_PORT: '0' },
+      // Its state folder goes into the run's scratch folder, removed with it even if the demo is killed.
+      env: { ...process.env, GPUPV_DEMO_PORT: '0', TMPDIR: UiEnvironment.read().scratchDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     demo.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -53,6 +53,16 @@ const extension = {
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+  // web-tree-sitter's ES module reads import.meta.url, which a CommonJS bundle lacks.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+/** @type {esbuild.BuildOptions} */
+const cli = {
+  ...extension,
+  entryPoints: { gpupv: 'extension/cli/gpupv.ts' },
+  banner: { js: `#!/usr/bin/env node\n${extension.banner?.js ?? ''}` },
 };
 
 /** @type {esbuild.BuildOptions} */
@@ -98,18 +108,28 @@ function filesUnder(dir, keep) {
     .filter(keep);
 }
 
-/** Webviews may load nothing remote, so the codicon font ships inside the bundle folder. */
-function copyCodicons() {
-  const from = join(root, 'node_modules/@vscode/codicons/dist');
-  const to = join(root, 'dist/webviews/codicons');
-  mkdirSync(to, { recursive: true });
-  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join(from, file), join(to, file));
+/**
+ * Files the bundles load at run time: the codicon font (webviews may load nothing remote)
+ * and tree-sitter's runtime and C grammar (WebAssembly, found beside the bundle).
+ */
+function copyRuntimeFiles() {
+  /** @type {[string, string][]} */
+  const copies = [
+    ['node_modules/@vscode/codicons/dist/codicon.css', 'dist/webviews/codicons/codicon.css'],
+    ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webviews/codicons/codicon.ttf'],
+    ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
+    ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
+  ];
+  for (const [from, to] of copies) {
+    mkdirSync(dirname(join(root, to)), { recursive: true });
+    copyFileSync(join(root, from), join(root, to));
+  }
 }
 
-const builds = [extension, webviews, ...(tests ? [testSuites] : [])];
+const builds = [extension, cli, webviews, ...(tests ? [testSuites] : [])];
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 if (tests) rmSync(join(root, 'out'), { recursive: true, force: true });
-copyCodicons();
+copyRuntimeFiles();
 
 if (watch) {
   const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));

@@ -1,0 +1,154 @@
+import { resolve } from 'node:path';
+import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../protocol/abi';
+import { formatDiagnostic } from '../protocol/diagnostics';
+import { analyzeHeader, type HeaderAnalysis } from '../protocol/headerAnalysis';
+import { diffAbis } from '../protocol/report/abiDiff';
+import { layoutJson } from '../protocol/report/layoutJson';
+import { paholeText } from '../protocol/report/paholeText';
+import { readHeaderFile } from './nodeFiles';
+
+// `gpupv`: the protocol engine on the command line, for CI and for people outside VS Code.
+// Exit status: 0 fine, 1 the compared ABIs differ, 2 the header has errors (what could be
+// read is still printed) or the command line is wrong.
+
+const USAGE = `usage: gpupv layout <header.h> [options]
+
+  --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
+  --struct NAME         only this record (tag or typedef name); repeatable
+  -I DIR                add an include directory; repeatable
+  -D NAME[=VALUE]       define a macro; repeatable
+  --json                print layouts as JSON
+  --diff-abi A,B        list every record whose layout differs between ABIs A and B
+  -h, --help            this text`;
+
+interface LayoutCommand {
+  header: string;
+  abi: AbiName;
+  structs: Set<string>;
+  includeDirs: string[];
+  defines: Record<string, string | undefined>;
+  json: boolean;
+  diff: [AbiName, AbiName] | undefined;
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  try {
+    if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
+      out(USAGE);
+      return argv.length === 0 ? 2 : 0;
+    }
+    if (argv[0] !== 'layout') throw new UsageError(`unknown command "${argv[0]!}"`);
+    const command = parseLayoutArguments(argv.slice(1));
+    return command.diff ? await runDiff(command, out, err) : await runLayout(command, out, err);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`gpupv: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    err(`gpupv: internal error: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.GPUPV_DEBUG && error instanceof Error && error.stack) err(error.stack);
+    return 2;
+  }
+}
+
+function parseLayoutArguments(args: readonly string[]): LayoutCommand {
+  const command: LayoutCommand = { header: '', abi: DEFAULT_ABI, structs: new Set(), includeDirs: [], defines: {}, json: false, diff: undefined };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = (): string => {
+      const attached = /^-[ID]./.test(arg) ? arg.slice(2) : undefined;
+      if (attached !== undefined) return attached;
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--abi') command.abi = abiName(value());
+    else if (arg === '--struct') command.structs.add(value());
+    else if (arg.startsWith('-I')) command.includeDirs.push(resolve(value()));
+    else if (arg.startsWith('-D')) {
+      const [name, ...rest] = value().split('=');
+      if (!name || !/^[A-Za-z_]\w*$/.test(name)) throw new UsageError(`-D needs NAME or NAME=VALUE`);
+      command.defines[name] = rest.length ? rest.join('=') : undefined;
+    } else if (arg === '--json') command.json = true;
+    else if (arg === '--diff-abi') {
+      const names = value().split(',');
+      if (names.length !== 2) throw new UsageError('--diff-abi takes two ABIs separated by a comma');
+      command.diff = [abiName(names[0]!), abiName(names[1]!)];
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else if (command.header) throw new UsageError(`only one header, got "${command.header}" and "${arg}"`);
+    else command.header = resolve(arg);
+  }
+  if (!command.header) throw new UsageError('no header given');
+  return command;
+}
+
+function abiName(value: string): AbiName {
+  if (!isAbiName(value)) throw new UsageError(`unknown ABI "${value}"; use one of ${ABI_NAMES.join(', ')}`);
+  return value;
+}
+
+function analyze(command: LayoutCommand, abi: AbiName): Promise<HeaderAnalysis> {
+  return analyzeHeader(command.header, { abi, includeDirs: command.includeDirs, defines: command.defines, readFile: readHeaderFile });
+}
+
+/** Prints diagnostics to stderr; true when any is an error. */
+function reportDiagnostics(analysis: HeaderAnalysis, err: (s: string) => void, label = ''): boolean {
+  for (const d of analysis.diagnostics) if (d.severity !== 'info') err(`${formatDiagnostic(d)}${label}`);
+  return analysis.diagnostics.some((d) => d.severity === 'error');
+}
+
+async function runLayout(command: LayoutCommand, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const analysis = await analyze(command, command.abi);
+  const failed = reportDiagnostics(analysis, err);
+  const only = command.structs.size ? command.structs : undefined;
+  if (command.json) {
+    out(JSON.stringify(layoutJson(analysis, only), null, 2));
+  } else {
+    const records = analysis.records.filter((r) => !only || only.has(r.name) || (r.tag !== undefined && only.has(r.tag)) || r.typedefNames.some((n) => only.has(n)));
+    out(records.map(paholeText).join('\n\n'));
+  }
+  if (only) {
+    for (const name of only) {
+      if (!analysis.records.some((r) => r.name === name || r.tag === name || r.typedefNames.includes(name))) {
+        err(`gpupv: no struct or union named "${name}" in ${command.header}`);
+        return 2;
+      }
+    }
+  }
+  return failed ? 2 : 0;
+}
+
+async function runDiff(command: LayoutCommand, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const [a, b] = command.diff!;
+  const left = await analyze(command, a);
+  const right = await analyze(command, b);
+  const leftFailed = reportDiagnostics(left, err, ` [${a}]`);
+  const failed = reportDiagnostics(right, err, ` [${b}]`) || leftFailed;
+  const only = command.structs.size ? command.structs : undefined;
+  const differences = diffAbis(left, right).filter((d) => !only || only.has(d.record));
+  if (command.json) {
+    out(JSON.stringify({ abis: [a, b], differences }, null, 2));
+  } else if (differences.length === 0) {
+    out(`${left.records.length} records, identical on ${a} and ${b}`);
+  } else {
+    for (const d of differences) {
+      out(`${d.file}:${d.line}: ${d.record}: ${d.sizes[0]} bytes on ${a}, ${d.sizes[1]} on ${b}; ${d.field ? `first difference at \`${d.field}\`: ` : ''}${d.reason}`);
+    }
+    out(`${differences.length} of ${left.records.length} records differ between ${a} and ${b}`);
+  }
+  if (failed) return 2;
+  return differences.length ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n')).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,404 @@
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import type { Abi } from '../abi';
+import { DiagnosticSink, HeaderError, type SourceLocation } from '../diagnostics';
+import { parseExpression } from '../expressions/expressionParser';
+import { evaluate } from '../expressions/evaluate';
+import { BUILTIN_HEADER_MACROS, BUILTIN_HEADERS } from './builtinHeaders';
+import { expandMacros, isCodeToken, MacroTable, parseDefine } from './macros';
+import { rewriteMsvcExtensions } from './msvcExtensions';
+import { tokenize, type Token } from './tokens';
+
+// The preprocessor subset real protocol headers use. Its output is one text (what the
+// C parser reads) plus a map from every output line back to its file and line, the pack
+// state in effect at each line, and the final macro table.
+
+export interface PreprocessorOptions {
+  readonly abi: Abi;
+  readonly includeDirs: readonly string[];
+  /** -D values; an undefined value means `1`. */
+  readonly defines: Readonly<Record<string, string | undefined>>;
+  /** Reads a file, or returns undefined when there is none. Lets the editor supply unsaved text. */
+  readonly readFile: (path: string) => string | undefined;
+  /** Refuse more than this many bytes of source in total (all includes together). */
+  readonly maxSourceBytes?: number;
+}
+
+export interface OutputLine {
+  readonly file: string;
+  readonly line: number;
+  /** Pairs [output column, source column] (1-based), ascending by output column. */
+  readonly anchors: readonly (readonly [number, number])[];
+}
+
+export interface PackChange {
+  /** The output line from which on this pack value applies (0-based). */
+  readonly outputLine: number;
+  /** Maximum member alignment, or undefined for the default (natural) packing. */
+  readonly pack: number | undefined;
+  readonly location: SourceLocation;
+}
+
+export interface PreprocessedHeader {
+  readonly text: string;
+  readonly lines: readonly OutputLine[];
+  readonly packChanges: readonly PackChange[];
+  readonly macros: MacroTable;
+  readonly files: readonly string[];
+  readonly diagnostics: DiagnosticSink;
+}
+
+const DEFAULT_MAX_SOURCE_BYTES = 32 * 1024 * 1024;
+const MAX_INCLUDE_DEPTH = 64;
+const SILENT_PRAGMAS = new Set(['warning', 'region', 'endregion', 'message', 'GCC', 'clang', 'comment', 'intrinsic', 'optimize', 'push_macro', 'pop_macro', 'prefast', 'code_seg', 'data_seg', 'alloc_text', 'section']);
+
+interface Conditional {
+  /** Some branch of this #if chain was taken already. */
+  taken: boolean;
+  /** The current branch is active (and every enclosing one is). */
+  active: boolean;
+  sawElse: boolean;
+  readonly location: SourceLocation;
+}
+
+export function preprocess(entryFile: string, options: PreprocessorOptions): PreprocessedHeader {
+  return new Preprocessor(options).run(entryFile);
+}
+
+class Preprocessor {
+  private readonly macros = new MacroTable();
+  private readonly diagnostics = new DiagnosticSink();
+  private readonly onceFiles = new Set<string>();
+  private readonly files: string[] = [];
+  private readonly includeStack: string[] = [];
+  private readonly packStack: (number | undefined)[] = [];
+  private pack: number | undefined;
+  private readonly packChanges: PackChange[] = [];
+  private readonly outText: string[] = [];
+  private readonly outLines: OutputLine[] = [];
+  private sourceBytes = 0;
+
+  constructor(private readonly options: PreprocessorOptions) {
+    for (const [name, value] of Object.entries(options.abi.predefinedMacros)) this.macros.definePredefined(name, value);
+    for (const [name, value] of Object.entries(options.defines)) this.macros.definePredefined(name, value ?? '1');
+  }
+
+  run(entryFile: string): PreprocessedHeader {
+    const text = this.options.readFile(entryFile);
+    if (text === undefined) {
+      this.diagnostics.error(`cannot read ${entryFile}`, { file: entryFile, line: 1, column: 1 });
+    } else {
+      try {
+        this.processFile(normalize(entryFile), text);
+      } catch (error) {
+        this.reportError(error, { file: entryFile, line: 1, column: 1 });
+      }
+    }
+    return {
+      text: this.outText.join('\n'),
+      lines: this.outLines,
+      packChanges: this.packChanges,
+      macros: this.macros,
+      files: this.files,
+      diagnostics: this.diagnostics,
+    };
+  }
+
+  private processFile(file: string, text: string): void {
+    this.sourceBytes += text.length;
+    if (this.sourceBytes > (this.options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)) {
+      throw new HeaderError(`the headers are larger than ${(this.options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES) >> 20} MiB in total; refusing to read more`, { file, line: 1, column: 1 });
+    }
+    this.files.push(file);
+    this.includeStack.push(file);
+    let tokens: Token[];
+    try {
+      tokens = tokenize(text, file);
+    } catch (error) {
+      this.reportError(error, { file, line: 1, column: 1 });
+      tokens = [];
+    }
+    const conditionals: Conditional[] = [];
+    const lines = splitLines(tokens);
+    let pendingText: Token[] = [];
+    const flushText = () => {
+      if (pendingText.length === 0) return;
+      try {
+        this.emit(rewriteMsvcExtensions(expandMacros(pendingText, this.macros)), file);
+      } catch (error) {
+        this.reportError(error, pendingText[0]!.location);
+        this.emit(pendingText.filter((t) => t.kind === 'comment'), file);
+      }
+      pendingText = [];
+    };
+    for (const line of lines) {
+      const first = line.find(isCodeToken);
+      const active = conditionals.every((c) => c.active);
+      if (first?.text === '#' ) {
+        flushText();
+        try {
+          this.directive(line.slice(line.indexOf(first) + 1), first.location, conditionals, active, file);
+        } catch (error) {
+          this.reportError(error, first.location);
+        }
+      } else if (active) {
+        pendingText.push(...line);
+      }
+    }
+    flushText();
+    for (const open of conditionals) this.diagnostics.error('#if without #endif', open.location);
+    this.includeStack.pop();
+  }
+
+  private directive(tokens: Token[], hash: SourceLocation, conditionals: Conditional[], active: boolean, file: string): void {
+    const code = tokens.filter(isCodeToken);
+    const nameToken = code[0];
+    const name = nameToken?.text ?? '';
+    const rest = code.slice(1);
+    const location = nameToken?.location ?? hash;
+    switch (name) {
+      case 'if':
+      case 'ifdef':
+      case 'ifndef': {
+        let condition = false;
+        if (active) {
+          condition = name === 'if' ? this.evaluateCondition(rest, location) : this.macros.has(this.macroName(rest, location)) === (name === 'ifdef');
+        }
+        conditionals.push({ taken: condition, active: active && condition, sawElse: false, location });
+        return;
+      }
+      case 'elif':
+      case 'elifdef':
+      case 'elifndef':
+      case 'else': {
+        const top = conditionals[conditionals.length - 1];
+        if (!top) throw new HeaderError(`#${name} without #if`, location);
+        if (top.sawElse) throw new HeaderError(`#${name} after #else`, location);
+        const outerActive = conditionals.slice(0, -1).every((c) => c.active);
+        let condition = !top.taken;
+        if (condition && name !== 'else') {
+          condition = outerActive && (name === 'elif' ? this.evaluateCondition(rest, location) : this.macros.has(this.macroName(rest, location)) === (name === 'elifdef'));
+        }
+        top.sawElse = name === 'else';
+        top.active = outerActive && condition;
+        top.taken ||= condition;
+        return;
+      }
+      case 'endif':
+        if (!conditionals.pop()) throw new HeaderError('#endif without #if', location);
+        return;
+      default:
+        break;
+    }
+    if (!active) return;
+    switch (name) {
+      case '':
+        return; // the null directive
+      case 'define':
+        this.macros.define(parseDefine(tokens.slice(tokens.indexOf(nameToken!) + 1).filter((t) => t.kind !== 'newline'), location));
+        return;
+      case 'undef':
+        this.macros.undefine(this.macroName(rest, location));
+        return;
+      case 'include':
+      case 'include_next':
+        this.include(rest, location, file);
+        return;
+      case 'pragma':
+        this.pragma(rest, location);
+        return;
+      case 'error':
+        this.diagnostics.error(`#error ${rest.map((t) => t.text).join(' ')}`, location);
+        return;
+      case 'warning':
+        this.diagnostics.warning(`#warning ${rest.map((t) => t.text).join(' ')}`, location);
+        return;
+      case 'line':
+        this.diagnostics.warning('#line is ignored: locations refer to the real file and line', location);
+        return;
+      default:
+        this.diagnostics.warning(`unknown directive #${name} ignored`, location);
+    }
+  }
+
+  private macroName(tokens: readonly Token[], location: SourceLocation): string {
+    const token = tokens[0];
+    if (token?.kind !== 'identifier') throw new HeaderError('expected a macro name', token?.location ?? location);
+    return token.text;
+  }
+
+  private evaluateCondition(tokens: readonly Token[], location: SourceLocation): boolean {
+    // `defined X` must see X before expansion: protect those names with a hide set.
+    const protectedTokens: Token[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      protectedTokens.push(t);
+      if (t.text !== 'defined') continue;
+      const hasParen = tokens[i + 1]?.text === '(';
+      const target = tokens[i + (hasParen ? 2 : 1)];
+      if (hasParen) protectedTokens.push(tokens[++i]!);
+      if (target?.kind === 'identifier') {
+        protectedTokens.push({ ...target, hideSet: new Set([target.text]) });
+        i++;
+      }
+    }
+    const expanded = expandMacros(protectedTokens, this.macros);
+    const expression = parseExpression(expanded, { preprocessor: true, isTypeName: () => false }, location);
+    const value = evaluate(expression, {
+      abi: this.options.abi,
+      preprocessor: true,
+      isDefined: (macro) => this.macros.has(macro),
+      identifierValue: () => undefined,
+      typeFacts: () => {
+        throw new HeaderError('types are not allowed in #if', location);
+      },
+      offsetOf: () => {
+        throw new HeaderError('offsetof is not allowed in #if', location);
+      },
+      sizeOfExpression: () => {
+        throw new HeaderError('sizeof is not allowed in #if', location);
+      },
+    });
+    return value.value !== 0n;
+  }
+
+  private include(tokens: readonly Token[], location: SourceLocation, includingFile: string): void {
+    const expanded = tokens[0]?.kind === 'identifier' ? expandMacros(tokens, this.macros) : tokens;
+    const first = expanded[0];
+    let target: string;
+    let system: boolean;
+    if (first?.kind === 'string') {
+      target = first.text.slice(1, -1);
+      system = false;
+    } else if (first?.text === '<') {
+      const close = expanded.findIndex((t) => t.text === '>');
+      if (close < 0) throw new HeaderError('#include <...> is missing its ">"', location);
+      target = expanded.slice(1, close).map((t) => t.text).join('');
+      system = true;
+    } else {
+      throw new HeaderError('#include expects "file" or <file>', location);
+    }
+    if (system && BUILTIN_HEADERS.has(target)) {
+      for (const [name, value] of Object.entries(BUILTIN_HEADER_MACROS[target] ?? {})) {
+        if (!this.macros.has(name)) this.macros.definePredefined(name, value);
+      }
+      return;
+    }
+    const candidates = [...(system || isAbsolute(target) ? [] : [join(dirname(includingFile), target)]), ...this.options.includeDirs.map((dir) => join(dir, target))];
+    if (isAbsolute(target)) candidates.unshift(target);
+    for (const candidate of candidates) {
+      const path = normalize(candidate);
+      if (this.onceFiles.has(path)) return;
+      const text = this.options.readFile(path);
+      if (text === undefined) continue;
+      if (this.includeStack.includes(path)) {
+        throw new HeaderError(`include cycle: ${[...this.includeStack.slice(this.includeStack.indexOf(path)), path].join(' -> ')}`, location);
+      }
+      if (this.includeStack.length >= MAX_INCLUDE_DEPTH) throw new HeaderError(`#include nested more than ${MAX_INCLUDE_DEPTH} deep`, location);
+      this.processFile(path, text);
+      return;
+    }
+    const message = `cannot find ${system ? `<${target}>` : `"${target}"`} (searched ${candidates.length ? candidates.join(', ') : 'no include directories'})`;
+    if (system) this.diagnostics.warning(`${message}; its declarations are missing`, location);
+    else this.diagnostics.error(message, location);
+  }
+
+  private pragma(tokens: readonly Token[], location: SourceLocation): void {
+    const kind = tokens[0]?.text;
+    if (kind === 'once') {
+      this.onceFiles.add(location.file);
+      return;
+    }
+    if (kind === 'pack') {
+      this.packPragma(tokens.slice(1), location);
+      return;
+    }
+    if (kind !== undefined && SILENT_PRAGMAS.has(kind)) return;
+    this.diagnostics.warning(`#pragma ${kind ?? ''} ignored: it does not change layouts`, location);
+  }
+
+  /** pack(n), pack(), pack(push[, n]), pack(pop), pack(push, id, n) and pack(pop, id). */
+  private packPragma(tokens: readonly Token[], location: SourceLocation): void {
+    const args = tokens.slice(1, -1).filter((t) => t.text !== ',');
+    if (tokens[0]?.text !== '(' || tokens[tokens.length - 1]?.text !== ')') throw new HeaderError('malformed #pragma pack', location);
+    const numeric = (t: Token | undefined): number | undefined => {
+      if (!t) return undefined;
+      const value = Number(t.text);
+      if (![1, 2, 4, 8, 16].includes(value)) throw new HeaderError(`#pragma pack value must be 1, 2, 4, 8 or 16, not ${t.text}`, t.location);
+      return value;
+    };
+    const verb = args[0]?.text;
+    if (verb === 'push') {
+      this.packStack.push(this.pack);
+      const value = args.find((t, i) => i > 0 && t.kind === 'number');
+      if (value) this.setPack(numeric(value), location);
+    } else if (verb === 'pop') {
+      if (this.packStack.length === 0) {
+        this.diagnostics.warning('#pragma pack(pop) without a matching push', location);
+        return;
+      }
+      this.setPack(this.packStack.pop(), location);
+    } else if (verb === 'show') {
+      return;
+    } else {
+      this.setPack(numeric(args[0]), location);
+    }
+  }
+
+  private setPack(pack: number | undefined, location: SourceLocation): void {
+    this.pack = pack;
+    this.packChanges.push({ outputLine: this.outLines.length, pack, location });
+  }
+
+  /** Writes expanded text tokens, one output line per source line they start on. */
+  private emit(tokens: readonly Token[], file: string): void {
+    let text = '';
+    let anchors: [number, number][] = [];
+    let sourceLine = -1;
+    const flush = () => {
+      if (sourceLine < 0) return;
+      this.outText.push(text);
+      this.outLines.push({ file, line: sourceLine, anchors });
+      text = '';
+      anchors = [];
+    };
+    for (const token of tokens) {
+      if (token.kind === 'newline') continue;
+      const at = token.expandedFrom ?? token.location;
+      if (at.file !== file) continue;
+      if (at.line !== sourceLine) {
+        if (at.line < sourceLine && text !== '') {
+          // An expansion from an earlier line (arguments spanning lines): keep it on this line.
+        } else {
+          flush();
+          sourceLine = at.line;
+        }
+      }
+      const body = token.kind === 'comment' ? token.text.replace(/\r?\n/g, ' ') : token.text;
+      // Unexpanded tokens keep their column, so most positions map back one to one.
+      if (!token.expandedFrom && text.length + 1 < at.column) text = text.padEnd(at.column - 1, ' ');
+      else if (text !== '' && (token.spaceBefore || needsSeparator(text, body))) text += ' ';
+      anchors.push([text.length + 1, at.column]);
+      text += body;
+    }
+    flush();
+  }
+
+  private reportError(error: unknown, fallback: SourceLocation): void {
+    if (error instanceof HeaderError) this.diagnostics.error(error.message, error.location);
+    else this.diagnostics.error(`internal error: ${error instanceof Error ? error.message : String(error)}`, fallback);
+  }
+}
+
+/** Tokens grouped by source line (directives are line-based); the newline token ends each group. */
+function splitLines(tokens: readonly Token[]): Token[][] {
+  const lines: Token[][] = [[]];
+  for (const token of tokens) {
+    lines[lines.length - 1]!.push(token);
+    if (token.kind === 'newline') lines.push([]);
+  }
+  return lines;
+}
+
+function needsSeparator(before: string, next: string): boolean {
+  return /[A-Za-z0-9_$]$/.test(before) && /^[A-Za-z0-9_$]/.test(next);
+}

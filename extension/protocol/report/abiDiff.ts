@@ -1,0 +1,74 @@
+import { ABIS, type AbiName } from '../abi';
+import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
+import type { LeafField } from '../layout/flatten';
+import { resolveTypedefs } from '../model/types';
+
+// Where the guest's and the host's view of a record part ways, and why: the first leaf
+// field whose offset, size or bits differ, explained by the cause a developer must fix.
+
+export interface RecordDifference {
+  readonly record: string;
+  readonly file: string;
+  readonly line: number;
+  readonly sizes: readonly [number, number];
+  readonly aligns: readonly [number, number];
+  /** The first field that differs, if any field does (else only size or alignment differ). */
+  readonly field?: string;
+  readonly reason: string;
+}
+
+export function diffAbis(a: HeaderAnalysis, b: HeaderAnalysis): RecordDifference[] {
+  const other = new Map(b.records.map((r) => [r.name, r]));
+  const differences: RecordDifference[] = [];
+  for (const left of a.records) {
+    const right = other.get(left.name);
+    if (!right) continue;
+    const difference = compareRecords(left, right, a.abi, b.abi);
+    if (difference) differences.push(difference);
+  }
+  return differences;
+}
+
+function compareRecords(left: RecordInfo, right: RecordInfo, abiA: AbiName, abiB: AbiName): RecordDifference | undefined {
+  const base = { record: left.name, file: left.location.file, line: left.location.line, sizes: [left.size, right.size] as const, aligns: [left.align, right.align] as const };
+  const rightFields = new Map(right.fields.map((f) => [f.path, f]));
+  for (const field of left.fields) {
+    const counterpart = rightFields.get(field.path);
+    if (!counterpart) return { ...base, field: field.path, reason: `\`${field.path}\` exists on ${abiA} only (a conditional in the header)` };
+    if (sameField(field, counterpart)) continue;
+    return { ...base, field: field.path, reason: explain(field, counterpart, left, abiA, abiB) };
+  }
+  const extra = right.fields.find((f) => !left.fields.some((g) => g.path === f.path));
+  if (extra) return { ...base, field: extra.path, reason: `\`${extra.path}\` exists on ${abiB} only (a conditional in the header)` };
+  if (left.size !== right.size) return { ...base, reason: `tail padding differs: ${left.size} bytes on ${abiA}, ${right.size} on ${abiB} (alignment ${left.align} vs ${right.align})` };
+  if (left.align !== right.align) return { ...base, reason: `alignment differs: ${left.align} on ${abiA}, ${right.align} on ${abiB}` };
+  return undefined;
+}
+
+function sameField(a: LeafField, b: LeafField): boolean {
+  return a.offset === b.offset && a.size === b.size && a.bitOffset === b.bitOffset && a.bitWidth === b.bitWidth && a.count === b.count;
+}
+
+function explain(a: LeafField, b: LeafField, record: RecordInfo, abiA: AbiName, abiB: AbiName): string {
+  const declaration = `\`${a.type} ${a.path}\``;
+  const elementA = a.count ? a.size / Math.max(a.count, 1) : a.size;
+  const elementB = b.count ? b.size / Math.max(b.count, 1) : b.size;
+  if (a.bitWidth !== undefined || b.bitWidth !== undefined) {
+    const families = `${ABIS[abiA].family}/${ABIS[abiB].family}`;
+    const rule = families === 'msvc/sysv' || families === 'sysv/msvc' ? ': MSVC starts a new storage unit when the declared type\u2019s size changes, GCC packs bit-fields across types' : '';
+    return `bit-field ${declaration} is at bit ${a.bitOffset ?? a.offset * 8} on ${abiA}, bit ${b.bitOffset ?? b.offset * 8} on ${abiB}${rule}`;
+  }
+  if (elementA !== elementB) return `${declaration}: ${elementA} bytes on ${abiA}, ${elementB} on ${abiB}${typeHint(a)}`;
+  if (a.size !== b.size) return `${declaration}: ${a.size} bytes on ${abiA}, ${b.size} on ${abiB}`;
+  const earlier = record.fields.slice(0, record.fields.indexOf(a));
+  const cause = earlier.length ? ` (a member before it changes size or alignment between the ABIs)` : '';
+  return `${declaration} is at offset ${a.offset} on ${abiA}, ${b.offset} on ${abiB}${cause}`;
+}
+
+function typeHint(field: LeafField): string {
+  const resolved = resolveTypedefs(field.resolved);
+  if (resolved.kind === 'integer' && /\blong\b/.test(resolved.name) && !resolved.name.includes('long long')) return ' (long is 4 bytes on Windows, 8 on Linux: use uint32_t or uint64_t)';
+  if (resolved.kind === 'integer' && resolved.name === 'wchar_t') return ' (wchar_t is 2 bytes on Windows, 4 on Linux: use uint16_t)';
+  if (resolved.kind === 'float' && resolved.name === 'long double') return ' (long double is 8 bytes on MSVC, 16 on Linux)';
+  return '';
+}

@@ -6,7 +6,7 @@ import type { EnumDecl, RecordDecl } from './model/types';
 import { loadCParser } from './parse/cParser';
 import { DeclarationReader, type Declarations, type StaticAssertion } from './parse/declarationReader';
 import { SourceMap } from './parse/sourceMap';
-import { expandMacros } from './preprocessor/macros';
+import { EXPANSION_BUDGET, expandMacros } from './preprocessor/macros';
 import { preprocess, type PreprocessorOptions } from './preprocessor/preprocessor';
 
 // The protocol engine's front door: one header (and what it includes), one ABI, every
@@ -99,14 +99,16 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
     .map((e) => ({ name: e.displayName!, values: new Map((e.constants ?? []).map((c) => [c.name, c.value])), location: e.location, decl: e }));
 
   const constants = new Map<string, bigint | string>();
+  // Evaluating macros as constants gets a budget of its own, whatever the text used up.
+  pre.macros.budget = EXPANSION_BUDGET;
   for (const macro of pre.macros.all()) {
     if (macro.predefined || macro.parameters !== undefined || macro.body.length === 0) continue;
-    const expanded = expandMacros(macro.body, pre.macros);
-    if (expanded.length === 1 && expanded[0]!.kind === 'string') {
-      constants.set(macro.name, JSON.parse(expanded[0]!.text) as string);
-      continue;
-    }
     try {
+      const expanded = expandMacros(macro.body, pre.macros);
+      if (expanded.length === 1 && expanded[0]!.kind === 'string') {
+        constants.set(macro.name, JSON.parse(expanded[0]!.text) as string);
+        continue;
+      }
       constants.set(macro.name, reader.constants.evaluate(expanded, macro.location).value);
     } catch {
       // Not an integer constant (a type, an attribute, a statement): not a constant then.

@@ -29,6 +29,9 @@ export interface RecordLayout {
   readonly members: readonly MemberLayout[];
 }
 
+/** No shared-memory protocol has objects near this; beyond it byte offsets stop being exact doubles. */
+const MAX_OBJECT_BYTES = 2 ** 40;
+
 export class LayoutEngine {
   private readonly layouts = new Map<RecordDecl, RecordLayout>();
   private readonly inProgress = new Set<RecordDecl>();
@@ -129,6 +132,7 @@ export class LayoutEngine {
 
   private memberSize(member: MemberDecl, decl: RecordDecl, isLast: boolean): number {
     const size = this.sizeOf(member.type);
+    if (size !== undefined && size > MAX_OBJECT_BYTES) throw new HeaderError(`member "${member.name ?? ''}" is larger than ${MAX_OBJECT_BYTES} bytes`, member.location);
     if (size !== undefined) return size;
     const t = resolveTypedefs(member.type);
     if (t.kind === 'array' && t.length === undefined) {

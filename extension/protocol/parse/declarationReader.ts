@@ -31,6 +31,7 @@ export interface Declarations {
   readonly staticAssertions: StaticAssertion[];
 }
 
+const MAX_RECORD_NESTING = 64;
 const STATIC_ASSERT = /^\s*(_Static_assert|static_assert)\b/;
 
 export class DeclarationReader {
@@ -41,6 +42,7 @@ export class DeclarationReader {
   /** Names of declarations that failed, so later uses say so instead of "unknown type". */
   private readonly broken = new Set<string>();
   readonly constants: ConstantContext;
+  private recordDepth = 0;
 
   constructor(
     private readonly abi: Abi,
@@ -147,7 +149,7 @@ export class DeclarationReader {
       const typedef: CType = { kind: 'typedef', name, target: type, ...(alignAttribute ? { alignAttribute } : {}) };
       this.declarations.typedefs.set(name, typedef);
       this.broken.delete(name);
-      if ((type.kind === 'record' || type.kind === 'enum') && declarator.type === 'type_identifier') type.decl.typedefNames.push(name);
+      if ((type.kind === 'record' || type.kind === 'enum') && (declarator.type === 'type_identifier' || declarator.type === 'primitive_type')) type.decl.typedefNames.push(name);
     }
   }
 
@@ -190,6 +192,16 @@ export class DeclarationReader {
   }
 
   private record(node: Node, outerAttributes: readonly LayoutAttributes[], nested: boolean): RecordDecl {
+    if (this.recordDepth >= MAX_RECORD_NESTING) throw new HeaderError(`records nested more than ${MAX_RECORD_NESTING} deep`, this.locate(node));
+    this.recordDepth++;
+    try {
+      return this.recordAtDepth(node, outerAttributes, nested);
+    } finally {
+      this.recordDepth--;
+    }
+  }
+
+  private recordAtDepth(node: Node, outerAttributes: readonly LayoutAttributes[], nested: boolean): RecordDecl {
     const kind = node.type === 'union_specifier' ? 'union' : 'struct';
     const nameNode = node.childForFieldName('name');
     const body = node.childForFieldName('body');
@@ -293,6 +305,7 @@ export class DeclarationReader {
       case 'field_identifier':
       case 'identifier':
       case 'type_identifier':
+      case 'primitive_type': // `typedef unsigned int uint32_t;` in a freestanding header
         return { name: node.isMissing ? undefined : node.text, type: base };
       case 'pointer_declarator':
         return this.applyDeclarator({ kind: 'pointer', target: base }, this.inner(node));

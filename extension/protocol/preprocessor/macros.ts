@@ -1,5 +1,5 @@
 import { HeaderError, type SourceLocation } from '../diagnostics';
-import { tokenize, type Token } from './tokens';
+import { HideSet, tokenize, type Token } from './tokens';
 
 // Macro definitions and their expansion (C11 6.10.3), with per-token hide sets so that
 // self-referencing macros stop and rescanning sees tokens that follow an expansion.
@@ -15,11 +15,18 @@ export interface Macro {
   readonly predefined: boolean;
 }
 
-/** Stops runaway expansion of hostile input (each step is cheap, but must end). */
-const MAX_EXPANSION_STEPS = 1_000_000;
+/**
+ * Stops runaway expansion of hostile input. The step budget is shared by every expansion
+ * in one analysis (a macro bomb used on many lines must not cost each line the whole
+ * budget); real headers stay orders of magnitude below both limits.
+ */
+export const EXPANSION_BUDGET = 200_000;
+const MAX_EXPANDED_TOKENS = 2_000_000;
 
 export class MacroTable {
   private readonly macros = new Map<string, Macro>();
+  /** Expansion steps left for this analysis. */
+  budget = EXPANSION_BUDGET;
 
   get(name: string): Macro | undefined {
     return this.macros.get(name);
@@ -92,7 +99,6 @@ export function expandMacros(input: readonly Token[], macros: MacroTable): Token
   const output: Token[] = [];
   // A stack of pending tokens, top at the end: expansions are pushed back for rescanning.
   const pending: Token[] = [...input].reverse();
-  let steps = 0;
   while (pending.length > 0) {
     const token = pending.pop()!;
     if (token.kind !== 'identifier') {
@@ -104,7 +110,10 @@ export function expandMacros(input: readonly Token[], macros: MacroTable): Token
       output.push(token);
       continue;
     }
-    if (++steps > MAX_EXPANSION_STEPS) throw new HeaderError('macro expansion does not terminate', token.location);
+    if (--macros.budget < 0 || pending.length + output.length > MAX_EXPANDED_TOKENS) {
+      macros.budget = 0;
+      throw new HeaderError(`macro expansion does not end: more than ${EXPANSION_BUDGET} expansions in this header, or ${MAX_EXPANDED_TOKENS} tokens from one line`, token.location);
+    }
     if (macro.parameters === undefined) {
       pushExpansion(pending, substitute(macro, token, new Map()), token, macro.name);
       continue;
@@ -210,11 +219,12 @@ function paste(left: Token, right: readonly Token[], invocation: Token): Token[]
 
 function pushExpansion(pending: Token[], tokens: readonly Token[], invocation: Token, macroName: string): void {
   const expandedFrom = invocation.expandedFrom ?? invocation.location;
+  // One shared hide set for the body's own tokens; only argument tokens that carry hide
+  // sets of their own need a merged copy.
+  const base = HideSet.of(macroName, invocation.hideSet);
   for (let i = tokens.length - 1; i >= 0; i--) {
     const t = tokens[i]!;
-    const hideSet = new Set(invocation.hideSet ?? []);
-    for (const name of t.hideSet ?? []) hideSet.add(name);
-    hideSet.add(macroName);
+    const hideSet = t.hideSet && t.hideSet !== base ? base.union(t.hideSet) : base;
     pending.push({ ...t, hideSet, expandedFrom, location: expandedFrom, spaceBefore: i === 0 ? invocation.spaceBefore : true });
   }
 }

@@ -25,13 +25,25 @@ export function rewriteMsvcExtensions(tokens: readonly Token[]): Token[] {
       continue;
     }
     const inner = tokens.slice(i + 2, close).filter((x) => x.kind !== 'newline' && x.kind !== 'comment');
-    if (inner[0]?.text === 'align' && inner[1]?.text === '(' && inner[inner.length - 1]?.text === ')') {
-      const replacement = `__attribute__((${DECLSPEC_ALIGN_MARKER}(${inner.slice(2, -1).map((x) => x.text).join(' ')})))`;
-      out.push({ ...t, kind: 'other', text: replacement });
-    }
     i = close;
+    if (inner[0]?.text !== 'align' || inner[1]?.text !== '(' || inner[inner.length - 1]?.text !== ')') continue;
+    const attribute: Token = { ...t, kind: 'other', text: `__attribute__((${DECLSPEC_ALIGN_MARKER}(${inner.slice(2, -1).map((x) => x.text).join(' ')})))` };
+    // Before `struct`/`union` (possibly after typedef or qualifiers) it aligns the record type:
+    // move it behind the keyword, where the C grammar takes record attributes.
+    let k = i + 1;
+    while (k < tokens.length && (!isCode(tokens[k]!) || ['typedef', 'const', 'volatile'].includes(tokens[k]!.text))) k++;
+    if (tokens[k]?.text === 'struct' || tokens[k]?.text === 'union') {
+      out.push(...tokens.slice(i + 1, k + 1), attribute);
+      i = k;
+    } else {
+      out.push(attribute);
+    }
   }
   return out;
+}
+
+function isCode(token: Token): boolean {
+  return token.kind !== 'newline' && token.kind !== 'comment';
 }
 
 function matchingParen(tokens: readonly Token[], open: number): number {

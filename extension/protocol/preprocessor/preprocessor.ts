@@ -6,7 +6,7 @@ import { evaluate } from '../expressions/evaluate';
 import { BUILTIN_HEADER_MACROS, BUILTIN_HEADERS } from './builtinHeaders';
 import { expandMacros, isCodeToken, MacroTable, parseDefine } from './macros';
 import { rewriteMsvcExtensions } from './msvcExtensions';
-import { tokenize, type Token } from './tokens';
+import { HideSet, tokenize, type Token } from './tokens';
 
 // The preprocessor subset real protocol headers use. Its output is one text (what the
 // C parser reads) plus a map from every output line back to its file and line, the pack
@@ -161,7 +161,7 @@ class Preprocessor {
       case 'ifndef': {
         let condition = false;
         if (active) {
-          condition = name === 'if' ? this.evaluateCondition(rest, location) : this.macros.has(this.macroName(rest, location)) === (name === 'ifdef');
+          condition = this.guardedCondition(() => (name === 'if' ? this.evaluateCondition(rest, location) : this.macros.has(this.macroName(rest, location)) === (name === 'ifdef')), location);
         }
         conditionals.push({ taken: condition, active: active && condition, sawElse: false, location });
         return;
@@ -176,7 +176,7 @@ class Preprocessor {
         const outerActive = conditionals.slice(0, -1).every((c) => c.active);
         let condition = !top.taken;
         if (condition && name !== 'else') {
-          condition = outerActive && (name === 'elif' ? this.evaluateCondition(rest, location) : this.macros.has(this.macroName(rest, location)) === (name === 'elifdef'));
+          condition = outerActive && this.guardedCondition(() => (name === 'elif' ? this.evaluateCondition(rest, location) : this.macros.has(this.macroName(rest, location)) === (name === 'elifdef')), location);
         }
         top.sawElse = name === 'else';
         top.active = outerActive && condition;
@@ -220,6 +220,16 @@ class Preprocessor {
     }
   }
 
+  /** A condition that cannot be evaluated is reported and taken as false; the #if still nests. */
+  private guardedCondition(condition: () => boolean, location: SourceLocation): boolean {
+    try {
+      return condition();
+    } catch (error) {
+      this.reportError(error, location);
+      return false;
+    }
+  }
+
   private macroName(tokens: readonly Token[], location: SourceLocation): string {
     const token = tokens[0];
     if (token?.kind !== 'identifier') throw new HeaderError('expected a macro name', token?.location ?? location);
@@ -237,7 +247,7 @@ class Preprocessor {
       const target = tokens[i + (hasParen ? 2 : 1)];
       if (hasParen) protectedTokens.push(tokens[++i]!);
       if (target?.kind === 'identifier') {
-        protectedTokens.push({ ...target, hideSet: new Set([target.text]) });
+        protectedTokens.push({ ...target, hideSet: HideSet.of(target.text) });
         i++;
       }
     }

@@ -13,9 +13,33 @@ export interface Token {
   /** Whitespace (or a comment) stood before it on the same line. */
   readonly spaceBefore: boolean;
   /** Macros this token came out of; they are not expanded again in it (C11 6.10.3.4). */
-  readonly hideSet?: ReadonlySet<string>;
+  readonly hideSet?: HideSet;
   /** For tokens produced by a macro expansion: where the macro was invoked. */
   readonly expandedFrom?: SourceLocation;
+}
+
+/**
+ * An immutable set of macro names as a chain: adding a name is O(1) and shares the rest,
+ * which matters because every token of every expansion carries one.
+ */
+export class HideSet {
+  private constructor(
+    private readonly name: string,
+    private readonly parent: HideSet | undefined,
+  ) {}
+
+  static of(name: string, parent?: HideSet): HideSet {
+    return parent?.has(name) ? parent : new HideSet(name, parent);
+  }
+
+  has(name: string): boolean {
+    return this.name === name || (this.parent?.has(name) ?? false);
+  }
+
+  /** This set plus every name of `other`. */
+  union(other: HideSet | undefined): HideSet {
+    return other ? HideSet.of(other.name, this.union(other.parent)) : this;
+  }
 }
 
 const PUNCTUATORS = [

@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import { analyzeSources, analyzeText, errors, record } from './inMemoryHeaders';
+
+describe('protocol engine: preprocessor', () => {
+  it('follows #include "..." relative to the including file, then the include directories', async () => {
+    const analysis = await analyzeSources(
+      {
+        '/p/main.h': '#include "sub/a.h"\n#include "b.h"\nstruct M { A a; B b; };',
+        '/p/sub/a.h': '#pragma once\ntypedef struct A { int x; } A;',
+        '/inc/b.h': '#ifndef B_H\n#define B_H\n#include "../p/sub/a.h"\ntypedef struct B { A a[2]; } B;\n#endif',
+      },
+      'msvc-x64',
+      { includeDirs: ['/inc'] },
+    );
+    assert.deepEqual(errors(analysis), []);
+    assert.equal(record(analysis, 'M').size, 12);
+    assert.deepEqual(analysis.files, ['/p/main.h', '/p/sub/a.h', '/inc/b.h']);
+  });
+
+  it('reports a missing quoted include and an include cycle with file and line', async () => {
+    const missing = await analyzeText('\n#include "nowhere.h"\nstruct S { int a; };');
+    assert.match(errors(missing)[0]!, /^2:\d+ cannot find "nowhere.h"/);
+    assert.equal(record(missing, 'S').size, 4, 'the rest still lays out');
+    const cycle = await analyzeSources({ '/c/a.h': '#include "b.h"\n', '/c/b.h': '\n#include "a.h"\n' });
+    assert.match(errors(cycle).join('\n'), /include cycle: \/c\/a\.h -> \/c\/b\.h -> \/c\/a\.h/);
+  });
+
+  it('builds in <stdint.h>, <stddef.h>, <stdbool.h> and the Windows and Linux base types', async () => {
+    const analysis = await analyzeText(
+      '#include <stdint.h>\n#include <stdbool.h>\n#include <windows.h>\n#include <linux/types.h>\n' +
+        'struct T { bool b; ULONG u; __le16 le; __be32 be; LARGE_INTEGER li; GUID g; HANDLE h; WCHAR w; };\n#if true\nstruct Y { int y; };\n#endif',
+    );
+    assert.deepEqual(errors(analysis), []);
+    assert.deepEqual(
+      record(analysis, 'T').fields.map((f) => [f.path, f.offset, f.size]),
+      [['b', 0, 1], ['u', 4, 4], ['le', 8, 2], ['be', 12, 4], ['li.LowPart', 16, 4], ['li.HighPart', 20, 4], ['li.u.LowPart', 16, 4], ['li.u.HighPart', 20, 4], ['li.QuadPart', 16, 8], ['g.Data1', 24, 4], ['g.Data2', 28, 2], ['g.Data3', 30, 2], ['g.Data4', 32, 8], ['h', 40, 8], ['w', 48, 2]],
+    );
+    const be = record(analysis, 'T').fields.find((f) => f.path === 'be')!.resolved;
+    assert.equal(be.kind === 'integer' && be.byteOrder, 'big');
+    record(analysis, 'Y');
+  });
+
+  it('evaluates #if, #elif, #else, defined() and nested conditionals, per ABI', async () => {
+    const source = `
+#define LEVEL 2
+#if defined(_WIN64) && LEVEL >= 2
+struct C { int windows; };
+#elif defined __linux__
+struct C { long linux_only; };
+#else
+struct C { char neither; };
+#endif
+#ifdef __cplusplus
+#error never
+#endif
+#if !defined(LEVEL) || (LEVEL << 4) != 32
+#error wrong
+#endif`;
+    const msvc = await analyzeText(source, 'msvc-x64');
+    const gcc = await analyzeText(source, 'sysv-x86_64');
+    assert.deepEqual([errors(msvc), errors(gcc)], [[], []]);
+    assert.equal(record(msvc, 'C').fields[0]!.path, 'windows');
+    assert.equal(record(gcc, 'C').fields[0]!.path, 'linux_only');
+  });
+
+  it('expands object-like and function-like macros, #, ## and macros built from macros', async () => {
+    const analysis = await analyzeText(`
+#define A 4
+#define B (A * 2)
+#define C (B << A | 1)
+#define ROUND_UP(x, a) (((x) + (a) - 1) & ~((a) - 1))
+#define FIELD(n) uint8_t f_##n
+#define NAME(x) #x
+#define SELF SELF
+typedef unsigned char uint8_t;
+struct M { uint8_t a[ROUND_UP(C, 16)]; FIELD(1); FIELD(2); };
+#define MSG NAME(hello world)
+#define S SELF`);
+    assert.deepEqual(errors(analysis), []);
+    assert.equal(record(analysis, 'M').size, 144 + 2);
+    assert.equal(analysis.constants.get('C'), 129n);
+    assert.equal(analysis.constants.get('MSG'), 'hello world');
+    assert.equal(analysis.constants.has('S'), false, 'a self-referencing macro stops and is no constant');
+  });
+
+  it('applies #pragma pack(n), push/pop nesting and pack() reset where each record is defined', async () => {
+    const analysis = await analyzeText(`
+#pragma pack(push, 1)
+struct P1 { char a; int b; };
+#pragma pack(push, 2)
+struct P2 { char a; int b; };
+#pragma pack(pop)
+struct P1b { char a; long long b; };
+#pragma pack(pop)
+struct N { char a; int b; };
+#pragma pack(4)
+struct P4 { char a; double b; };
+#pragma pack()
+struct N2 { char a; double b; };`);
+    assert.deepEqual(errors(analysis), []);
+    assert.deepEqual(['P1', 'P2', 'P1b', 'N', 'P4', 'N2'].map((n) => record(analysis, n).size), [5, 6, 9, 8, 12, 16]);
+  });
+
+  it('warns about unknown directives and pragmas instead of guessing', async () => {
+    const analysis = await analyzeText('#frobnicate now\n#pragma strange_thing\nstruct S { int a; };');
+    const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${d.location.line}: ${d.message}`);
+    assert.deepEqual(warnings, ['1: unknown directive #frobnicate ignored', '2: #pragma strange_thing ignored: it does not change layouts']);
+  });
+
+  it('rewrites __declspec(align(n)) and drops calling conventions', async () => {
+    const analysis = await analyzeText('typedef __declspec(align(16)) struct A { int x; } A;\nstruct B { char c; __declspec(align(32)) int y; };\ntypedef void (__cdecl *fn_t)(int);');
+    assert.deepEqual(errors(analysis), []);
+    assert.deepEqual([record(analysis, 'A').size, record(analysis, 'A').align], [16, 16]);
+    assert.deepEqual([record(analysis, 'B').fields[1]!.offset, record(analysis, 'B').size], [32, 64]);
+  });
+});

@@ -17,7 +17,7 @@ export interface LayoutAttributes {
 export function parseAttributes(texts: readonly string[]): LayoutAttributes {
   const result: LayoutAttributes = { packed: false, ignored: [] };
   for (const text of texts) {
-    const inner = /^__attribute__\s*\(\((.*)\)\)$/s.exec(text.trim())?.[1] ?? '';
+    const inner = /^__attribute__\s*\(\s*\((.*)\)\s*\)$/s.exec(text.trim())?.[1] ?? '';
     for (const item of splitTopLevel(inner)) {
       const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$/s.exec(item);
       if (!match) continue;

@@ -252,7 +252,7 @@ export class DeclarationReader {
     const base = this.specifier(typeNode, [], true);
     const attributes = this.attributesOfChildren(node);
     const alignText = attributes.aligned ?? attributes.declspecAlign;
-    const alignAttribute = alignText === undefined ? undefined : this.alignment(alignText, node);
+    const alignAttribute = Math.max(alignText === undefined ? 0 : this.alignment(alignText, node), this.alignas(node)) || undefined;
     const trailing = node.nextSibling;
     const comment = trailing?.type === 'comment' && trailing.startPosition.row === node.endPosition.row ? trailing.text : undefined;
     const common = { ...(alignAttribute ? { alignAttribute } : {}), ...(attributes.packed ? { packedAttribute: true } : {}), ...(comment ? { comment } : {}) };
@@ -409,6 +409,33 @@ export class DeclarationReader {
       this.report(error, node);
       this.declarations.staticAssertions.push({ location, message, passed: undefined });
     }
+  }
+
+  /** `_Alignas(16)` / `_Alignas(uint64_t)` qualifiers on a member; 0 when there are none. */
+  private alignas(field: Node): number {
+    let align = 0;
+    for (const qualifier of field.namedChildren) {
+      const alignas = qualifier?.type === 'type_qualifier' ? qualifier.namedChildren.find((c) => c?.type === 'alignas_qualifier') : undefined;
+      const operand = alignas?.namedChildren[0];
+      if (!operand) continue;
+      if (operand.type === 'type_descriptor') {
+        const type = this.specifier(operand.childForFieldName('type')!, []);
+        const declarator = operand.childForFieldName('declarator');
+        align = Math.max(align, this.layout.alignOf(declarator ? this.applyAbstract(type, declarator) : type));
+      } else {
+        align = Math.max(align, this.alignment(operand.text, operand));
+      }
+    }
+    return align;
+  }
+
+  /** Abstract declarators in type names (`_Alignas(char *)`): pointers and arrays only. */
+  private applyAbstract(type: CType, node: Node): CType {
+    if (node.type === 'abstract_pointer_declarator') {
+      const inner = node.childForFieldName('declarator');
+      return inner ? this.applyAbstract({ kind: 'pointer', target: type }, inner) : { kind: 'pointer', target: type };
+    }
+    throw new HeaderError(`unsupported type name "${node.text}"`, this.locate(node));
   }
 
   private alignment(text: string, node: Node): number {

@@ -36,7 +36,7 @@ function compareRecords(left: RecordInfo, right: RecordInfo, abiA: AbiName, abiB
     const counterpart = rightFields.get(field.path);
     if (!counterpart) return { ...base, field: field.path, reason: `\`${field.path}\` exists on ${abiA} only (a conditional in the header)` };
     if (sameField(field, counterpart)) continue;
-    return { ...base, field: field.path, reason: explain(field, counterpart, left, abiA, abiB) };
+    return { ...base, field: field.path, reason: explain(field, counterpart, left, right, abiA, abiB) };
   }
   const extra = right.fields.find((f) => !left.fields.some((g) => g.path === f.path));
   if (extra) return { ...base, field: extra.path, reason: `\`${extra.path}\` exists on ${abiB} only (a conditional in the header)` };
@@ -49,26 +49,31 @@ function sameField(a: LeafField, b: LeafField): boolean {
   return a.offset === b.offset && a.size === b.size && a.bitOffset === b.bitOffset && a.bitWidth === b.bitWidth && a.count === b.count;
 }
 
-function explain(a: LeafField, b: LeafField, record: RecordInfo, abiA: AbiName, abiB: AbiName): string {
+function explain(a: LeafField, b: LeafField, left: RecordInfo, right: RecordInfo, abiA: AbiName, abiB: AbiName): string {
   const declaration = `\`${a.type} ${a.path}\``;
-  const elementA = a.count ? a.size / Math.max(a.count, 1) : a.size;
-  const elementB = b.count ? b.size / Math.max(b.count, 1) : b.size;
-  if (a.bitWidth !== undefined || b.bitWidth !== undefined) {
-    const families = `${ABIS[abiA].family}/${ABIS[abiB].family}`;
-    const rule = families === 'msvc/sysv' || families === 'sysv/msvc' ? ': MSVC starts a new storage unit when the declared type\u2019s size changes, GCC packs bit-fields across types' : '';
-    return `bit-field ${declaration} is at bit ${a.bitOffset ?? a.offset * 8} on ${abiA}, bit ${b.bitOffset ?? b.offset * 8} on ${abiB}${rule}`;
-  }
+  const elementA = a.count ? a.size / a.count : a.size;
+  const elementB = b.count ? b.size / b.count : b.size;
   if (elementA !== elementB) return `${declaration}: ${elementA} bytes on ${abiA}, ${elementB} on ${abiB}${typeHint(a)}`;
   if (a.size !== b.size) return `${declaration}: ${a.size} bytes on ${abiA}, ${b.size} on ${abiB}`;
-  const earlier = record.fields.slice(0, record.fields.indexOf(a));
-  const cause = earlier.length ? ` (a member before it changes size or alignment between the ABIs)` : '';
-  return `${declaration} is at offset ${a.offset} on ${abiA}, ${b.offset} on ${abiB}${cause}`;
+  const mixedFamilies = ABIS[abiA].family !== ABIS[abiB].family;
+  const bitFieldRule = mixedFamilies ? ': MSVC starts a new storage unit when the declared type\u2019s size changes and ignores `:0` after a plain member, GCC packs bit-fields across types' : '';
+  if (a.bitWidth !== undefined || b.bitWidth !== undefined) {
+    return `bit-field ${declaration} is at bit ${a.bitOffset ?? a.offset * 8} on ${abiA}, bit ${b.bitOffset ?? b.offset * 8} on ${abiB}${bitFieldRule}`;
+  }
+  const where = `${declaration} is at offset ${a.offset} on ${abiA}, ${b.offset} on ${abiB}`;
+  const earlier = left.fields.slice(0, left.fields.indexOf(a));
+  const resized = earlier.find((f) => right.fields.find((g) => g.path === f.path)?.size !== f.size);
+  if (resized) return `${where}: \`${resized.path}\` before it is ${resized.size} bytes on ${abiA}, ${right.fields.find((g) => g.path === resized.path)?.size ?? '?'} on ${abiB}`;
+  const members = left.decl.members ?? [];
+  if (members.some((m) => m.bitWidth !== undefined)) return `${where}: the bit-fields before it are allocated differently${bitFieldRule}`;
+  return `${where}: alignment differs (\`#pragma pack\` caps \`aligned\` attributes on GCC but not \`__declspec(align)\` on MSVC)`;
 }
 
 function typeHint(field: LeafField): string {
   const resolved = resolveTypedefs(field.resolved);
   if (resolved.kind === 'integer' && /\blong\b/.test(resolved.name) && !resolved.name.includes('long long')) return ' (long is 4 bytes on Windows, 8 on Linux: use uint32_t or uint64_t)';
   if (resolved.kind === 'integer' && resolved.name === 'wchar_t') return ' (wchar_t is 2 bytes on Windows, 4 on Linux: use uint16_t)';
+  if (resolved.kind === 'enum') return ' (an enum is 4 bytes on MSVC; GCC makes it 8 when a value needs more than 32 bits)';
   if (resolved.kind === 'float' && resolved.name === 'long double') return ' (long double is 8 bytes on MSVC, 16 on Linux)';
   return '';
 }

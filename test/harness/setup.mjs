@@ -1,8 +1,9 @@
 // Installs what `npm test`, `npm run demo` and `npm run package` need and is not there yet;
 // reuses whatever is. Plain Node with no dependencies, because it runs before `npm ci`.
 //
-//   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with)
+//   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with), gcc, clang
 //   node test/harness/setup.mjs demo     npm packages, code-server
+//   node test/harness/setup.mjs bench    npm packages, gcc and clang (the reference the benchmarks compare with)
 //   node test/harness/setup.mjs package  npm packages
 //
 // "There" means: the Debian packages are installed, and each node_modules folder was
@@ -22,8 +23,11 @@ const mode = process.argv[2] ?? 'test';
 // and its ripgrep package would download a binary, which we replace with Debian's.
 const CODE_SERVER_BUILD_PACKAGES = ['ripgrep', 'libkrb5-dev', 'python3', 'make', 'g++'];
 /** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
+// The compilers judge the protocol engine's layouts; linux-libc-dev has virtio_gpu.h.
+const LAYOUT_JUDGES = ['gcc', 'clang', 'linux-libc-dev'];
 const NEEDS = {
-  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium'], codeServer: true },
+  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES], codeServer: true },
+  bench: { apt: LAYOUT_JUDGES, codeServer: false },
   demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true },
   package: { apt: ['unzip'], codeServer: false },
 };

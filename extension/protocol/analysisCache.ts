@@ -18,7 +18,8 @@ export class AnalysisCache {
   async analyze(file: string, options: AnalyzeOptions): Promise<{ analysis: HeaderAnalysis; hit: boolean }> {
     const slot = `${file}\0${options.abi}`;
     const previous = this.entries.get(slot);
-    if (previous && previous.key === this.keyFor(previous.analysis.files.length ? previous.analysis.files : [file], options)) {
+    const previousFiles = previous?.analysis.files.length ? previous.analysis.files : [file];
+    if (previous?.key === this.keyFor(previousFiles, options)) {
       // Most recently used last, so eviction drops the oldest.
       this.entries.delete(slot);
       this.entries.set(slot, previous);

@@ -14,7 +14,7 @@ import { generateProtocolHeader } from './generatedHeader';
 
 const RUNS = 15;
 
-async function median(runs: number, body: () => Promise<unknown> | unknown): Promise<number> {
+async function median(runs: number, body: () => unknown): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();

@@ -81,11 +81,9 @@ function ensureDebianPackages(packages) {
 function ensureNodeModules(label, dir, extraEnv) {
   const lockfile = join(dir, 'package-lock.json');
   const stamp = join(dir, 'node_modules', '.gpupv-setup-stamp');
-  const wanted = createHash('sha256')
-    .update(readFileSync(lockfile))
-    .update(readFileSync(join(dir, 'package.json')))
-    .update(process.version)
-    .digest('hex');
+  // The lockfile names every dependency (the root package's own list included), so it alone
+  // decides; editing package.json's contributions must not cost a reinstall.
+  const wanted = createHash('sha256').update(readFileSync(lockfile)).update(process.version).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return [];
   console.log(`setup: installing ${label} (npm ci in ${dir === root ? '.' : dir.slice(root.length + 1)})`);
   run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env: { ...process.env, ...extraEnv } });

@@ -22,9 +22,9 @@ const mode = process.argv[2] ?? 'test';
 // code-server 4.100.3 builds native modules (node-pty, kerberos, argon2) at install time,
 // and its ripgrep package would download a binary, which we replace with Debian's.
 const CODE_SERVER_BUILD_PACKAGES = ['ripgrep', 'libkrb5-dev', 'python3', 'make', 'g++'];
-/** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
 // The compilers judge the protocol engine's layouts; linux-libc-dev has virtio_gpu.h.
 const LAYOUT_JUDGES = ['gcc', 'clang', 'linux-libc-dev'];
+/** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
 const NEEDS = {
   test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES], codeServer: true },
   bench: { apt: LAYOUT_JUDGES, codeServer: false },

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { locateBitField, parseRecordDump, type DumpedRecord } from '../compilerJudge/clangRecordDump';
@@ -48,13 +48,9 @@ function record(name: string, size: number, align: number, fields: LayoutField[]
   return { name, kind: 'struct', size, align, file: 'proto.h', line: 1, fields };
 }
 
-const field = (path: string, offset: number, size: number, type: string, extra: Partial<LayoutField> = {}): LayoutField => ({
-  path,
-  offset,
-  size,
-  type,
-  ...extra,
-});
+function field(path: string, offset: number, size: number, type: string, extra: Partial<LayoutField> = {}): LayoutField {
+  return { path, offset, size, type, ...extra };
+}
 
 /** The layout the engine should print for PROTOCOL_HEADER, worked out by hand per ABI. */
 function correctLayout(abi: AbiName): LayoutJson {
@@ -157,7 +153,7 @@ describe('compiler judge', function () {
     const layout = correctLayout('msvc-x64');
     editField(layout, 'PvgpuAbiSplit', 'b', { offset: 0 });
     assert.deepEqual(judge({ header, layout }).mismatches, [
-      "PvgpuAbiSplit.b: storage unit (offset 0, size 4) does not hold the field's first bit, which the compiler puts at bit 32",
+      "PvgpuAbiSplit.b: storage unit (offset 0, size 4) does not hold bit 32, where the compiler starts the field",
     ]);
   });
 
@@ -166,8 +162,8 @@ describe('compiler judge', function () {
     layout.constants.PVGPU_RING_SIZE = 8192;
     layout.enums[0]!.values.PVGPU_OP_DRAW = 8;
     assert.deepEqual(judge({ header, layout }).mismatches, [
-      'constant PVGPU_RING_SIZE: value expected 8192LL',
-      'enum enum PvgpuOp.PVGPU_OP_DRAW: value expected 8LL',
+      'constant PVGPU_RING_SIZE: value expected 8192',
+      'enum PvgpuOp.PVGPU_OP_DRAW: value expected 8',
     ]);
   });
 
@@ -193,9 +189,30 @@ describe('compiler judge', function () {
     });
   }
 
-  it('reports a compiler it cannot start instead of passing', () => {
+  it('reports a header it cannot find', () => {
     const { mismatches } = judge({ header: path.join(workDir, 'absent.h'), layout: correctLayout('msvc-arm64') });
-    assert.ok(mismatches.some((m) => m.includes('absent.h')), mismatches.join('\n'));
+    assert.deepEqual(mismatches, [`compiler error: generated check file: fatal error: '${path.join(workDir, 'absent.h')}' file not found`]);
+  });
+
+  it('reports a compiler it cannot start instead of passing', () => {
+    const savedPath = process.env.PATH;
+    process.env.PATH = path.join(workDir, 'no-compilers-here');
+    try {
+      const { mismatches } = judge({ header, layout: correctLayout('msvc-x64') });
+      assert.ok(mismatches.length > 0);
+      assert.ok(mismatches.every((m) => m.includes('clang could not run') && m.includes('ENOENT')), mismatches.join('\n'));
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
+  it('finds headers through the include directories it is given', () => {
+    const includeDir = path.join(workDir, 'include');
+    mkdirSync(includeDir, { recursive: true });
+    writeFileSync(path.join(includeDir, 'proto_inner.h'), PROTOCOL_HEADER);
+    const outer = path.join(workDir, 'outer.h');
+    writeFileSync(outer, '#include <proto_inner.h>\n');
+    assert.deepEqual(judge({ header: outer, includeDirs: [includeDir], layout: correctLayout('sysv-x86_64') }).mismatches, []);
   });
 });
 
@@ -216,6 +233,8 @@ describe('compiler judge: generated checks', () => {
     assert.equal(integerLiteral('18446744073709551615'), '18446744073709551615ULL');
     assert.equal(integerLiteral('-9223372036854775808'), '(-9223372036854775807LL - 1)');
     assert.equal(integerLiteral(1.5), undefined);
+    assert.equal(integerLiteral('18446744073709551616'), undefined);
+    assert.equal(integerLiteral('"text"'), undefined);
   });
 });
 

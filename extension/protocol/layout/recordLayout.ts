@@ -241,8 +241,14 @@ export class LayoutEngine {
       }
       const width = member.bitWidth;
       if (width === 0) {
-        // Ends the unit a previous bit-field opened; without one, MSVC ignores it.
-        unit = undefined;
+        // After a bit-field it ends that unit, aligns what follows to its type and raises the
+        // record's alignment; after anything else MSVC ignores it.
+        if (unit) {
+          const zeroAlign = this.memberAlign(member, decl);
+          offset = roundUp(offset, zeroAlign);
+          align = Math.max(align, zeroAlign);
+          unit = undefined;
+        }
         return;
       }
       const unitAlign = this.memberAlign(member, decl);

@@ -26,52 +26,42 @@ export interface Abi {
 const GCC_MACROS = { __GNUC__: '12', __GNUC_MINOR__: '2', __STDC__: '1', __STDC_VERSION__: '201710L', __linux__: '1', __unix__: '1', __LP64__: '1', __CHAR_BIT__: '8' };
 const MSVC_MACROS = { _MSC_VER: '1940', _MSC_EXTENSIONS: '1', _WIN32: '1', _WIN64: '1', __STDC__: '1', __STDC_VERSION__: '201710L', __CHAR_BIT__: '8' };
 
+const MSVC_64 = {
+  family: 'msvc',
+  pointerSize: 8,
+  longSize: 4,
+  wcharSize: 2,
+  wcharSigned: false,
+  charSigned: true,
+  longDouble: { size: 8, align: 8 },
+  unnamedBitFieldsAlignRecord: true,
+} as const;
+
+const SYSV_64 = {
+  family: 'sysv',
+  pointerSize: 8,
+  longSize: 8,
+  wcharSize: 4,
+  longDouble: { size: 16, align: 16 },
+} as const;
+
 export const ABIS: Readonly<Record<AbiName, Abi>> = {
-  'msvc-x64': {
-    name: 'msvc-x64',
-    family: 'msvc',
-    pointerSize: 8,
-    longSize: 4,
-    wcharSize: 2,
-    wcharSigned: false,
-    charSigned: true,
-    longDouble: { size: 8, align: 8 },
-    unnamedBitFieldsAlignRecord: true,
-    predefinedMacros: { ...MSVC_MACROS, _M_X64: '100', _M_AMD64: '100', _AMD64_: '1' },
-  },
-  'msvc-arm64': {
-    name: 'msvc-arm64',
-    family: 'msvc',
-    pointerSize: 8,
-    longSize: 4,
-    wcharSize: 2,
-    wcharSigned: false,
-    charSigned: true,
-    longDouble: { size: 8, align: 8 },
-    unnamedBitFieldsAlignRecord: true,
-    predefinedMacros: { ...MSVC_MACROS, _M_ARM64: '1', _ARM64_: '1' },
-  },
+  'msvc-x64': { name: 'msvc-x64', ...MSVC_64, predefinedMacros: { ...MSVC_MACROS, _M_X64: '100', _M_AMD64: '100', _AMD64_: '1' } },
+  'msvc-arm64': { name: 'msvc-arm64', ...MSVC_64, predefinedMacros: { ...MSVC_MACROS, _M_ARM64: '1', _ARM64_: '1' } },
   'sysv-x86_64': {
     name: 'sysv-x86_64',
-    family: 'sysv',
-    pointerSize: 8,
-    longSize: 8,
-    wcharSize: 4,
+    ...SYSV_64,
     wcharSigned: true,
     charSigned: true,
-    longDouble: { size: 16, align: 16 },
     unnamedBitFieldsAlignRecord: false,
     predefinedMacros: { ...GCC_MACROS, __x86_64__: '1', __x86_64: '1', __amd64__: '1' },
   },
   'sysv-aarch64': {
     name: 'sysv-aarch64',
-    family: 'sysv',
-    pointerSize: 8,
-    longSize: 8,
-    wcharSize: 4,
+    ...SYSV_64,
+    // AAPCS64: plain char and wchar_t are unsigned, and unnamed bit-fields count towards alignment.
     wcharSigned: false,
     charSigned: false,
-    longDouble: { size: 16, align: 16 },
     unnamedBitFieldsAlignRecord: true,
     predefinedMacros: { ...GCC_MACROS, __aarch64__: '1', __ARM_64BIT_STATE: '1', __CHAR_UNSIGNED__: '1' },
   },

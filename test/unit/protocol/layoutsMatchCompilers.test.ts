@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../../extension/cli/gpupv';
+import { gpupv } from './runGpupv';
 import type { AbiName } from '../../../extension/protocol/abi';
 import { judge } from '../../compilerJudge/judge';
 import type { LayoutJson } from '../../compilerJudge/layoutChecks';
@@ -15,12 +15,6 @@ const TRICKY = join(repoRoot, 'test', 'fixtures', 'headers', 'tricky.h');
 const VIRTIO = '/usr/include/linux/virtio_gpu.h';
 const ALL_ABIS: AbiName[] = ['msvc-x64', 'sysv-x86_64', 'msvc-arm64', 'sysv-aarch64'];
 
-async function gpupv(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, (s) => out.push(s), (s) => err.push(s));
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('protocol engine: layouts match the compilers', () => {
   const cases: [string, string, AbiName[]][] = [

@@ -47,6 +47,7 @@ export interface PreprocessedHeader {
   readonly diagnostics: DiagnosticSink;
 }
 
+const HAS_OPERATORS = new Set(['__has_include', '__has_include_next', '__has_attribute', '__has_builtin', '__has_feature', '__has_extension', '__has_c_attribute', '__has_declspec_attribute']);
 const DEFAULT_MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 const MAX_INCLUDE_DEPTH = 64;
 const SILENT_PRAGMAS = new Set(['warning', 'region', 'endregion', 'message', 'GCC', 'clang', 'comment', 'intrinsic', 'optimize', 'push_macro', 'pop_macro', 'prefast', 'code_seg', 'data_seg', 'alloc_text', 'section']);
@@ -241,6 +242,14 @@ class Preprocessor {
     const protectedTokens: Token[] = [];
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
+      if (HAS_OPERATORS.has(t.text) && tokens[i + 1]?.text === '(') {
+        const close = tokens.findIndex((x, k) => k > i && x.text === ')');
+        if (close < 0) throw new HeaderError(`${t.text} is missing its ")"`, t.location);
+        const answer = this.hasOperator(t.text, tokens.slice(i + 2, close), location);
+        protectedTokens.push({ ...t, kind: 'number', text: answer ? '1' : '0' });
+        i = close;
+        continue;
+      }
       protectedTokens.push(t);
       if (t.text !== 'defined') continue;
       const hasParen = tokens[i + 1]?.text === '(';
@@ -256,7 +265,7 @@ class Preprocessor {
     const value = evaluate(expression, {
       abi: this.options.abi,
       preprocessor: true,
-      isDefined: (macro) => this.macros.has(macro),
+      isDefined: (macro) => this.macros.has(macro) || HAS_OPERATORS.has(macro),
       identifierValue: () => undefined,
       typeFacts: () => {
         throw new HeaderError('types are not allowed in #if', location);
@@ -269,6 +278,26 @@ class Preprocessor {
       },
     });
     return value.value !== 0n;
+  }
+
+  /**
+   * `__has_include(<x.h>)` looks where #include would; `__has_attribute(packed)` knows the
+   * layout attributes on GCC ABIs; the other feature tests answer 0, so headers take their
+   * portable path.
+   */
+  private hasOperator(operator: string, args: readonly Token[], location: SourceLocation): boolean {
+    if (operator === '__has_include' || operator === '__has_include_next') {
+      const text = args.map((t) => t.text).join('');
+      const system = text.startsWith('<');
+      const target = text.replace(/^[<"]|[>"]$/g, '');
+      if (system && BUILTIN_HEADERS.has(target)) return true;
+      const candidates = [...(system ? [] : [join(dirname(location.file), target)]), ...this.options.includeDirs.map((dir) => join(dir, target))];
+      return candidates.some((candidate) => this.options.readFile(normalize(candidate)) !== undefined);
+    }
+    if (operator === '__has_attribute') {
+      return this.options.abi.family === 'sysv' && ['packed', 'aligned', '__packed__', '__aligned__'].includes(args.map((t) => t.text).join(''));
+    }
+    return false;
   }
 
   private include(tokens: readonly Token[], location: SourceLocation, includingFile: string): void {

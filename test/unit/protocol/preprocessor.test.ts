@@ -101,6 +101,24 @@ struct N2 { char a; double b; };`);
     assert.deepEqual(['P1', 'P2', 'P1b', 'N', 'P4', 'N2'].map((n) => record(analysis, n).size), [5, 6, 9, 8, 12, 16]);
   });
 
+  it('answers __has_include and __has_attribute the way the compiler for the ABI would', async () => {
+    const source = `
+#if defined(__has_include) && __has_include(<stdint.h>) && __has_include("sub.h") && !__has_include("none.h")
+struct Inc { int found; };
+#endif
+#if defined(__has_attribute) && __has_attribute(packed)
+struct Attr { int gcc; };
+#else
+struct Attr { int msvc; };
+#endif`;
+    for (const abi of ['msvc-x64', 'sysv-x86_64'] as const) {
+      const analysis = await analyzeSources({ '/q/main.h': source, '/q/sub.h': '' }, abi);
+      assert.deepEqual(errors(analysis), []);
+      assert.equal(record(analysis, 'Inc').fields[0]!.path, 'found');
+      assert.equal(record(analysis, 'Attr').fields[0]!.path, abi === 'msvc-x64' ? 'msvc' : 'gcc');
+    }
+  });
+
   it('warns about unknown directives and pragmas instead of guessing', async () => {
     const analysis = await analyzeText('#frobnicate now\n#pragma strange_thing\nstruct S { int a; };');
     const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${d.location.line}: ${d.message}`);

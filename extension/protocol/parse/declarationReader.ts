@@ -188,7 +188,8 @@ export class DeclarationReader {
   }
 
   private lookupTypedef(name: string): CType | undefined {
-    return this.declarations.typedefs.get(name) ?? this.builtins.get(name) ?? (name === 'bool' ? this.keywords.get('_Bool') : undefined);
+    const keyword = normaliseKeywords([name === 'bool' ? '_Bool' : name]);
+    return this.declarations.typedefs.get(name) ?? this.builtins.get(name) ?? (keyword === undefined ? undefined : this.keywords.get(keyword));
   }
 
   private record(node: Node, outerAttributes: readonly LayoutAttributes[], nested: boolean): RecordDecl {

@@ -109,8 +109,9 @@ function filesUnder(dir, keep) {
 }
 
 /**
- * Files the bundles load at run time: the codicon font (webviews may load nothing remote)
- * and tree-sitter's runtime and C grammar (WebAssembly, found beside the bundle).
+ * Files the bundles load at run time: the codicon font (webviews may load nothing remote),
+ * tree-sitter's runtime and C grammar (WebAssembly, found beside the bundle), and the
+ * gpupv.json schema.
  */
 function copyRuntimeFiles() {
   /** @type {[string, string][]} */
@@ -119,6 +120,8 @@ function copyRuntimeFiles() {
     ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webviews/codicons/codicon.ttf'],
     ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
     ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
+    // The gpupv.json schema VS Code validates against (contributes.jsonValidation).
+    ['extension/headers/gpupv.schema.json', 'dist/gpupv.schema.json'],
   ];
   for (const [from, to] of copies) {
     mkdirSync(dirname(join(root, to)), { recursive: true });

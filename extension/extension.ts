@@ -3,6 +3,7 @@ import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions'
 import { registerVirtualMachinesView } from './vms/virtualMachinesView';
 import { registerRingTracesView } from './traces/ringTracesView';
 import { TraceViewerPanel } from './traces/traceViewerPanel';
+import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
 
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
 export interface GpuPvApi {
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
     ),
     registerVirtualMachinesView(),
     registerRingTracesView(),
+    registerHeaderFeatures(context, log),
   );
 
   return { log };

@@ -74,13 +74,11 @@
 #define PVGPU_HEAP_SIZE             (PVGPU_SHMEM_SIZE - PVGPU_HEAP_OFFSET)
 
 /**
- * Every command in the ring starts on a PVGPU_CMD_ALIGNMENT boundary. The
- * producer rounds PvgpuCommandHeader.size up with PVGPU_CMD_ALIGN() when it
- * advances producer_ptr; the header itself records the unpadded size.
+ * Commands are written back to back with no padding and no wrap marker: the
+ * next command starts exactly PvgpuCommandHeader.size bytes after this one,
+ * and a command may straddle the end of the ring and continue at its start.
+ * Readers walk by the size field and copy straddling commands.
  */
-#define PVGPU_CMD_ALIGNMENT         16u
-#define PVGPU_CMD_ALIGN(sz) \
-    (((sz) + (PVGPU_CMD_ALIGNMENT - 1u)) & ~(PVGPU_CMD_ALIGNMENT - 1u))
 
 /* ------------------------------------------------------------------------ */
 /* Feature bits (PvgpuControlRegion.features)                               */
@@ -213,7 +211,7 @@ _Static_assert(offsetof(PvgpuControlRegion, status) == 0x120,
  *
  * `size` is the total size of the command in bytes including this header and
  * any variable-length payload. The next command starts at
- * PVGPU_CMD_ALIGN(size) bytes after this one.
+ * size bytes after this one (see the ring layout above).
  */
 typedef struct PvgpuCommandHeader {
     uint32_t type;          /* PVGPU_CMD_* opcode */

@@ -7,6 +7,7 @@ export const EXTENSION_ID = 'gpupv.gpupv-devkit';
 export const Commands = {
   showLog: 'gpupv.showLog',
   openTraceViewer: 'gpupv.traces.openViewer',
+  showStructLayout: 'gpupv.headers.showStructLayout',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -19,6 +20,7 @@ export type ViewId = Exclude<(typeof Views)[keyof typeof Views], typeof Views.co
 
 export const WebviewTypes = {
   traceViewer: 'gpupv.traceViewer',
+  structLayout: 'gpupv.structLayout',
 } as const;
 
 /** Context keys that drive `when` clauses of views, welcome content and menus. */

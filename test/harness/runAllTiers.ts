@@ -116,9 +116,11 @@ function removeScratch(dir: string): void {
   }
 }
 
+/** Every compiled suite of a tier, in subfolders too (unit/protocol/, unit/ring/, ...). */
 function compiledFiles(tier: string, suffix: string): string[] {
   const dir = path.join(compiledTests, tier);
-  return readdirSync(dir)
+  return readdirSync(dir, { recursive: true })
+    .map(String)
     .filter((f) => f.endsWith(suffix))
     .sort()
     .map((f) => path.join(dir, f));

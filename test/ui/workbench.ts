@@ -79,6 +79,17 @@ export class Workbench {
     }
   }
 
+  /** Opens a workspace file through Quick Open (Ctrl+P), as a person would. */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(name);
+    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor();
+    await input.press('Enter');
+    await this.page.locator('.tabs-container .tab', { hasText: name }).waitFor();
+  }
+
   /** The document inside the (only) active webview: two iframes deep. */
   webview(): FrameLocator {
     return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');

@@ -1,0 +1,45 @@
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../common/contributions';
+import type { Logger } from '../common/logger';
+import { HeaderAnalysisService } from './headerAnalysisService';
+import { LayoutCodeLensProvider } from './layoutCodeLens';
+import { LayoutDiagnostics } from './layoutDiagnostics';
+import { LayoutHoverProvider } from './layoutHover';
+import { ProtocolConfigStore } from './protocolConfig';
+import { isStructLayoutTarget, pickStructLayoutTarget } from './showStructLayout';
+import { StructLayoutPanel } from './structLayoutPanel';
+
+// The protocol header in the editor: gpupv.json says which headers; every struct gets a
+// CodeLens with its size, every member a hover with its offset, the Problems view the
+// engine's findings, and "GPU-PV: Show Struct Layout" a table of the whole record.
+// Everything only reads files, so it also runs in an untrusted workspace.
+
+/** Headers open as C or C++ (VS Code opens `.h` as C++). */
+const HEADER_DOCUMENTS: vscode.DocumentSelector = [
+  { scheme: 'file', language: 'c' },
+  { scheme: 'file', language: 'cpp' },
+];
+
+export function registerHeaderFeatures(context: vscode.ExtensionContext, log: Logger): vscode.Disposable {
+  const store = new ProtocolConfigStore(log);
+  const service = new HeaderAnalysisService(store, log);
+
+  const showStructLayout = async (argument: unknown): Promise<void> => {
+    const target = isStructLayoutTarget(argument) ? argument : await pickStructLayoutTarget(service);
+    if (target) StructLayoutPanel.show(context.extensionUri, log, service, target, () => void showStructLayout(undefined));
+  };
+
+  return vscode.Disposable.from(
+    store,
+    service,
+    new LayoutDiagnostics(store, service),
+    vscode.languages.registerCodeLensProvider(HEADER_DOCUMENTS, new LayoutCodeLensProvider(service)),
+    vscode.languages.registerHoverProvider(HEADER_DOCUMENTS, new LayoutHoverProvider(service)),
+    vscode.commands.registerCommand(Commands.showStructLayout, showStructLayout),
+    store.onDidChange(() => service.schedule('gpupv.json changed')),
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      if (document.uri.scheme === 'file' && service.dependsOn(document.uri.fsPath)) service.schedule(`${basename(document.uri.fsPath)} saved`);
+    }),
+  );
+}

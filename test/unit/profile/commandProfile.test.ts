@@ -31,7 +31,7 @@ describe('command profile', () => {
     // Plural and `State` suffix: a unique near match, reported so the user can confirm it.
     assert.equal(byName.get('SET_SAMPLERS')?.payload?.name, 'PvgpuCmdSetSamplerState');
     assert.equal(byName.get('SET_SAMPLERS')?.match, 'near');
-    assert.ok(diagnostics.some((d) => d.severity === 'info' && /PVGPU_CMD_SET_SAMPLERS decodes with PvgpuCmdSetSamplerState/.test(d.message)));
+    assert.ok(diagnostics.some((d) => d.severity === 'info' && d.message.includes('PVGPU_CMD_SET_SAMPLERS decodes with PvgpuCmdSetSamplerState')));
     // Abbreviated names cannot be guessed: they are listed for the user to map.
     assert.equal(byName.get('CREATE_DEPTH_STENCIL_STATE')?.match, 'none');
     assert.ok(diagnostics.some((d) => d.property === 'protocol.command.payloads.map.PVGPU_CMD_CREATE_DEPTH_STENCIL_STATE'));

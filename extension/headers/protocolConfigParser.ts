@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../protocol/abi';
+import type { CommandProfileConfig } from '../protocol/profile/commandProfile';
+import type { RingProfileConfig } from '../protocol/profile/ringProfile';
+import { readCommandSection, readFenceSection, readRingSection, type FenceConfig } from './decoderConfigParser';
 import { parseJsonc, type JsonProperty, type JsonValue } from './jsonc';
 
 // gpupv.json, the workspace's protocol configuration: read, checked by hand and resolved
@@ -24,6 +27,10 @@ export interface ProtocolConfig {
   readonly abi: AbiName;
   /** The other side's ABI (usually the host's); undefined when nothing is compared. */
   readonly compareAbi: AbiName | undefined;
+  /** The trace decoder's sections; undefined when absent or unusable (a problem says why). */
+  readonly command?: CommandProfileConfig;
+  readonly fence?: FenceConfig;
+  readonly ring?: RingProfileConfig;
 }
 
 export interface ConfigProblem {
@@ -64,6 +71,9 @@ interface ProtocolDraft {
   defines: Map<string, string | undefined>;
   abi: AbiName;
   compareAbi: AbiName | undefined;
+  command?: CommandProfileConfig;
+  fence?: FenceConfig;
+  ring?: RingProfileConfig;
 }
 
 type ProtocolPropertyReader = (value: JsonValue, draft: ProtocolDraft, problems: Problems) => void;
@@ -79,6 +89,9 @@ const PROTOCOL_PROPERTIES = new Map<string, ProtocolPropertyReader>([
   ['defines', (value, draft, problems) => (draft.defines = readDefines(value, problems))],
   ['abi', (value, draft, problems) => (draft.abi = readAbi('abi', value, problems) ?? DEFAULT_ABI)],
   ['compareAbi', (value, draft, problems) => (draft.compareAbi = value.kind === 'null' ? undefined : readAbi('compareAbi', value, problems))],
+  ['command', (value, draft, problems) => (draft.command = readCommandSection(value, problems))],
+  ['fence', (value, draft, problems) => (draft.fence = readFenceSection(value, problems))],
+  ['ring', (value, draft, problems) => (draft.ring = readRingSection(value, problems))],
 ]);
 
 /** The settings `protocol` holds, in the order the schema lists them. */
@@ -129,7 +142,16 @@ function readProtocol(property: JsonProperty, problems: Problems): ProtocolConfi
     problems.warning(`"protocol.compareAbi" is the same ABI as "protocol.abi" (${draft.abi}), so nothing is compared`, compare.value);
     draft.compareAbi = undefined;
   }
-  return { headers: draft.headers, includeDirs: draft.includeDirs, defines: Object.fromEntries(draft.defines), abi: draft.abi, compareAbi: draft.compareAbi };
+  return {
+    headers: draft.headers,
+    includeDirs: draft.includeDirs,
+    defines: Object.fromEntries(draft.defines),
+    abi: draft.abi,
+    compareAbi: draft.compareAbi,
+    ...(draft.command ? { command: draft.command } : {}),
+    ...(draft.fence ? { fence: draft.fence } : {}),
+    ...(draft.ring ? { ring: draft.ring } : {}),
+  };
 }
 
 function readPathList(name: string, value: JsonValue, problems: Problems): ConfigEntry[] {

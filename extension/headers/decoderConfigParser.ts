@@ -1,0 +1,157 @@
+import type { CommandProfileConfig } from '../protocol/profile/commandProfile';
+import type { RingProfileConfig } from '../protocol/profile/ringProfile';
+import type { JsonValue } from './jsonc';
+
+// The trace decoder's sections of gpupv.json: `protocol.command`, `protocol.fence` and
+// `protocol.ring`. Checked by shape here (names that must exist in the header are checked
+// later, against the header, by the profile resolvers). Pure: no `vscode` import.
+
+export interface FenceConfig {
+  readonly opcode: string;
+  readonly valueField: string;
+}
+
+export interface SectionProblems {
+  error(message: string, at: { offset: number; length: number }): void;
+}
+
+type Kind = 'string' | 'boolean' | 'integer' | 'object' | 'pointers';
+
+interface PropertySpec {
+  readonly kind: Kind;
+  readonly required?: boolean;
+}
+
+const COMMAND: Readonly<Record<string, PropertySpec>> = {
+  header: { kind: 'string', required: true },
+  opcodeField: { kind: 'string', required: true },
+  sizeField: { kind: 'string' },
+  sizeIncludesHeader: { kind: 'boolean' },
+  recordAlignment: { kind: 'integer' },
+  opcodes: { kind: 'object', required: true },
+  payloads: { kind: 'object' },
+};
+
+const FENCE: Readonly<Record<string, PropertySpec>> = {
+  opcode: { kind: 'string', required: true },
+  valueField: { kind: 'string', required: true },
+};
+
+const RING: Readonly<Record<string, PropertySpec>> = {
+  control: { kind: 'string', required: true },
+  producerField: { kind: 'string', required: true },
+  consumerField: { kind: 'string', required: true },
+  ringOffsetField: { kind: 'string' },
+  ringOffset: { kind: 'integer' },
+  ringSizeField: { kind: 'string' },
+  ringSize: { kind: 'integer' },
+  pointers: { kind: 'pointers' },
+  completedFenceField: { kind: 'string' },
+};
+
+export function readCommandSection(value: JsonValue, problems: SectionProblems): CommandProfileConfig | undefined {
+  const read = readSection('command', value, COMMAND, problems);
+  if (!read) return undefined;
+  const opcodes = readOpcodes(read.opcodes as JsonValue, problems);
+  const payloads = read.payloads === undefined ? undefined : readPayloads(read.payloads as JsonValue, problems);
+  if (!opcodes) return undefined;
+  return { ...(read as unknown as CommandProfileConfig), opcodes, ...(payloads ? { payloads } : {}) };
+}
+
+export function readFenceSection(value: JsonValue, problems: SectionProblems): FenceConfig | undefined {
+  return readSection('fence', value, FENCE, problems) as FenceConfig | undefined;
+}
+
+export function readRingSection(value: JsonValue, problems: SectionProblems): RingProfileConfig | undefined {
+  const ring = readSection('ring', value, RING, problems) as RingProfileConfig | undefined;
+  if (!ring || value.kind !== 'object') return ring;
+  for (const [field, number] of [['ringOffsetField', 'ringOffset'], ['ringSizeField', 'ringSize']] as const) {
+    if ((ring[field] === undefined) === (ring[number] === undefined)) {
+      problems.error(`"protocol.ring" needs exactly one of "${field}" (a field of the control region) and "${number}" (a number)`, value);
+      return undefined;
+    }
+  }
+  return ring;
+}
+
+/** The section's plain values by its spec; `object` properties come back as JSON for their own readers. */
+function readSection(name: string, value: JsonValue, spec: Readonly<Record<string, PropertySpec>>, problems: SectionProblems): Record<string, unknown> | undefined {
+  if (value.kind !== 'object') {
+    problems.error(`"protocol.${name}" must be an object`, value);
+    return undefined;
+  }
+  const result: Record<string, unknown> = {};
+  let ok = true;
+  for (const { key, keySpan, value: item } of value.properties) {
+    const property = spec[key];
+    if (!property) {
+      problems.error(`"protocol.${name}.${key}" is not a known setting; known: ${Object.keys(spec).join(', ')}`, keySpan);
+      ok = false;
+      continue;
+    }
+    const read = readValue(property.kind, item);
+    if (read === undefined) {
+      problems.error(`"protocol.${name}.${key}" must be ${describeKind(property.kind)}`, item);
+      ok = false;
+    } else {
+      result[key] = read;
+    }
+  }
+  for (const [key, property] of Object.entries(spec)) {
+    if (property.required && !value.properties.some((p) => p.key === key)) {
+      problems.error(`"protocol.${name}" needs "${key}"`, value);
+      ok = false;
+    }
+  }
+  return ok ? result : undefined;
+}
+
+function readValue(kind: Kind, value: JsonValue): unknown {
+  switch (kind) {
+    case 'string':
+      return value.kind === 'string' && value.value.trim() !== '' ? value.value : undefined;
+    case 'boolean':
+      return value.kind === 'boolean' ? value.value : undefined;
+    case 'integer':
+      return value.kind === 'number' && Number.isSafeInteger(value.value) && value.value >= 0 ? value.value : undefined;
+    case 'pointers':
+      return value.kind === 'string' && (value.value === 'monotonic' || value.value === 'wrapped') ? value.value : undefined;
+    case 'object':
+      return value.kind === 'object' ? value : undefined;
+  }
+}
+
+function describeKind(kind: Kind): string {
+  return { string: 'a non-empty string', boolean: 'true or false', integer: 'a whole number of 0 or more', pointers: '"monotonic" or "wrapped"', object: 'an object' }[kind];
+}
+
+function readOpcodes(value: JsonValue, problems: SectionProblems): CommandProfileConfig['opcodes'] | undefined {
+  if (value.kind === 'object' && value.properties.length === 1) {
+    const [only] = value.properties;
+    if (only?.value.kind === 'string' && only.value.value.trim() !== '') {
+      if (only.key === 'macroPrefix') return { macroPrefix: only.value.value };
+      if (only.key === 'enum') return { enum: only.value.value };
+    }
+  }
+  problems.error('"protocol.command.opcodes" must be { "macroPrefix": "MY_CMD_" } or { "enum": "my_cmd_type" }', value);
+  return undefined;
+}
+
+function readPayloads(value: JsonValue, problems: SectionProblems): CommandProfileConfig['payloads'] | undefined {
+  if (value.kind !== 'object') {
+    problems.error('"protocol.command.payloads" must be an object: { "structPrefix": "MyCmd", "map": { "MY_CMD_X": "MyCmdX" } }', value);
+    return undefined;
+  }
+  let structPrefix: string | undefined;
+  const map: Record<string, string> = {};
+  for (const { key, keySpan, value: item } of value.properties) {
+    if (key === 'structPrefix' && item.kind === 'string') structPrefix = item.value;
+    else if (key === 'map' && item.kind === 'object') {
+      for (const entry of item.properties) {
+        if (entry.value.kind === 'string' && entry.value.value.trim() !== '') map[entry.key] = entry.value.value;
+        else problems.error(`"protocol.command.payloads.map.${entry.key}" must name a struct`, entry.value);
+      }
+    } else problems.error(`"protocol.command.payloads.${key}" is not a known setting (structPrefix: a string, map: an object)`, keySpan);
+  }
+  return { ...(structPrefix !== undefined ? { structPrefix } : {}), ...(Object.keys(map).length ? { map } : {}) };
+}

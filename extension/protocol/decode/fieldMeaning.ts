@@ -1,0 +1,57 @@
+import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
+import type { LeafField } from '../layout/flatten';
+import { resolveTypedefs } from '../model/types';
+
+// What a field's number means, from the header itself: its enum type, or the enum type or
+// macro family its trailing comment names (`/* PvgpuResourceType */`, `/* MY_BIND_* flags */`).
+
+export type Meaning = { readonly kind: 'enum'; readonly names: ReadonlyMap<bigint, string> } | { readonly kind: 'flags'; readonly bits: readonly (readonly [bigint, string])[] };
+
+/** Builds the meaning of each leaf field of a record that has one, by field path. */
+export function fieldMeanings(analysis: HeaderAnalysis, record: RecordInfo): Map<string, Meaning> {
+  const meanings = new Map<string, Meaning>();
+  for (const field of record.fields) {
+    const meaning = meaningOf(analysis, field);
+    if (meaning) meanings.set(field.path, meaning);
+  }
+  return meanings;
+}
+
+function meaningOf(analysis: HeaderAnalysis, field: LeafField): Meaning | undefined {
+  const type = resolveTypedefs(field.resolved);
+  if (type.kind === 'enum' && type.decl.constants) return enumMeaning(type.decl.constants.map((c) => [c.value, c.name]));
+  const comment = field.comment?.replace(/^\/\*+|\*+\/$|^\/\/+/g, '').trim();
+  if (!comment) return undefined;
+  const family = /\b([A-Z][A-Z0-9_]*_)\*\s*(flags?|bits?)?/.exec(comment);
+  if (family) {
+    const prefix = family[1]!;
+    const constants = [...analysis.constants].filter((entry): entry is [string, bigint] => entry[0].startsWith(prefix) && typeof entry[1] === 'bigint');
+    if (constants.length === 0) return undefined;
+    const isFlags = family[2] !== undefined || constants.every(([, v]) => v > 0n && (v & (v - 1n)) === 0n);
+    return isFlags ? { kind: 'flags', bits: constants.filter(([, v]) => v !== 0n).map(([n, v]) => [v, n] as const) } : enumMeaning(constants.map(([n, v]) => [v, n]));
+  }
+  const named = /^([A-Za-z_]\w*)\b/.exec(comment)?.[1];
+  const enumeration = named ? analysis.enums.find((e) => e.name === named || e.decl.tag === named || e.decl.typedefNames.includes(named)) : undefined;
+  return enumeration ? enumMeaning([...enumeration.values].map(([n, v]) => [v, n])) : undefined;
+}
+
+function enumMeaning(pairs: readonly (readonly [bigint, string])[]): Meaning {
+  const names = new Map<bigint, string>();
+  for (const [value, name] of pairs) if (!names.has(value)) names.set(value, name);
+  return { kind: 'enum', names };
+}
+
+/** `PVGPU_BIND_VERTEX_BUFFER|PVGPU_BIND_SHADER_RESOURCE`, `RESOURCE_TEXTURE2D`, or undefined when unknown. */
+export function describeValue(meaning: Meaning, value: bigint): string | undefined {
+  if (meaning.kind === 'enum') return meaning.names.get(value);
+  const names: string[] = [];
+  let rest = value;
+  for (const [bit, name] of meaning.bits) {
+    if ((value & bit) === bit) {
+      names.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
+  return names.length ? names.join('|') : value === 0n ? '0' : undefined;
+}

@@ -1,7 +1,7 @@
 // Installs what `npm test`, `npm run demo` and `npm run package` need and is not there yet;
 // reuses whatever is. Plain Node with no dependencies, because it runs before `npm ci`.
 //
-//   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with), gcc, clang
+//   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with), gcc, clang, tshark
 //   node test/harness/setup.mjs demo     npm packages, code-server
 //   node test/harness/setup.mjs bench    npm packages, gcc and clang (the reference the benchmarks compare with)
 //   node test/harness/setup.mjs package  npm packages
@@ -22,11 +22,13 @@ const mode = process.argv[2] ?? 'test';
 // code-server 4.100.3 builds native modules (node-pty, kerberos, argon2) at install time,
 // and its ripgrep package would download a binary, which we replace with Debian's.
 const CODE_SERVER_BUILD_PACKAGES = ['ripgrep', 'libkrb5-dev', 'python3', 'make', 'g++'];
-// The compilers judge the protocol engine's layouts; linux-libc-dev has virtio_gpu.h.
+// The compilers judge the protocol engine's layouts; linux-libc-dev has virtio_gpu.h;
+// tshark must read the captures we write.
 const LAYOUT_JUDGES = ['gcc', 'clang', 'linux-libc-dev'];
+const CAPTURE_READERS = ['tshark'];
 /** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
 const NEEDS = {
-  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES], codeServer: true },
+  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true },
   bench: { apt: LAYOUT_JUDGES, codeServer: false },
   demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true },
   package: { apt: ['unzip'], codeServer: false },
@@ -69,6 +71,10 @@ function ensureDebianPackages(packages) {
   }
   console.log(`setup: installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (missing.includes('tshark')) {
+    // Answer wireshark-common's question (let non-root users capture?) before apt asks it.
+    run('debconf-set-selections', [], { input: 'wireshark-common wireshark-common/install-setuid boolean false\n', stdio: ['pipe', 'inherit', 'inherit'] });
+  }
   run('apt-get', ['update', '-qq'], { env });
   run('apt-get', ['install', '-y', '-qq', ...missing], { env });
   return missing.map((name) => `apt:${name}`);

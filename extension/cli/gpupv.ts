@@ -5,6 +5,7 @@ import { analyzeHeader, type HeaderAnalysis } from '../protocol/headerAnalysis';
 import { diffAbis } from '../protocol/report/abiDiff';
 import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
+import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
 import { readHeaderFile } from './nodeFiles';
 
 // `gpupv`: the protocol engine on the command line, for CI and for people outside VS Code.
@@ -12,6 +13,7 @@ import { readHeaderFile } from './nodeFiles';
 // read is still printed) or the command line is wrong.
 
 const USAGE = `usage: gpupv layout <header.h> [options]
+       gpupv decode <capture.pcapng|snapshot.bin> [options]   (gpupv decode --help)
 
   --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
   --struct NAME         only this record (tag or typedef name); repeatable
@@ -35,14 +37,23 @@ class UsageError extends Error {}
 
 export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   try {
+    if (argv[0] === 'decode' && (argv.includes('-h') || argv.includes('--help'))) {
+      out(DECODE_USAGE);
+      return 0;
+    }
     if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
       out(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
+    if (argv[0] === 'decode') return await runDecode(argv.slice(1), out, err);
     if (argv[0] !== 'layout') throw new UsageError(`unknown command "${argv[0]!}"`);
     const command = parseLayoutArguments(argv.slice(1));
     return command.diff ? await runDiff(command, out, err) : await runLayout(command, out, err);
   } catch (error) {
+    if (error instanceof DecodeUsageError) {
+      err(`gpupv: ${error.message}\n\n${DECODE_USAGE}`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       err(`gpupv: ${error.message}\n\n${USAGE}`);
       return 2;

@@ -48,10 +48,10 @@ export class CommandDecoder {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const name = plan.info?.shortName ?? `0x${key.toString(16)}`;
     if (bytes.byteLength < plan.minimumSize) {
-      const fields = bytes.byteLength >= this.headerPlan.minimumSize ? this.headerPlan.decode(view, 0, bytes.byteLength) : {};
+      const fields = bytes.byteLength >= this.headerPlan.minimumSize ? this.headerOnly(view, bytes.byteLength) : {};
       return { opcode, opcodeName: name, size: bytes.byteLength, fields, labels: {}, error: `${bytes.byteLength} bytes, but ${plan.info?.payload?.name ?? 'its struct'} needs ${plan.minimumSize}` };
     }
-    const fields = plan.decode(view, 0, bytes.byteLength);
+    const fields = plan.info?.payload ? plan.decode(view, 0, bytes.byteLength) : this.headerOnly(view, bytes.byteLength);
     if (!plan.info?.payload && bytes.byteLength > this.profile.header.size) {
       fields.payload = hex(bytes.subarray(this.profile.header.size));
     }
@@ -64,6 +64,11 @@ export class CommandDecoder {
       }
     }
     return { opcode, opcodeName: name, size: bytes.byteLength, fields, labels, ...(plan.info ? {} : { error: `unknown opcode 0x${key.toString(16)}` }) };
+  }
+
+  /** A command without a payload struct: its header under the name payload structs use for it. */
+  private headerOnly(view: DataView, end: number): DecodedObject {
+    return { [this.profile.headerMember]: this.headerPlan.decode(view, 0, end) };
   }
 
   private plan(info: OpcodeInfo | undefined): OpcodePlan {

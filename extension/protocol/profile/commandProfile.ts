@@ -43,6 +43,11 @@ export interface CommandProfile {
   readonly opcodes: ReadonlyMap<bigint, OpcodeInfo>;
   /** The opcode family's prefix, stripped for short names (`PVGPU_CMD_`). */
   readonly opcodePrefix: string;
+  /**
+   * The name payload structs give the embedded header (`hdr`), so header fields have one
+   * path in every command (`hdr.size`), whether or not its opcode has a payload struct.
+   */
+  readonly headerMember: string;
 }
 
 export function resolveCommandProfile(analysis: HeaderAnalysis, config: CommandProfileConfig): { profile?: CommandProfile; diagnostics: ProfileDiagnostic[] } {
@@ -91,7 +96,18 @@ export function resolveCommandProfile(analysis: HeaderAnalysis, config: CommandP
     opcodes.set(c.value, { value: c.value, name: c.name, shortName: c.shortName, payload: c.payload, match: c.match });
   }
   if (opcodes.size === 0) report('error', 'no opcode values found: check protocol.command.opcodes', 'protocol.command.opcodes');
-  return { profile: { header, framing, opcodes, opcodePrefix: family.prefix }, diagnostics };
+  return { profile: { header, framing, opcodes, opcodePrefix: family.prefix, headerMember: embeddedHeaderName(header, opcodes) }, diagnostics };
+}
+
+/** The member name payload structs most often give the header they start with; `header` if none embeds it. */
+function embeddedHeaderName(header: RecordInfo, opcodes: ReadonlyMap<bigint, OpcodeInfo>): string {
+  const counts = new Map<string, number>();
+  for (const { payload } of opcodes.values()) {
+    const first = payload?.layout.members[0];
+    const type = first ? resolveTypedefs(first.member.type) : undefined;
+    if (first?.member.name && first.offset === 0 && type?.kind === 'record' && type.decl === header.decl) counts.set(first.member.name, (counts.get(first.member.name) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'header';
 }
 
 export function findRecord(analysis: HeaderAnalysis, name: string): RecordInfo | undefined {

@@ -48,10 +48,11 @@ describe('command decoder', () => {
     unknown.set([0xde, 0xad, 0xbe, 0xef], 16);
     const a = decoder.decode(unknown, 0x7777);
     assert.deepEqual([a.opcodeName, a.error, a.fields.payload], ['0x7777', 'unknown opcode 0x7777', 'deadbeef']);
+    assert.equal((a.fields.hdr as Record<string, unknown>).type, 0x7777, 'the header under the same name payload structs give it');
     const short = commandBytes(decoder, 'DRAW_INDEXED', () => undefined).subarray(0, 18);
     const b = decoder.decode(short, new DataView(short.buffer).getUint32(0, true));
     assert.match(b.error ?? '', /^18 bytes, but PvgpuCmdDrawIndexed needs \d+$/);
-    // What can be read is still shown: the command header's own fields.
-    assert.equal(b.fields.type, new DataView(short.buffer).getUint32(0, true));
+    // What can be read is still shown: the command header.
+    assert.equal((b.fields.hdr as Record<string, unknown>).type, new DataView(short.buffer).getUint32(0, true));
   });
 });

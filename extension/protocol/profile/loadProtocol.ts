@@ -1,0 +1,50 @@
+import { dirname } from 'node:path';
+import { parseProtocolConfig, resolveProtocolConfig } from '../../headers/protocolConfigParser';
+import { analyzeHeader, type HeaderAnalysis } from '../headerAnalysis';
+import { resolveCommandProfile, type CommandProfile, type ProfileDiagnostic } from './commandProfile';
+import { resolveRingProfile, type RingProfile } from './ringProfile';
+
+// gpupv.json to everything decoding needs: the header analysed for the guest's ABI, the
+// command profile and, when configured, the ring. Used by the CLI; problems come back as
+// text naming the file and the property to fix.
+
+export interface LoadedProtocol {
+  readonly analysis: HeaderAnalysis;
+  readonly command: CommandProfile;
+  readonly ring?: RingProfile;
+  /** Warnings and notes worth showing (near matches, opcodes without a struct). */
+  readonly notes: readonly string[];
+}
+
+export class ProtocolLoadError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ProtocolLoadError';
+  }
+}
+
+export async function loadProtocol(configPath: string, readFile: (path: string) => string | undefined): Promise<LoadedProtocol> {
+  const text = readFile(configPath);
+  if (text === undefined) throw new ProtocolLoadError([`${configPath}: cannot read it (give the profile with --profile, or run where gpupv.json is)`]);
+  const parsed = parseProtocolConfig(text);
+  const errors = parsed.problems.filter((p) => p.severity === 'error').map((p) => `${configPath}: ${p.message}`);
+  const config = parsed.protocol;
+  if (errors.length || !config) throw new ProtocolLoadError(errors.length ? errors : [`${configPath}: no "protocol" section`]);
+  if (!config.command) throw new ProtocolLoadError([`${configPath}: "protocol.command" is needed to decode commands (which struct starts each command, its opcode and size fields)`]);
+  const resolved = resolveProtocolConfig(config, dirname(configPath));
+  const header = resolved.headers[0];
+  if (!header) throw new ProtocolLoadError([`${configPath}: "protocol.headers" names no header`]);
+  const analysis = await analyzeHeader(header.path, { abi: config.abi, includeDirs: resolved.includeDirs, defines: resolved.defines, readFile });
+  const headerErrors = analysis.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.location.file}:${d.location.line}:${d.location.column}: ${d.message}`);
+  const command = resolveCommandProfile(analysis, config.command);
+  const ring = config.ring ? resolveRingProfile(analysis, config.ring) : undefined;
+  const diagnostics: ProfileDiagnostic[] = [...command.diagnostics, ...(ring?.diagnostics ?? [])];
+  const profileErrors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`);
+  if (!command.profile || profileErrors.length) throw new ProtocolLoadError([...headerErrors, ...profileErrors]);
+  return {
+    analysis,
+    command: command.profile,
+    ...(ring?.profile ? { ring: ring.profile } : {}),
+    notes: [...headerErrors, ...diagnostics.filter((d) => d.severity !== 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`)],
+  };
+}

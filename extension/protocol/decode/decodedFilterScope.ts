@@ -3,6 +3,7 @@ import { SymbolTable } from '../filter/symbolTable';
 import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import { resolveTypedefs } from '../model/types';
 import type { CommandProfile } from '../profile/commandProfile';
+import { BUILTIN_ENUMS } from './builtinEnums';
 import { lookup, type DecodedCommand } from './commandDecoder';
 
 // The decoder's side of the filter language: which field paths exist (in any command's
@@ -45,7 +46,10 @@ export class DecodedFilterScope implements FilterScope<DecodedFieldRef> {
     }
     this.opcodeSymbols = [...profile.opcodes.values()].map((o) => ({ name: o.shortName, value: o.value, group: OPCODE_GROUP }));
     const constants: FilterSymbol[] = [...analysis.constants].flatMap(([name, value]) => (typeof value === 'bigint' ? [{ name, value }] : []));
-    const enumerators: FilterSymbol[] = analysis.enums.flatMap((e) => [...e.values].map(([name, value]) => ({ name, value, group: e.name })));
+    const enumerators: FilterSymbol[] = [
+      ...analysis.enums.flatMap((e) => [...e.values].map(([name, value]) => ({ name, value, group: e.name }))),
+      ...BUILTIN_ENUMS.flatMap((e) => e.values.map(([name, value]) => ({ name, value, group: e.name }))),
+    ];
     this.table = new SymbolTable([...this.opcodeSymbols, ...[...profile.opcodes.values()].map((o) => ({ name: o.name, value: o.value, group: OPCODE_GROUP })), ...enumerators, ...constants]);
   }
 

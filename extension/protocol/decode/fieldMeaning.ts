@@ -1,6 +1,7 @@
 import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import type { LeafField } from '../layout/flatten';
 import { resolveTypedefs } from '../model/types';
+import { builtinEnum } from './builtinEnums';
 
 // What a field's number means, from the header itself: its enum type, or the enum type or
 // macro family its trailing comment names (`/* PvgpuResourceType */`, `/* MY_BIND_* flags */`).
@@ -31,8 +32,13 @@ function meaningOf(analysis: HeaderAnalysis, field: LeafField): Meaning | undefi
     return isFlags ? { kind: 'flags', bits: constants.filter(([, v]) => v !== 0n).map(([n, v]) => [v, n] as const) } : enumMeaning(constants.map(([n, v]) => [v, n]));
   }
   const named = /^([A-Za-z_]\w*)\b/.exec(comment)?.[1];
-  const enumeration = named ? analysis.enums.find((e) => e.name === named || e.decl.tag === named || e.decl.typedefNames.includes(named)) : undefined;
-  return enumeration ? enumMeaning([...enumeration.values].map(([n, v]) => [v, n])) : undefined;
+  if (!named) return undefined;
+  const enumeration = analysis.enums.find((e) => e.name === named || e.decl.tag === named || e.decl.typedefNames.includes(named));
+  if (enumeration) return enumMeaning([...enumeration.values].map(([n, v]) => [v, n]));
+  // The Windows SDK enums headers cite without declaring them (DXGI_FORMAT, D3D11_*).
+  const builtin = builtinEnum(named);
+  if (!builtin) return undefined;
+  return builtin.kind === 'flags' ? { kind: 'flags', bits: builtin.values.map(([n, v]) => [v, n] as const) } : enumMeaning(builtin.values.map(([n, v]) => [v, n]));
 }
 
 function enumMeaning(pairs: readonly (readonly [bigint, string])[]): Meaning {

@@ -27,6 +27,8 @@ describe('command decoder', () => {
     const decoder = await sampleDecoder();
     const bytes = commandBytes(decoder, 'CREATE_RESOURCE', (view, at) => {
       view.setUint32(at('resource_type'), 3, true);
+      view.setUint32(at('format'), 28, true);
+      view.setUint32(at('usage'), 2, true);
       view.setUint32(at('bind_flags'), 0x28 | 0x400, true);
       view.setUint32(at('width'), 1920, true);
       view.setBigUint64(at('heap_offset'), 0xffff_ffff_ffff_fff1n, true);
@@ -39,6 +41,9 @@ describe('command decoder', () => {
     assert.equal(decoded.fields.heap_offset, 0xffff_ffff_ffff_fff1n);
     assert.match(decoded.labels.resource_type ?? '', /^PVGPU_RESOURCE_/);
     assert.equal(decoded.labels.bind_flags, 'PVGPU_BIND_SHADER_RESOURCE|PVGPU_BIND_RENDER_TARGET|0x400');
+    // Enums from the Windows SDK the header cites without declaring.
+    assert.equal(decoded.labels.format, 'DXGI_FORMAT_R8G8B8A8_UNORM');
+    assert.equal(decoded.labels.usage, 'D3D11_USAGE_DYNAMIC');
   });
 
   it('shows an unknown opcode\u2019s header and payload bytes, and a too-short record with the reason', async () => {

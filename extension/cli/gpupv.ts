@@ -6,6 +6,7 @@ import { diffAbis } from '../protocol/report/abiDiff';
 import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
+import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
 import { readHeaderFile } from './nodeFiles';
 
 // `gpupv`: the protocol engine on the command line, for CI and for people outside VS Code.
@@ -14,6 +15,7 @@ import { readHeaderFile } from './nodeFiles';
 
 const USAGE = `usage: gpupv layout <header.h> [options]
        gpupv decode <capture.pcapng|snapshot.bin> [options]   (gpupv decode --help)
+       gpupv simulate --shm FILE ... | gpupv snoop <shm-file> --out capture.pcapng ...
 
   --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
   --struct NAME         only this record (tag or typedef name); repeatable
@@ -46,10 +48,16 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
       return argv.length === 0 ? 2 : 0;
     }
     if (argv[0] === 'decode') return await runDecode(argv.slice(1), out, err);
+    if (argv[0] === 'simulate') return await runSimulate(argv.slice(1), out, err);
+    if (argv[0] === 'snoop') return await runSnoop(argv.slice(1), out, err);
     if (argv[0] !== 'layout') throw new UsageError(`unknown command "${argv[0]!}"`);
     const command = parseLayoutArguments(argv.slice(1));
     return command.diff ? await runDiff(command, out, err) : await runLayout(command, out, err);
   } catch (error) {
+    if (error instanceof LiveUsageError) {
+      err(`gpupv: ${error.message}\n\n${LIVE_USAGE}`);
+      return 2;
+    }
     if (error instanceof DecodeUsageError) {
       err(`gpupv: ${error.message}\n\n${DECODE_USAGE}`);
       return 2;

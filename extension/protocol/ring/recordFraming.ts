@@ -38,3 +38,23 @@ export function readUnsigned(bytes: Uint8Array, at: number, field: IntegerField)
     }
   }
 }
+
+/** Writes an unsigned integer field of up to 8 bytes. */
+export function writeUnsigned(bytes: Uint8Array, at: number, field: IntegerField, value: number | bigint): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = field.byteOrder === 'little';
+  const position = at + field.offset;
+  switch (field.size) {
+    case 1:
+      view.setUint8(position, Number(value));
+      return;
+    case 2:
+      view.setUint16(position, Number(value), little);
+      return;
+    case 4:
+      view.setUint32(position, Number(value), little);
+      return;
+    default:
+      view.setBigUint64(position, BigInt(value), little);
+  }
+}

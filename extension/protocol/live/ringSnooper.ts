@@ -1,0 +1,149 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { LoadedProtocol } from '../profile/loadProtocol';
+import { readUnsigned } from '../ring/recordFraming';
+import { walkRing } from '../ring/ringWalker';
+import { readGeometry, type RingGeometry } from '../simulate/sharedMemoryLayout';
+
+// Watches a live ring in a file-backed shared-memory mapping, read-only: every poll reads
+// the control region, then the bytes the producer added since the last poll, and reports
+// each new command with the time it was seen. Fences are timed from when their command was
+// seen to when the host's completed-fence value reached them. A producer that moved more
+// than the ring holds since the last poll has overwritten commands nobody saw: that is
+// reported as an overrun with the bytes lost, and reading resumes at the consumer.
+
+export type SnoopEvent =
+  | { readonly kind: 'command'; readonly timeNs: bigint; readonly position: bigint; readonly ringOffset: number; readonly opcode: number | bigint; readonly bytes: Uint8Array }
+  | { readonly kind: 'overrun'; readonly timeNs: bigint; readonly lostBytes: bigint }
+  | { readonly kind: 'fence'; readonly value: bigint; readonly seenNs: bigint; readonly completedNs: bigint }
+  | { readonly kind: 'occupancy'; readonly timeNs: bigint; readonly bytes: number }
+  | { readonly kind: 'error'; readonly timeNs: bigint; readonly message: string };
+
+export class SnoopError extends Error {}
+
+export class RingSnooper {
+  private readonly fd: number;
+  private readonly control: Uint8Array;
+  private geometry: RingGeometry | undefined;
+  private lastSeen: bigint | undefined;
+  private readonly fencesSeen: { value: bigint; seenNs: bigint }[] = [];
+  private readonly clockOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  private buffer = new Uint8Array(0);
+  private closed = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly protocol: LoadedProtocol,
+    private readonly fence?: { readonly opcode: bigint; readonly valueOffset: number; readonly valueSize: number },
+  ) {
+    if (!protocol.ring) throw new SnoopError('the profile has no "protocol.ring" section: gpupv cannot find the ring in the mapping');
+    try {
+      this.fd = openSync(file, 'r');
+    } catch (error) {
+      throw new SnoopError(`${file}: cannot open it for reading (${error instanceof Error ? error.message : String(error)})`);
+    }
+    this.control = new Uint8Array(protocol.ring.control.size);
+  }
+
+  /** Nanoseconds since the epoch, from the monotonic clock. */
+  now(): bigint {
+    return process.hrtime.bigint() + this.clockOffset;
+  }
+
+  /** One look at the ring: the events since the previous poll. Never throws on a bad mapping; reports it. */
+  poll(): SnoopEvent[] {
+    const timeNs = this.now();
+    const ring = this.protocol.ring!;
+    const events: SnoopEvent[] = [];
+    if (this.closed) return events;
+    const size = this.fileSize();
+    if (size < this.control.length) return [this.fail(timeNs, `${this.file} is ${size} bytes now, smaller than the control region: the mapping shrank or went away`)];
+    this.readAt(this.control, 0);
+    const geometry = (this.geometry ??= readGeometry(ring, this.control));
+    if (geometry.ringOffset + geometry.ringSize > size) return [this.fail(timeNs, `${this.file} is ${size} bytes, but the ring ends at byte ${geometry.ringOffset + geometry.ringSize}: the mapping shrank`)];
+    const producer = BigInt(readUnsigned(this.control, 0, ring.producer));
+    const consumer = BigInt(readUnsigned(this.control, 0, ring.consumer));
+    events.push({ kind: 'occupancy', timeNs, bytes: Number(producer - consumer) });
+    this.lastSeen ??= consumer;
+    let from = this.lastSeen;
+    if (producer - from > BigInt(geometry.ringSize) || producer < from) {
+      // Everything between what we saw last and the consumer is skipped: it may be overwritten.
+      events.push({ kind: 'overrun', timeNs, lostBytes: consumer > from ? consumer - from : 0n });
+      from = consumer;
+    }
+    if (producer > from) {
+      const bytes = this.readRing(geometry, from, producer);
+      // The producer may have lapped what was just read; re-read its pointer to find out.
+      this.readAt(this.control, 0);
+      const producerAfter = BigInt(readUnsigned(this.control, 0, ring.producer));
+      if (producerAfter - from > BigInt(geometry.ringSize)) {
+        events.push({ kind: 'overrun', timeNs, lostBytes: producerAfter - from - BigInt(geometry.ringSize) });
+        this.lastSeen = BigInt(readUnsigned(this.control, 0, ring.consumer));
+        return events;
+      }
+      for (const item of walkRing(bytes, 0n, producer - from, this.protocol.command.framing, { pointers: 'monotonic', onError: 'stop' })) {
+        if ('error' in item) {
+          events.push({ kind: 'error', timeNs, message: `at ring position ${from + item.error.position}: ${item.error.reason}` });
+          break;
+        }
+        const position = from + item.record.position;
+        const copy = item.record.bytes.slice();
+        events.push({ kind: 'command', timeNs, position, ringOffset: Number(position % BigInt(geometry.ringSize)), opcode: item.record.opcode, bytes: copy });
+        if (BigInt(item.record.opcode) === this.fence?.opcode) {
+          this.fencesSeen.push({ value: BigInt(readUnsigned(copy, 0, { offset: this.fence.valueOffset, size: this.fence.valueSize, byteOrder: 'little' })), seenNs: timeNs });
+        }
+      }
+      this.lastSeen = producer;
+    }
+    if (ring.completedFence) {
+      const completed = BigInt(readUnsigned(this.control, 0, ring.completedFence));
+      while (this.fencesSeen.length > 0 && this.fencesSeen[0]!.value <= completed) {
+        const fence = this.fencesSeen.shift()!;
+        events.push({ kind: 'fence', value: fence.value, seenNs: fence.seenNs, completedNs: timeNs });
+      }
+    }
+    return events;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  /** The pending bytes [from, to) as one buffer, unwrapped; a view the next poll reuses. */
+  private readRing(geometry: RingGeometry, from: bigint, to: bigint): Uint8Array {
+    const length = Number(to - from);
+    if (this.buffer.length < length) this.buffer = new Uint8Array(Math.max(length, this.buffer.length * 2));
+    const view = this.buffer.subarray(0, length);
+    const offset = Number(from % BigInt(geometry.ringSize));
+    const first = Math.min(length, geometry.ringSize - offset);
+    this.readAt(view.subarray(0, first), geometry.ringOffset + offset);
+    if (first < length) this.readAt(view.subarray(first), geometry.ringOffset);
+    return view;
+  }
+
+  private readAt(target: Uint8Array, position: number): void {
+    let done = 0;
+    while (done < target.length) {
+      const n = readSync(this.fd, target, done, target.length - done, position + done);
+      if (n === 0) {
+        target.fill(0, done);
+        return;
+      }
+      done += n;
+    }
+  }
+
+  private fileSize(): number {
+    try {
+      return fstatSync(this.fd).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  private fail(timeNs: bigint, message: string): SnoopEvent {
+    this.close();
+    return { kind: 'error', timeNs, message };
+  }
+}

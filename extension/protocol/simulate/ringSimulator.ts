@@ -1,0 +1,159 @@
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import type { LoadedProtocol } from '../profile/loadProtocol';
+import { writeUnsigned, type IntegerField } from '../ring/recordFraming';
+import { CommandStream, type FenceTarget, type StreamPattern } from './commandStream';
+import { CommandSynthesizer } from './commandSynthesizer';
+import { chooseGeometry, initialControlRegion, type RingGeometry } from './sharedMemoryLayout';
+
+// Plays guest driver and host backend at once on a shared-memory file: writes a command
+// stream into the ring at a given rate (waiting when the ring is full, as a driver must),
+// consumes it a little later, and completes each fence after a latency. Any protocol with
+// a command and ring profile will do; this is what the demo, the tests and the benchmarks
+// drive.
+
+export interface SimulatorOptions {
+  readonly file: string;
+  readonly protocol: LoadedProtocol;
+  readonly fence?: FenceTarget;
+  /** Commands per second. */
+  readonly rate: number;
+  readonly pattern: StreamPattern;
+  readonly ringSize?: number;
+  readonly consumerLagMs?: number;
+  readonly fenceLatencyMs?: number;
+  readonly seed?: number;
+}
+
+export interface SimulatorStats {
+  commands: number;
+  bytes: number;
+  fences: number;
+  /** Times the producer waited for the consumer to free space. */
+  fullStalls: number;
+}
+
+interface Pending {
+  readonly end: bigint;
+  readonly at: number;
+  readonly fence?: bigint;
+}
+
+export class RingSimulator {
+  readonly stats: SimulatorStats = { commands: 0, bytes: 0, fences: 0, fullStalls: 0 };
+  readonly geometry: RingGeometry;
+  private readonly fd: number;
+  private readonly stream: CommandStream;
+  private producer = 0n;
+  private consumer = 0n;
+  private readonly pending: Pending[] = [];
+  private readonly fencesToComplete: { value: bigint; at: number }[] = [];
+  private readonly producerField: IntegerField;
+  private readonly consumerField: IntegerField;
+  private readonly scratch = new Uint8Array(8);
+  private held: ReturnType<CommandStream['next']> | undefined;
+
+  constructor(private readonly options: SimulatorOptions) {
+    const ring = options.protocol.ring;
+    if (!ring) throw new Error('the profile has no "protocol.ring" section, so there is no ring to simulate');
+    this.geometry = chooseGeometry(ring, options.ringSize ?? 1 << 20);
+    this.producerField = ring.producer;
+    this.consumerField = ring.consumer;
+    const synthesizer = new CommandSynthesizer(options.protocol.analysis.layoutEngine, options.protocol.command, options.seed ?? 1);
+    this.stream = new CommandStream(synthesizer, options.protocol.command, options.pattern, options.fence);
+    this.fd = openSync(options.file, 'w+');
+    ftruncateSync(this.fd, this.geometry.ringOffset + this.geometry.ringSize);
+    const control = initialControlRegion(ring, this.geometry);
+    writeSync(this.fd, control, 0, control.length, 0);
+  }
+
+  /** Runs for `durationMs` (or until `signal` aborts), then closes the file. */
+  async run(durationMs: number, signal?: AbortSignal): Promise<SimulatorStats> {
+    const start = performance.now();
+    try {
+      while (!signal?.aborted) {
+        const now = performance.now();
+        if (now - start >= durationMs) break;
+        this.produce(Math.floor(((now - start) / 1000) * this.options.rate) - this.stats.commands);
+        this.consume(now);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      // Let the host side finish: everything consumed, every fence completed.
+      this.consume(Number.POSITIVE_INFINITY);
+      return this.stats;
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  private produce(count: number): void {
+    const { ringSize } = this.geometry;
+    const batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    for (let i = 0; i < count; i++) {
+      const command = this.held ?? this.stream.next();
+      const used = Number(this.producer + BigInt(batchBytes) - this.consumer);
+      if (used + command.bytes.length > ringSize) {
+        // A real driver waits for space: the same command goes first on the next tick.
+        this.held = command;
+        this.stats.fullStalls++;
+        break;
+      }
+      this.held = undefined;
+      batch.push(command.bytes);
+      batchBytes += command.bytes.length;
+      this.stats.commands++;
+      this.stats.bytes += command.bytes.length;
+      this.pending.push({ end: this.producer + BigInt(batchBytes), at: performance.now(), ...(command.fenceValue !== undefined ? { fence: command.fenceValue } : {}) });
+      if (command.fenceValue !== undefined) this.stats.fences++;
+    }
+    if (batchBytes === 0) return;
+    const data = new Uint8Array(batchBytes);
+    let at = 0;
+    for (const bytes of batch) {
+      data.set(bytes, at);
+      at += bytes.length;
+    }
+    this.writeRing(this.producer, data);
+    this.producer += BigInt(batchBytes);
+    // Publish after the data, as a driver does (the snooper reads the pointer first).
+    this.writePointer(this.producerField, this.producer);
+  }
+
+  private consume(now: number): void {
+    const lag = this.options.consumerLagMs ?? 1;
+    let moved = false;
+    while (this.pending.length > 0 && this.pending[0]!.at <= now - lag) {
+      const done = this.pending.shift()!;
+      this.consumer = done.end;
+      moved = true;
+      if (done.fence !== undefined) this.fencesToComplete.push({ value: done.fence, at: (Number.isFinite(now) ? now : performance.now()) + (this.options.fenceLatencyMs ?? 2) });
+    }
+    if (moved) this.writePointer(this.consumerField, this.consumer);
+    const completedField = this.options.protocol.ring?.completedFence;
+    let completed: bigint | undefined;
+    while (this.fencesToComplete.length > 0 && (this.fencesToComplete[0]!.at <= now || !Number.isFinite(now))) completed = this.fencesToComplete.shift()!.value;
+    if (completed !== undefined && completedField) this.writePointer(completedField, completed);
+  }
+
+  private writeRing(position: bigint, data: Uint8Array): void {
+    const { ringOffset, ringSize } = this.geometry;
+    const offset = Number(position % BigInt(ringSize));
+    const first = Math.min(data.length, ringSize - offset);
+    writeSync(this.fd, data, 0, first, ringOffset + offset);
+    if (first < data.length) writeSync(this.fd, data, first, data.length - first, ringOffset);
+  }
+
+  private writePointer(field: IntegerField, value: bigint): void {
+    writeUnsigned(this.scratch, 0, { ...field, offset: 0 }, value);
+    writeSync(this.fd, this.scratch, 0, field.size, field.offset);
+  }
+}
+
+/** The fence command and value field named in gpupv.json's `protocol.fence`. */
+export function fenceTarget(protocol: LoadedProtocol, fence: { opcode: string; valueField: string } | undefined): FenceTarget | undefined {
+  if (!fence) return undefined;
+  const opcode = [...protocol.command.opcodes.values()].find((o) => o.name === fence.opcode || o.shortName === fence.opcode);
+  const field = opcode?.payload?.fields.find((f) => f.path === fence.valueField);
+  if (!opcode || !field) return undefined;
+  return { opcode, value: { offset: field.offset, size: field.size } };
+}

@@ -12,10 +12,42 @@ export interface DecodedCommand {
   readonly opcodeName: string;
   readonly size: number;
   readonly fields: DecodedObject;
-  /** Dotted field path -> symbolic value (`RESOURCE_TEXTURE2D`, `BIND_A|BIND_B`). */
+  /** Dotted field path -> symbolic value (`RESOURCE_TEXTURE2D`, `BIND_A|BIND_B`); worked out on first use. */
   readonly labels: Readonly<Record<string, string>>;
   /** Why the record could not be decoded whole (too short for its struct, unknown opcode). */
   readonly error?: string;
+}
+
+/** Labels cost string building, so they are made only for the commands someone looks at. */
+class LazyDecodedCommand implements DecodedCommand {
+  private labelCache: Record<string, string> | undefined;
+
+  constructor(
+    readonly opcode: number | bigint,
+    readonly opcodeName: string,
+    readonly size: number,
+    readonly fields: DecodedObject,
+    private readonly meanings: ReadonlyMap<string, Meaning>,
+    readonly error?: string,
+  ) {}
+
+  get labels(): Readonly<Record<string, string>> {
+    if (!this.labelCache) {
+      this.labelCache = {};
+      for (const [path, meaning] of this.meanings) {
+        const value = lookup(this.fields, path);
+        if (typeof value === 'number' || typeof value === 'bigint') {
+          const label = describeValue(meaning, BigInt(value));
+          if (label !== undefined) this.labelCache[path] = label;
+        }
+      }
+    }
+    return this.labelCache;
+  }
+
+  toJSON(): object {
+    return { opcode: this.opcode, opcodeName: this.opcodeName, size: this.size, fields: this.fields, labels: this.labels, ...(this.error ? { error: this.error } : {}) };
+  }
 }
 
 interface OpcodePlan {
@@ -39,36 +71,32 @@ export class CommandDecoder {
   }
 
   decode(bytes: Uint8Array, opcode: number | bigint): DecodedCommand {
-    const key = BigInt(opcode);
+    return this.decodeAt(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.byteLength, opcode);
+  }
+
+  /** Decodes the `size` bytes at `offset` of `view`: no copy, no view of its own. */
+  decodeAt(view: DataView, offset: number, size: number, opcode: number | bigint): DecodedCommand {
+    const key = typeof opcode === 'bigint' ? opcode : BigInt(opcode);
     let plan = this.plans.get(key);
     if (!plan) {
       plan = this.plan(this.profile.opcodes.get(key));
       this.plans.set(key, plan);
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const name = plan.info?.shortName ?? `0x${key.toString(16)}`;
-    if (bytes.byteLength < plan.minimumSize) {
-      const fields = bytes.byteLength >= this.headerPlan.minimumSize ? this.headerOnly(view, bytes.byteLength) : {};
-      return { opcode, opcodeName: name, size: bytes.byteLength, fields, labels: {}, error: `${bytes.byteLength} bytes, but ${plan.info?.payload?.name ?? 'its struct'} needs ${plan.minimumSize}` };
+    const end = offset + size;
+    if (size < plan.minimumSize) {
+      const fields = size >= this.headerPlan.minimumSize ? this.headerOnly(view, offset, end) : {};
+      return new LazyDecodedCommand(opcode, name, size, fields, new Map(), `${size} bytes, but ${plan.info?.payload?.name ?? 'its struct'} needs ${plan.minimumSize}`);
     }
-    const fields = plan.info?.payload ? plan.decode(view, 0, bytes.byteLength) : this.headerOnly(view, bytes.byteLength);
-    if (!plan.info?.payload && bytes.byteLength > this.profile.header.size) {
-      fields.payload = hex(bytes.subarray(this.profile.header.size));
-    }
-    const labels: Record<string, string> = {};
-    for (const [path, meaning] of plan.meanings) {
-      const value = lookup(fields, path);
-      if (typeof value === 'number' || typeof value === 'bigint') {
-        const label = describeValue(meaning, BigInt(value));
-        if (label !== undefined) labels[path] = label;
-      }
-    }
-    return { opcode, opcodeName: name, size: bytes.byteLength, fields, labels, ...(plan.info ? {} : { error: `unknown opcode 0x${key.toString(16)}` }) };
+    if (plan.info?.payload) return new LazyDecodedCommand(opcode, name, size, plan.decode(view, offset, end), plan.meanings);
+    const fields = this.headerOnly(view, offset, end);
+    if (size > this.profile.header.size) fields.payload = hex(new Uint8Array(view.buffer, view.byteOffset + offset + this.profile.header.size, size - this.profile.header.size));
+    return new LazyDecodedCommand(opcode, name, size, fields, plan.meanings, plan.info ? undefined : `unknown opcode 0x${key.toString(16)}`);
   }
 
   /** A command without a payload struct: its header under the name payload structs use for it. */
-  private headerOnly(view: DataView, end: number): DecodedObject {
-    return { [this.profile.headerMember]: this.headerPlan.decode(view, 0, end) };
+  private headerOnly(view: DataView, offset: number, end: number): DecodedObject {
+    return { [this.profile.headerMember]: this.headerPlan.decode(view, offset, end) };
   }
 
   private plan(info: OpcodeInfo | undefined): OpcodePlan {

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readHeaderFile } from '../../extension/cli/nodeFiles';
+import { PcapngWriter } from '../../extension/protocol/capture/pcapngWriter';
+import { CommandDecoder } from '../../extension/protocol/decode/commandDecoder';
+import { loadProtocol } from '../../extension/protocol/profile/loadProtocol';
+import { CommandStream } from '../../extension/protocol/simulate/commandStream';
+import { CommandSynthesizer } from '../../extension/protocol/simulate/commandSynthesizer';
+import { fenceTarget } from '../../extension/protocol/simulate/ringSimulator';
+import { indexCapture, indexRing } from '../../extension/protocol/trace/traceIndex';
+import { repoRoot } from '../harness/paths';
+
+// The trace side of `npm run bench`: a ring image and a capture of N commands of the sample
+// protocol (10 million by default; GPUPV_BENCH_COMMANDS changes it), indexed by the engine
+// and by the same walk in C (gcc -O2), then fully decoded and paged.
+
+export async function traceBenchmarks(dir: string): Promise<[string, string][]> {
+  const count = Number(process.env.GPUPV_BENCH_COMMANDS ?? 10_000_000);
+  const protocol = await loadProtocol(join(repoRoot, 'demo', 'gpupv.json'), readHeaderFile);
+  const fence = fenceTarget(protocol, { opcode: 'PVGPU_CMD_FENCE', valueField: 'fence_value' });
+  const stream = new CommandStream(new CommandSynthesizer(protocol.analysis.layoutEngine, protocol.command, 3), protocol.command, 'frames', fence);
+  const templates = Array.from({ length: 4096 }, () => stream.next().bytes);
+
+  // A ring image holding all N commands back to back, starting mid-ring so the walk wraps.
+  const total = Array.from({ length: count }, (_, i) => templates[i % templates.length]!.length).reduce((a, b) => a + b, 0);
+  const ring = new Uint8Array(total);
+  const start = Math.floor(total / 3);
+  let at = start;
+  for (let i = 0; i < count; i++) {
+    const bytes = templates[i % templates.length]!;
+    const first = Math.min(bytes.length, total - at);
+    ring.set(bytes.subarray(0, first), at);
+    if (first < bytes.length) ring.set(bytes.subarray(first), 0);
+    at = (at + bytes.length) % total;
+  }
+  const ringFile = join(dir, 'ring.bin');
+  writeFileSync(ringFile, ring);
+
+  // The same commands as a capture.
+  const chunks: Uint8Array[] = [];
+  const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
+  for (let i = 0; i < count; i++) writer.writePacket({ timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1000n, data: templates[i % templates.length]! });
+  writer.close();
+  const capture = Buffer.concat(chunks);
+  chunks.length = 0;
+  const captureFile = join(dir, 'capture.pcapng');
+  writeFileSync(captureFile, capture);
+
+  const framing = protocol.command.framing;
+  const best = (runs: number, body: () => void) => {
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      body();
+      fastest = Math.min(fastest, performance.now() - t);
+    }
+    return fastest;
+  };
+  let ringIndex = indexRing(ring, BigInt(start), BigInt(start + total), framing).index;
+  const ringMs = best(3, () => (ringIndex = indexRing(ring, BigInt(start), BigInt(start + total), framing).index));
+  let captureIndex = indexCapture(capture, framing, fence ? { opcode: Number(fence.opcode.value), offset: fence.value.offset } : undefined)!;
+  const captureMs = best(3, () => (captureIndex = indexCapture(capture, framing, fence ? { opcode: Number(fence.opcode.value), offset: fence.value.offset } : undefined)!));
+  captureIndex.trim();
+  if (ringIndex.count !== count || captureIndex.count !== count) throw new Error(`indexed ${ringIndex.count} / ${captureIndex.count} of ${count} commands`);
+
+  const walker = join(dir, 'ringWalk');
+  const compiled = spawnSync('gcc', ['-O2', '-o', walker, join(repoRoot, 'test', 'bench', 'ringWalk.c')], { encoding: 'utf8' });
+  const cWalk = (args: string[]) => {
+    if (compiled.status !== 0) return undefined;
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 3; r++) {
+      const run = spawnSync(walker, args, { encoding: 'utf8' });
+      const [records, ns] = run.stdout.trim().split(' ').map(Number);
+      if (records !== count) throw new Error(`the C walk found ${records} commands: ${run.stderr}`);
+      fastest = Math.min(fastest, ns! / 1e6);
+    }
+    return fastest;
+  };
+  const cRingMs = cWalk(['ring', ringFile, String(start), String(start + total)]);
+  const cCaptureMs = cWalk(['pcapng', captureFile]);
+
+  // Full decode: every command of the first million, straddlers copied.
+  const decoder = new CommandDecoder(protocol.analysis, protocol.command);
+  const view = new DataView(capture.buffer, capture.byteOffset, capture.byteLength);
+  const decodeCount = Math.min(count, 2_000_000);
+  const decodeMs = best(2, () => {
+    for (let i = 0; i < decodeCount; i++) decoder.decodeAt(view, captureIndex.offsets[i]!, captureIndex.sizes[i]!, captureIndex.opcodeAt(i));
+  });
+
+  // A page of 50 rows anywhere in the trace, names from the index and the rows decoded.
+  const names = new Map([...protocol.command.opcodes.values()].map((o) => [Number(o.value), o.shortName]));
+  const pages = 1000;
+  let shown = 0;
+  const pageMs = best(1, () => {
+    for (let p = 0; p < pages; p++) {
+      const first = Math.floor(((p * 7919) % 1000) / 1000 * (count - 50));
+      for (let i = first; i < first + 50; i++) {
+        const name = names.get(captureIndex.opcodeAt(i)) ?? '';
+        const row = decoder.decodeAt(view, captureIndex.offsets[i]!, captureIndex.sizes[i]!, captureIndex.opcodeAt(i));
+        shown += name.length + Object.keys(row.labels).length;
+      }
+    }
+  }) / pages;
+  if (shown === 0) throw new Error('the page benchmark decoded nothing');
+
+  const mb = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
+  const rate = (n: number, ms: number) => `${((n / 1e6) / (ms / 1000)).toFixed(1)} M commands/s`;
+  return [
+    [`trace: commands / ring image / capture`, `${count.toLocaleString('en')} / ${(total / 1e6).toFixed(0)} MB / ${(capture.length / 1e6).toFixed(0)} MB`],
+    ['index pass, ring image', `${ringMs.toFixed(0)} ms: ${rate(count, ringMs)}, ${mb(total, ringMs)}`],
+    ['index pass, capture', `${captureMs.toFixed(0)} ms: ${rate(count, captureMs)}, ${mb(capture.length, captureMs)}`],
+    ['reference: same walk in C (gcc -O2), ring image', cRingMs === undefined ? 'gcc not installed' : `${cRingMs.toFixed(0)} ms: ratio ${(ringMs / cRingMs).toFixed(2)}x (target within 3x)`],
+    ['reference: same walk in C (gcc -O2), capture', cCaptureMs === undefined ? 'gcc not installed' : `${cCaptureMs.toFixed(0)} ms: ratio ${(captureMs / cCaptureMs).toFixed(2)}x (target within 3x)`],
+    ['index memory per command beyond the raw bytes', `${captureIndex.bytesPerCommand.toFixed(1)} bytes (target at most 24)`],
+    [`full decode into field trees (${decodeCount.toLocaleString('en')} commands)`, `${rate(decodeCount, decodeMs)} (target at least 5M/s)`],
+    ['a page of 50 rows anywhere in the trace, decoded', `${(pageMs * 1000).toFixed(0)} µs (a frame is 16,000 µs)`],
+  ];
+}

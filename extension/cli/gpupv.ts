@@ -8,6 +8,7 @@ import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
 import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
 import { readHeaderFile } from './nodeFiles';
+import { runStats, STATS_USAGE, StatsUsageError } from './statsCommand';
 
 // `gpupv`: the protocol engine on the command line, for CI and for people outside VS Code.
 // Exit status: 0 fine, 1 the compared ABIs differ, 2 the header has errors (what could be
@@ -16,6 +17,7 @@ import { readHeaderFile } from './nodeFiles';
 const USAGE = `usage: gpupv layout <header.h> [options]
        gpupv decode <capture.pcapng|snapshot.bin> [options]   (gpupv decode --help)
        gpupv simulate --shm FILE ... | gpupv snoop <shm-file> --out capture.pcapng ...
+       gpupv stats <capture.pcapng> [--profile gpupv.json] [--json]
 
   --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
   --struct NAME         only this record (tag or typedef name); repeatable
@@ -50,10 +52,15 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
     if (argv[0] === 'decode') return await runDecode(argv.slice(1), out, err);
     if (argv[0] === 'simulate') return await runSimulate(argv.slice(1), out, err);
     if (argv[0] === 'snoop') return await runSnoop(argv.slice(1), out, err);
+    if (argv[0] === 'stats') return await runStats(argv.slice(1), out, err);
     if (argv[0] !== 'layout') throw new UsageError(`unknown command "${argv[0]!}"`);
     const command = parseLayoutArguments(argv.slice(1));
     return command.diff ? await runDiff(command, out, err) : await runLayout(command, out, err);
   } catch (error) {
+    if (error instanceof StatsUsageError) {
+      err(`gpupv: ${error.message}\n\n${STATS_USAGE}`);
+      return 2;
+    }
     if (error instanceof LiveUsageError) {
       err(`gpupv: ${error.message}\n\n${LIVE_USAGE}`);
       return 2;
@@ -162,6 +169,11 @@ async function runDiff(command: LayoutCommand, out: (s: string) => void, err: (s
 }
 
 if (require.main === module) {
+  // `gpupv decode big.pcapng | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n')).then(
     (code) => {
       process.exitCode = code;

@@ -6,9 +6,12 @@ import { parseProtocolConfig } from '../headers/protocolConfigParser';
 import { loadProtocol, ProtocolLoadError, type LoadedProtocol } from '../protocol/profile/loadProtocol';
 import { fenceTarget, RingSimulator } from '../protocol/simulate/ringSimulator';
 import type { StreamPattern } from '../protocol/simulate/commandStream';
+import { fenceCompletedMarker, overrunMarker } from '../protocol/trace/traceEvents';
 import { readHeaderFile } from './nodeFiles';
 
 // `gpupv simulate` and `gpupv snoop`: a live ring without a VM, and a capture of one.
+
+const EMPTY = new Uint8Array(0);
 
 export const LIVE_USAGE = `usage: gpupv simulate --shm FILE [--profile gpupv.json] [--rate N] [--pattern frames|random|stress]
                       [--fence-latency MS] [--duration S] [--ring-size BYTES] [--seed N]
@@ -130,10 +133,13 @@ export async function runSnoop(args: readonly string[], out: (s: string) => void
           writer.writePacket({ timestampNs: event.timeNs, data: event.bytes, ringOffset: event.ringOffset });
           summary.commands++;
         } else if (event.kind === 'overrun') {
+          // In-band event markers: empty packets whose comment says what happened (see traceEvents.ts).
+          writer.writePacket({ timestampNs: event.timeNs, data: EMPTY, comment: overrunMarker(event.lostBytes) });
           summary.overruns++;
           summary.lostBytes += event.lostBytes;
           err(`overrun: ${event.lostBytes} bytes written and overwritten between two polls were lost; resynchronised at the consumer`);
         } else if (event.kind === 'fence') {
+          writer.writePacket({ timestampNs: event.completedNs, data: EMPTY, comment: fenceCompletedMarker(event.value) });
           summary.fences.push(Number(event.completedNs - event.seenNs) / 1e6);
         } else if (event.kind === 'error') {
           summary.errors++;

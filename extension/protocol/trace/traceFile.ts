@@ -2,6 +2,7 @@ import { readPcapng } from '../capture/pcapngReader';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
 import { readRingSnapshot } from '../ring/ringSnapshot';
+import { traceEventOf } from './traceEvents';
 
 // A trace on disk, whatever its kind, as one sequence of command records: a pcapng capture
 // (one packet per command) or a raw shared-memory snapshot (history recovered before the
@@ -52,7 +53,8 @@ export function readTraceFile(bytes: Uint8Array, protocol: LoadedProtocol, name:
 function readCapture(bytes: Uint8Array, protocol: LoadedProtocol, name: string): TraceFile {
   const capture = readPcapng(bytes);
   const framing = protocol.command.framing;
-  const records: TraceRecord[] = capture.packets.map((packet, seq) => {
+  const commands = capture.packets.filter((packet) => traceEventOf(packet.data, packet.comment) === undefined);
+  const records: TraceRecord[] = commands.map((packet, seq) => {
     const short = packet.data.byteLength < framing.headerSize;
     return {
       seq,

@@ -88,7 +88,7 @@ export async function runStats(args: readonly string[], out: (s: string) => void
     byOpcode.set(opcode, entry);
     stats.commands++;
     stats.bytes += packet.data.byteLength;
-    if (fence && opcode === fence.opcode.value && packet.data.byteLength >= fence.value.offset + fence.value.size) {
+    if (opcode === fence?.opcode.value && packet.data.byteLength >= fence.value.offset + fence.value.size) {
       fenceSeen.set(BigInt(readUnsigned(packet.data, 0, { offset: fence.value.offset, size: fence.value.size, byteOrder: 'little' })), packet.timestampNs);
     }
   }

@@ -8,6 +8,7 @@ import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
 import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
 import { readHeaderFile } from './nodeFiles';
+import { runProfileInit } from './profileCommand';
 import { runStats, STATS_USAGE, StatsUsageError } from './statsCommand';
 
 // `gpupv`: the protocol engine on the command line, for CI and for people outside VS Code.
@@ -18,6 +19,7 @@ const USAGE = `usage: gpupv layout <header.h> [options]
        gpupv decode <capture.pcapng|snapshot.bin> [options]   (gpupv decode --help)
        gpupv simulate --shm FILE ... | gpupv snoop <shm-file> --out capture.pcapng ...
        gpupv stats <capture.pcapng> [--profile gpupv.json] [--json]
+       gpupv profile init <header.h> [--write gpupv.json]   (propose a decoding profile)
 
   --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
   --struct NAME         only this record (tag or typedef name); repeatable
@@ -41,6 +43,7 @@ class UsageError extends Error {}
 
 export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   try {
+    if (argv[0] === 'profile') return await runProfileInit(argv.slice(1), out, err);
     if (argv[0] === 'decode' && (argv.includes('-h') || argv.includes('--help'))) {
       out(DECODE_USAGE);
       return 0;

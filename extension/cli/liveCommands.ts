@@ -128,11 +128,12 @@ export async function runSnoop(args: readonly string[], out: (s: string) => void
   try {
     while (!controller.signal.aborted && performance.now() < deadline) {
       let failed = false;
-      for (const event of snooper.poll()) {
-        if (event.kind === 'command') {
-          writer.writePacket({ timestampNs: event.timeNs, data: event.bytes, ringOffset: event.ringOffset });
-          summary.commands++;
-        } else if (event.kind === 'overrun') {
+      const events = snooper.pollCommands((bytes, _position, ringOffset, timeNs) => {
+        writer.writePacket({ timestampNs: timeNs, data: bytes, ringOffset });
+        summary.commands++;
+      });
+      for (const event of events) {
+        if (event.kind === 'overrun') {
           // In-band event markers: empty packets whose comment says what happened (see traceEvents.ts).
           writer.writePacket({ timestampNs: event.timeNs, data: EMPTY, comment: overrunMarker(event.lostBytes) });
           summary.overruns++;

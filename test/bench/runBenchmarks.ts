@@ -7,6 +7,7 @@ import { AnalysisCache } from '../../extension/protocol/analysisCache';
 import { analyzeHeader } from '../../extension/protocol/headerAnalysis';
 import { repoRoot } from '../harness/paths';
 import { generateProtocolHeader } from './generatedHeader';
+import { liveBenchmark } from './liveBenchmark';
 import { traceBenchmarks } from './traceBenchmarks';
 
 // `npm run bench`: how fast the protocol engine reads headers, next to a reference run
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     ];
     if (gccMs !== undefined) rows.push(['ratio: gpupv parse + layout / gcc -fsyntax-only', `${(generatedMs / gccMs).toFixed(2)}x`]);
     if (clangMs !== undefined) rows.push(['ratio: gpupv parse + layout / clang (MSVC target)', `${(generatedMs / clangMs).toFixed(2)}x`]);
-    rows.push(['', ''], ...(await traceBenchmarks(dir)));
+    rows.push(['', ''], ...(await traceBenchmarks(dir)), ['', ''], ...(await liveBenchmark(dir)));
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`Protocol engine benchmarks (Node ${process.version}; headers: median of ${RUNS} runs; traces: best of 3)\n`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
-import { walkRing } from '../ring/ringWalker';
 import { readGeometry, type RingGeometry } from '../simulate/sharedMemoryLayout';
 
 // Watches a live ring in a file-backed shared-memory mapping, read-only: every poll reads
@@ -51,6 +50,20 @@ export class RingSnooper {
 
   /** One look at the ring: the events since the previous poll. Never throws on a bad mapping; reports it. */
   poll(): SnoopEvent[] {
+    const commands: SnoopEvent[] = [];
+    const others = this.pollCommands((bytes, position, ringOffset, timeNs, opcode) => {
+      commands.push({ kind: 'command', timeNs, position: BigInt(position), ringOffset, opcode, bytes: bytes.slice() });
+    });
+    // Commands first, in ring order; then what the poll saw of fences and occupancy.
+    const occupancy = others.filter((e) => e.kind === 'occupancy');
+    return [...occupancy, ...others.filter((e) => e.kind === 'overrun' || e.kind === 'error'), ...commands, ...others.filter((e) => e.kind === 'fence')];
+  }
+
+  /**
+   * The fast form of `poll` for high rates: each new command goes to `sink` as a view that is
+   * valid until the next poll (copy it to keep it); only the other events are returned.
+   */
+  pollCommands(sink: (bytes: Uint8Array, position: number, ringOffset: number, timeNs: bigint, opcode: number) => void): SnoopEvent[] {
     const timeNs = this.now();
     const ring = this.protocol.ring!;
     const events: SnoopEvent[] = [];
@@ -80,18 +93,8 @@ export class RingSnooper {
         this.lastSeen = BigInt(readUnsigned(this.control, 0, ring.consumer));
         return events;
       }
-      for (const item of walkRing(bytes, 0n, producer - from, this.protocol.command.framing, { pointers: 'monotonic', onError: 'stop' })) {
-        if ('error' in item) {
-          events.push({ kind: 'error', timeNs, message: `at ring position ${from + item.error.position}: ${item.error.reason}` });
-          break;
-        }
-        const position = from + item.record.position;
-        const copy = item.record.bytes.slice();
-        events.push({ kind: 'command', timeNs, position, ringOffset: Number(position % BigInt(geometry.ringSize)), opcode: item.record.opcode, bytes: copy });
-        if (BigInt(item.record.opcode) === this.fence?.opcode) {
-          this.fencesSeen.push({ value: BigInt(readUnsigned(copy, 0, { offset: this.fence.valueOffset, size: this.fence.valueSize, byteOrder: 'little' })), seenNs: timeNs });
-        }
-      }
+      const problem = this.scan(bytes, Number(from), geometry.ringSize, timeNs, sink);
+      if (problem) events.push({ kind: 'error', timeNs, message: problem });
       this.lastSeen = producer;
     }
     if (ring.completedFence) {
@@ -102,6 +105,30 @@ export class RingSnooper {
       }
     }
     return events;
+  }
+
+  /** Walks the linear copy of the new bytes; returns why it had to stop early, if it did. */
+  private scan(bytes: Uint8Array, from: number, ringSize: number, timeNs: bigint, sink: (bytes: Uint8Array, position: number, ringOffset: number, timeNs: bigint, opcode: number) => void): string | undefined {
+    const framing = this.protocol.command.framing;
+    const sizeField = framing.size;
+    if (!sizeField) return 'records of this protocol have no size field, so a live ring cannot be walked';
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const fast = sizeField.size === 4 && sizeField.byteOrder === 'little' && framing.opcode.size === 4 && framing.opcode.byteOrder === 'little';
+    for (let at = 0; at < bytes.length; ) {
+      const remaining = bytes.length - at;
+      if (remaining < framing.headerSize) return `at ring position ${from + at}: ${remaining} bytes before the producer, fewer than a command header`;
+      const raw = fast ? view.getUint32(at + sizeField.offset, true) : Number(readUnsigned(bytes, at, sizeField));
+      const size = raw + (sizeField.includesHeader ? 0 : framing.headerSize);
+      if (size < framing.headerSize || size > remaining) return `at ring position ${from + at}: size ${size} is impossible with ${remaining} bytes before the producer`;
+      const opcode = fast ? view.getUint32(at + framing.opcode.offset, true) : Number(readUnsigned(bytes, at, framing.opcode));
+      const record = bytes.subarray(at, at + size);
+      sink(record, from + at, (from + at) % ringSize, timeNs, opcode);
+      if (this.fence && opcode === Number(this.fence.opcode)) {
+        this.fencesSeen.push({ value: BigInt(readUnsigned(record, 0, { offset: this.fence.valueOffset, size: this.fence.valueSize, byteOrder: 'little' })), seenNs: timeNs });
+      }
+      at += framing.alignment <= 1 ? size : Math.ceil(size / framing.alignment) * framing.alignment;
+    }
+    return undefined;
   }
 
   close(): void {

@@ -22,6 +22,8 @@ export interface SimulatorOptions {
   readonly consumerLagMs?: number;
   readonly fenceLatencyMs?: number;
   readonly seed?: number;
+  /** Keep the time each batch was published (for latency benchmarks). */
+  readonly recordPublishTimes?: boolean;
 }
 
 export interface SimulatorStats {
@@ -32,10 +34,11 @@ export interface SimulatorStats {
   fullStalls: number;
 }
 
+/** One published batch: the host consumes batches whole, as a backend reads up to the producer. */
 interface Pending {
   readonly end: bigint;
   readonly at: number;
-  readonly fence?: bigint;
+  readonly fences: readonly bigint[];
 }
 
 export class RingSimulator {
@@ -45,7 +48,10 @@ export class RingSimulator {
   private readonly stream: CommandStream;
   private producer = 0n;
   private consumer = 0n;
-  private readonly pending: Pending[] = [];
+  private pending: Pending[] = [];
+  private pendingHead = 0;
+  /** When each batch was published: [producer after it, epoch ns]; kept only when asked (benchmarks). */
+  readonly publishLog: [bigint, number][] | undefined;
   private readonly fencesToComplete: { value: bigint; at: number }[] = [];
   private readonly producerField: IntegerField;
   private readonly consumerField: IntegerField;
@@ -60,6 +66,7 @@ export class RingSimulator {
     this.consumerField = ring.consumer;
     const synthesizer = new CommandSynthesizer(options.protocol.analysis.layoutEngine, options.protocol.command, options.seed ?? 1);
     this.stream = new CommandStream(synthesizer, options.protocol.command, options.pattern, options.fence);
+    if (options.recordPublishTimes) this.publishLog = [];
     this.fd = openSync(options.file, 'w+');
     ftruncateSync(this.fd, this.geometry.ringOffset + this.geometry.ringSize);
     const control = initialControlRegion(ring, this.geometry);
@@ -88,11 +95,12 @@ export class RingSimulator {
   private produce(count: number): void {
     const { ringSize } = this.geometry;
     const batch: Uint8Array[] = [];
+    const fences: bigint[] = [];
     let batchBytes = 0;
+    const usedBefore = Number(this.producer - this.consumer);
     for (let i = 0; i < count; i++) {
       const command = this.held ?? this.stream.next();
-      const used = Number(this.producer + BigInt(batchBytes) - this.consumer);
-      if (used + command.bytes.length > ringSize) {
+      if (usedBefore + batchBytes + command.bytes.length > ringSize) {
         // A real driver waits for space: the same command goes first on the next tick.
         this.held = command;
         this.stats.fullStalls++;
@@ -103,8 +111,10 @@ export class RingSimulator {
       batchBytes += command.bytes.length;
       this.stats.commands++;
       this.stats.bytes += command.bytes.length;
-      this.pending.push({ end: this.producer + BigInt(batchBytes), at: performance.now(), ...(command.fenceValue !== undefined ? { fence: command.fenceValue } : {}) });
-      if (command.fenceValue !== undefined) this.stats.fences++;
+      if (command.fenceValue !== undefined) {
+        fences.push(command.fenceValue);
+        this.stats.fences++;
+      }
     }
     if (batchBytes === 0) return;
     const data = new Uint8Array(batchBytes);
@@ -117,21 +127,31 @@ export class RingSimulator {
     this.producer += BigInt(batchBytes);
     // Publish after the data, as a driver does (the snooper reads the pointer first).
     this.writePointer(this.producerField, this.producer);
+    const now = performance.now();
+    this.publishLog?.push([this.producer, performance.timeOrigin + now]);
+    this.pending.push({ end: this.producer, at: now, fences });
   }
 
   private consume(now: number): void {
     const lag = this.options.consumerLagMs ?? 1;
     let moved = false;
-    while (this.pending.length > 0 && this.pending[0]!.at <= now - lag) {
-      const done = this.pending.shift()!;
+    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.at <= now - lag) {
+      const done = this.pending[this.pendingHead++]!;
       this.consumer = done.end;
       moved = true;
-      if (done.fence !== undefined) this.fencesToComplete.push({ value: done.fence, at: (Number.isFinite(now) ? now : performance.now()) + (this.options.fenceLatencyMs ?? 2) });
+      const completeAt = (Number.isFinite(now) ? now : performance.now()) + (this.options.fenceLatencyMs ?? 2);
+      for (const value of done.fences) this.fencesToComplete.push({ value, at: completeAt });
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
     }
     if (moved) this.writePointer(this.consumerField, this.consumer);
     const completedField = this.options.protocol.ring?.completedFence;
     let completed: bigint | undefined;
-    while (this.fencesToComplete.length > 0 && (this.fencesToComplete[0]!.at <= now || !Number.isFinite(now))) completed = this.fencesToComplete.shift()!.value;
+    let taken = 0;
+    while (taken < this.fencesToComplete.length && (this.fencesToComplete[taken]!.at <= now || !Number.isFinite(now))) completed = this.fencesToComplete[taken++]!.value;
+    if (taken) this.fencesToComplete.splice(0, taken);
     if (completed !== undefined && completedField) this.writePointer(completedField, completed);
   }
 

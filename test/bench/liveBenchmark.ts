@@ -38,8 +38,8 @@ export async function liveBenchmark(dir: string): Promise<[string, string][]> {
   const seenMs = new Float64Array(capacity);
   let seenCount = 0;
   let overruns = 0;
-  let running = true;
-  void exited.then(() => (running = false));
+  const state = { running: true };
+  void exited.then(() => (state.running = false));
   const poll = () => {
     const events = snooper.pollCommands((bytes, position, ringOffset, timeNs) => {
       writer.writePacket({ timestampNs: timeNs, data: bytes, ringOffset });
@@ -50,7 +50,7 @@ export async function liveBenchmark(dir: string): Promise<[string, string][]> {
     });
     for (const event of events) if (event.kind === 'overrun') overruns++;
   };
-  while (running) {
+  while (state.running) {
     poll();
     await new Promise((resolve) => setTimeout(resolve, 1));
   }

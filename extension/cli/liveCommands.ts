@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PcapngWriter } from '../protocol/capture/pcapngWriter';
@@ -117,7 +118,9 @@ export async function runSnoop(args: readonly string[], out: (s: string) => void
     throw error;
   }
   const fd = openSync(resolve(output), 'w');
-  const writer = new PcapngWriter((chunk) => writeSync(fd, chunk), { interfaceName: shm, description: 'GPU-PV command ring', application: 'gpupv snoop' });
+  // The capture names the profile it was taken with, so a decoder can tell it has the right one.
+  const profileHash = createHash('sha256').update(readHeaderFile(resolve(flags.get('profile') ?? 'gpupv.json')) ?? '').digest('hex');
+  const writer = new PcapngWriter((chunk) => writeSync(fd, chunk), { interfaceName: shm, description: 'GPU-PV command ring', application: 'gpupv snoop', profileHash });
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);

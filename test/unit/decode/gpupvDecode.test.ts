@@ -105,3 +105,43 @@ describe('gpupv decode', () => {
     assert.equal(err, `${profile}: protocol.command.opcodeField: PvgpuCommandHeader has no field "kind"`);
   });
 });
+
+describe('gpupv decode: ring snapshots', () => {
+  it('prints the pending commands and marks the recovered history', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpupv-snapshot-'));
+    try {
+      const commands = await sampleCommands(40);
+      const ringSize = 2048;
+      const image = new Uint8Array(0x1000 + ringSize);
+      const view = new DataView(image.buffer);
+      // PvgpuControlRegion: ring_offset and ring_size at 0x10 and 0x14, producer 0x20, consumer 0x60.
+      view.setUint32(0x10, 0x1000, true);
+      view.setUint32(0x14, ringSize, true);
+      const ring = image.subarray(0x1000);
+      let position = 5000n;
+      const starts: bigint[] = [];
+      for (const c of commands) {
+        starts.push(position);
+        const offset = Number(position % BigInt(ringSize));
+        const first = Math.min(c.bytes.length, ringSize - offset);
+        ring.set(c.bytes.subarray(0, first), offset);
+        ring.set(c.bytes.subarray(first), 0);
+        position += BigInt(c.bytes.length);
+      }
+      view.setBigUint64(0x20, position, true);
+      view.setBigUint64(0x60, starts[36]!, true); // four commands pending
+      const file = join(dir, 'hang.bin');
+      writeFileSync(file, image);
+      const { code, out, err } = await gpupv('decode', file, '--profile', PROFILE, '--format', 'jsonl');
+      assert.equal(code, 0, err);
+      const lines = out.split('\n').map((l) => JSON.parse(l) as { offset: number; opcodeName: string; recovered?: boolean });
+      const pending = lines.filter((l) => !l.recovered);
+      assert.deepEqual(pending.map((l) => l.offset), starts.slice(36).map(Number));
+      const recovered = lines.filter((l) => l.recovered);
+      assert.ok(recovered.length > 5, `only ${recovered.length} recovered`);
+      assert.deepEqual(recovered.map((l) => l.offset), starts.slice(36 - recovered.length, 36).map(Number));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

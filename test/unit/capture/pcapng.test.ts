@@ -10,13 +10,13 @@ import {
   interfaceDescription,
   obsoletePacket,
   packetValues,
-  random,
   readInChunks,
   sectionHeader,
   simplePacket,
   u32Option,
   writeCapture,
 } from './pcapngFuzzLong';
+import { seededRandom as random } from '../seededRandom';
 
 const PROFILE_HASH = '0123456789abcdef'.repeat(4);
 const MAX_U64 = (1n << 64n) - 1n;

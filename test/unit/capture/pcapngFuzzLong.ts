@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { PcapngError, PcapngReader, readPcapng, type PcapngContents, type PcapngErrorCode, type PcapngPacket } from '../../../extension/protocol/capture/pcapngReader';
 import { BLOCK_TYPE, OPTION, PcapngWriter } from '../../../extension/protocol/capture/pcapngWriter';
+import { seededRandom as random } from '../seededRandom';
 
 // The pcapng fuzzing machinery and the long run.
 //
@@ -193,16 +194,6 @@ export function assertSameOutcome(whole: PcapngContents, chunked: PcapngContents
 // ---------------------------------------------------------------------------------------
 // Cases
 
-export function random(seed: number): () => number {
-  // mulberry32: small, fast and good enough to pick mutations.
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FuzzCase {
   readonly seed: number;

@@ -9,6 +9,7 @@ import {
   type FilterScope,
   type FilterValue,
 } from '../../../extension/protocol/filter/compileFilter';
+import { seededRandom } from '../seededRandom';
 
 // Random and mutated filters through the compiler and both back ends. Whatever the text:
 // compileFilter returns (never throws, never an internal error), errors and warnings point
@@ -17,16 +18,6 @@ import {
 // Seeded, so a failure reproduces; the seed, the case and the text are in the message.
 // filterFuzzLong.ts runs the same cases by the hundred thousand.
 
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FuzzField extends FieldRef {
   readonly name: string;

@@ -1,21 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { ABI_NAMES } from '../../../extension/protocol/abi';
 import { analyzeSources } from './inMemoryHeaders';
+import { seededRandom as random } from '../seededRandom';
 
 // Random and mutated headers through the whole engine: it must always return, with
 // located diagnostics, and never fail with an internal error. Seeded, so a failure
 // reproduces; the seed and the input are in the assertion message.
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED_HEADER = `#pragma once
 #include <stdint.h>

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { RecordFraming } from '../../../extension/protocol/ring/recordFraming';
 import { walkRing, type RingItem } from '../../../extension/protocol/ring/ringWalker';
 import { writeRecord } from '../../../extension/protocol/ring/ringWriter';
+import { seededRandom as random } from '../seededRandom';
 
 // A 16-byte header of four little-endian u32: type, size (including the header), resource, flags.
 const FRAMING: RecordFraming = {
@@ -19,13 +20,6 @@ function command(opcode: number, size: number, fill: number): Uint8Array {
   return bytes;
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return state / 4294967296;
-  };
-}
 
 function records(items: RingItem[]) {
   return items.flatMap((i) => ('record' in i ? [i.record] : []));

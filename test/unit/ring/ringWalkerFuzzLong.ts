@@ -1,5 +1,6 @@
 import type { RecordFraming } from '../../../extension/protocol/ring/recordFraming';
 import { walkRing } from '../../../extension/protocol/ring/ringWalker';
+import { seededRandom as random } from '../seededRandom';
 
 // The long fuzz run of the ring walker (the test suite runs a seeded 2,000 cases):
 //   node out/test/unit/ring/ringWalkerFuzzLong.js [cases] [seed]
@@ -9,16 +10,6 @@ import { walkRing } from '../../../extension/protocol/ring/ringWalker';
 
 const FRAMING: RecordFraming = { headerSize: 16, opcode: { offset: 0, size: 4, byteOrder: 'little' }, size: { offset: 4, size: 4, byteOrder: 'little', includesHeader: true }, alignment: 1 };
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fuzzCase(next: () => number): { items: number; records: number; errors: number } {
   const ring = new Uint8Array(16 + Math.floor(next() * 2048));

@@ -30,6 +30,7 @@ const COMMAND: Readonly<Record<string, PropertySpec>> = {
   recordAlignment: { kind: 'integer' },
   opcodes: { kind: 'object', required: true },
   payloads: { kind: 'object' },
+  meanings: { kind: 'object' },
 };
 
 const FENCE: Readonly<Record<string, PropertySpec>> = {
@@ -54,8 +55,9 @@ export function readCommandSection(value: JsonValue, problems: SectionProblems):
   if (!read) return undefined;
   const opcodes = readOpcodes(read.opcodes as JsonValue, problems);
   const payloads = read.payloads === undefined ? undefined : readPayloads(read.payloads as JsonValue, problems);
+  const meanings = read.meanings === undefined ? undefined : readStringMap('protocol.command.meanings', read.meanings as JsonValue, problems);
   if (!opcodes) return undefined;
-  return { ...(read as unknown as CommandProfileConfig), opcodes, ...(payloads ? { payloads } : {}) };
+  return { ...(read as unknown as CommandProfileConfig), opcodes, ...(payloads ? { payloads } : {}), ...(meanings ? { meanings } : {}) };
 }
 
 export function readFenceSection(value: JsonValue, problems: SectionProblems): FenceConfig | undefined {
@@ -135,6 +137,16 @@ function readOpcodes(value: JsonValue, problems: SectionProblems): CommandProfil
   }
   problems.error('"protocol.command.opcodes" must be { "macroPrefix": "MY_CMD_" } or { "enum": "my_cmd_type" }', value);
   return undefined;
+}
+
+function readStringMap(name: string, value: JsonValue, problems: SectionProblems): Record<string, string> {
+  const map: Record<string, string> = {};
+  if (value.kind !== 'object') return map;
+  for (const entry of value.properties) {
+    if (entry.value.kind === 'string' && entry.value.value.trim() !== '') map[entry.key] = entry.value.value;
+    else problems.error(`"${name}.${entry.key}" must be a string`, entry.value);
+  }
+  return map;
 }
 
 function readPayloads(value: JsonValue, problems: SectionProblems): CommandProfileConfig['payloads'] | undefined {

@@ -22,7 +22,7 @@ describe('gpupv.json: the trace decoder sections', () => {
   it('points at what is wrong: missing, unknown or mistyped settings', () => {
     assert.deepEqual(problemsOf({ command: { header: 'H', opcodeField: 'type' } }), ['"protocol.command" needs "opcodes"']);
     assert.deepEqual(problemsOf({ command: { header: 'H', opcodeField: 'type', opcodes: { prefix: 'X_' } } }), ['"protocol.command.opcodes" must be { "macroPrefix": "MY_CMD_" } or { "enum": "my_cmd_type" }']);
-    assert.deepEqual(problemsOf({ command: { header: 'H', opcodeField: 'type', opcodes: { enum: 'E' }, sizeInclude: true } }), ['"protocol.command.sizeInclude" is not a known setting; known: header, opcodeField, sizeField, sizeIncludesHeader, recordAlignment, opcodes, payloads']);
+    assert.deepEqual(problemsOf({ command: { header: 'H', opcodeField: 'type', opcodes: { enum: 'E' }, sizeInclude: true } }), ['"protocol.command.sizeInclude" is not a known setting; known: header, opcodeField, sizeField, sizeIncludesHeader, recordAlignment, opcodes, payloads, meanings']);
     assert.deepEqual(problemsOf({ fence: { opcode: 3, valueField: 'v' } }), ['"protocol.fence.opcode" must be a non-empty string']);
     assert.deepEqual(problemsOf({ ring: { control: 'C', producerField: 'p', consumerField: 'c', ringOffset: 4096, ringOffsetField: 'o', ringSize: 65536 } }), ['"protocol.ring" needs exactly one of "ringOffsetField" (a field of the control region) and "ringOffset" (a number)']);
     assert.deepEqual(problemsOf({ ring: { control: 'C', producerField: 'p', consumerField: 'c', ringOffset: 4096, ringSize: 65536, pointers: 'circular' } }), ['"protocol.ring.pointers" must be "monotonic" or "wrapped"']);

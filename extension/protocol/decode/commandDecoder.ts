@@ -102,7 +102,7 @@ export class CommandDecoder {
   private plan(info: OpcodeInfo | undefined): OpcodePlan {
     const record = info?.payload ?? this.profile.header;
     // A flexible array member adds nothing to the minimum: the record may end right there.
-    return { info, decode: this.compiler.decoderFor(record.decl), minimumSize: record.size, meanings: fieldMeanings(this.analysis, record) };
+    return { info, decode: this.compiler.decoderFor(record.decl), minimumSize: record.size, meanings: fieldMeanings(this.analysis, record, this.profile.meanings) };
   }
 }
 

@@ -3,16 +3,21 @@ import type { LeafField } from '../layout/flatten';
 import { resolveTypedefs } from '../model/types';
 import { builtinEnum } from './builtinEnums';
 
-// What a field's number means, from the header itself: its enum type, or the enum type or
-// macro family its trailing comment names (`/* PvgpuResourceType */`, `/* MY_BIND_* flags */`).
+// What a field's number means: what the profile says (`protocol.command.meanings`), else
+// its enum type, else the enum type or macro family its trailing comment names
+// (`/* PvgpuResourceType */`, `/* MY_BIND_* flags */`, `/* DXGI_FORMAT */`).
 
 export type Meaning = { readonly kind: 'enum'; readonly names: ReadonlyMap<bigint, string> } | { readonly kind: 'flags'; readonly bits: readonly (readonly [bigint, string])[] };
 
-/** Builds the meaning of each leaf field of a record that has one, by field path. */
-export function fieldMeanings(analysis: HeaderAnalysis, record: RecordInfo): Map<string, Meaning> {
+/**
+ * The meaning of each leaf field of a record that has one, by field path. `overrides` are
+ * the profile's: field path (or its last name) -> an annotation as a comment would give it.
+ */
+export function fieldMeanings(analysis: HeaderAnalysis, record: RecordInfo, overrides: Readonly<Record<string, string>> = {}): Map<string, Meaning> {
   const meanings = new Map<string, Meaning>();
   for (const field of record.fields) {
-    const meaning = meaningOf(analysis, field);
+    const override = overrides[field.path] ?? overrides[field.path.slice(field.path.lastIndexOf('.') + 1)];
+    const meaning = override !== undefined ? meaningOfAnnotation(analysis, override) : meaningOf(analysis, field);
     if (meaning) meanings.set(field.path, meaning);
   }
   return meanings;
@@ -22,7 +27,12 @@ function meaningOf(analysis: HeaderAnalysis, field: LeafField): Meaning | undefi
   const type = resolveTypedefs(field.resolved);
   if (type.kind === 'enum' && type.decl.constants) return enumMeaning(type.decl.constants.map((c) => [c.value, c.name]));
   const comment = field.comment?.replace(/^\/\*+|\*+\/$|^\/\/+/g, '').trim();
-  if (!comment) return undefined;
+  return comment ? meaningOfAnnotation(analysis, comment) : undefined;
+}
+
+/** `PvgpuResourceType`, `MY_BIND_* flags`, `DXGI_FORMAT`: an enum, a macro family, or a built-in table. */
+export function meaningOfAnnotation(analysis: HeaderAnalysis, annotation: string): Meaning | undefined {
+  const comment = annotation.trim();
   const family = /\b([A-Z][A-Z0-9_]*_)\*\s*(flags?|bits?)?/.exec(comment);
   if (family) {
     const prefix = family[1]!;

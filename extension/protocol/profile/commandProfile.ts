@@ -1,5 +1,6 @@
 import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import { resolveTypedefs } from '../model/types';
+import { meaningOfAnnotation } from '../decode/fieldMeaning';
 import type { IntegerField, RecordFraming } from '../ring/recordFraming';
 
 // Ties a protocol header to the ring it describes: which struct every command starts with,
@@ -16,6 +17,8 @@ export interface CommandProfileConfig {
   readonly opcodes: { readonly macroPrefix: string } | { readonly enum: string };
   readonly payloads?: { readonly structPrefix?: string; readonly map?: Readonly<Record<string, string>> };
   readonly recordAlignment?: number;
+  /** Field meanings the header does not give: field path (or name) -> `EnumName`, `PREFIX_* flags`, `DXGI_FORMAT`. */
+  readonly meanings?: Readonly<Record<string, string>>;
 }
 
 export interface ProfileDiagnostic {
@@ -48,6 +51,8 @@ export interface CommandProfile {
    * path in every command (`hdr.size`), whether or not its opcode has a payload struct.
    */
   readonly headerMember: string;
+  /** The profile's field meanings, as configured. */
+  readonly meanings: Readonly<Record<string, string>>;
 }
 
 export function resolveCommandProfile(analysis: HeaderAnalysis, config: CommandProfileConfig): { profile?: CommandProfile; diagnostics: ProfileDiagnostic[] } {
@@ -96,7 +101,10 @@ export function resolveCommandProfile(analysis: HeaderAnalysis, config: CommandP
     opcodes.set(c.value, { value: c.value, name: c.name, shortName: c.shortName, payload: c.payload, match: c.match });
   }
   if (opcodes.size === 0) report('error', 'no opcode values found: check protocol.command.opcodes', 'protocol.command.opcodes');
-  return { profile: { header, framing, opcodes, opcodePrefix: family.prefix, headerMember: embeddedHeaderName(header, opcodes) }, diagnostics };
+  for (const [path, annotation] of Object.entries(config.meanings ?? {})) {
+    if (!meaningOfAnnotation(analysis, annotation)) report('error', `"${annotation}" names no enum, macro family or built-in table (try an enum name, "PREFIX_* flags" or DXGI_FORMAT)`, `protocol.command.meanings.${path}`);
+  }
+  return { profile: { header, framing, opcodes, opcodePrefix: family.prefix, headerMember: embeddedHeaderName(header, opcodes), meanings: config.meanings ?? {} }, diagnostics };
 }
 
 /** The member name payload structs most often give the header they start with; `header` if none embeds it. */

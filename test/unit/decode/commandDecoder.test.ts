@@ -6,9 +6,10 @@ import { analyzeHeader } from '../../../extension/protocol/headerAnalysis';
 import { resolveCommandProfile } from '../../../extension/protocol/profile/commandProfile';
 import { repoRoot } from '../../harness/paths';
 
-async function sampleDecoder(): Promise<CommandDecoder> {
+async function sampleDecoder(meanings?: Record<string, string>): Promise<CommandDecoder> {
   const analysis = await analyzeHeader(join(repoRoot, 'demo', 'include', 'pvgpu_protocol.h'), { abi: 'msvc-x64', readFile: (p) => readFileSync(p, 'utf8') });
-  const { profile } = resolveCommandProfile(analysis, { header: 'PvgpuCommandHeader', opcodeField: 'type', sizeField: 'size', opcodes: { macroPrefix: 'PVGPU_CMD_' }, payloads: { structPrefix: 'PvgpuCmd' } });
+  const { profile, diagnostics } = resolveCommandProfile(analysis, { header: 'PvgpuCommandHeader', opcodeField: 'type', sizeField: 'size', opcodes: { macroPrefix: 'PVGPU_CMD_' }, payloads: { structPrefix: 'PvgpuCmd' }, ...(meanings ? { meanings } : {}) });
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
   return new CommandDecoder(analysis, profile!);
 }
 
@@ -44,6 +45,15 @@ describe('command decoder', () => {
     // Enums from the Windows SDK the header cites without declaring.
     assert.equal(decoded.labels.format, 'DXGI_FORMAT_R8G8B8A8_UNORM');
     assert.equal(decoded.labels.usage, 'D3D11_USAGE_DYNAMIC');
+  });
+
+  it('takes field meanings from the profile where the header gives none', async () => {
+    const decoder = await sampleDecoder({ sample_count: 'D3D11_USAGE', 'hdr.resource_id': 'PvgpuResourceType' });
+    const bytes = commandBytes(decoder, 'CREATE_RESOURCE', (view, at) => view.setUint8(at('sample_count'), 3));
+    new DataView(bytes.buffer).setUint32(8, 3, true);
+    const decoded = decoder.decode(bytes, new DataView(bytes.buffer).getUint32(0, true));
+    assert.equal(decoded.labels.sample_count, 'D3D11_USAGE_STAGING');
+    assert.match(decoded.labels['hdr.resource_id'] ?? '', /^PVGPU_RESOURCE_/);
   });
 
   it('shows an unknown opcode\u2019s header and payload bytes, and a too-short record with the reason', async () => {

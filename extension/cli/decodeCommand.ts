@@ -4,9 +4,8 @@ import { CommandDecoder, type DecodedCommand } from '../protocol/decode/commandD
 import { DecodedFilterScope, filterRecord, type DecodedFieldRef } from '../protocol/decode/decodedFilterScope';
 import type { DecodedValue } from '../protocol/decode/decoderCompiler';
 import { compileFilter, type CompiledFilter } from '../protocol/filter/compileFilter';
-import { loadProtocol, ProtocolLoadError } from '../protocol/profile/loadProtocol';
 import { readTraceFile, type TraceRecord } from '../protocol/trace/traceFile';
-import { readHeaderFile } from './nodeFiles';
+import { loadProtocolForCli } from './cliProtocol';
 
 // `gpupv decode <capture.pcapng|snapshot.bin> [--profile gpupv.json] [--format table|jsonl|csv] [--filter EXPR] [--limit N]`
 // Exit status: 0 fine, 1 some commands could not be decoded, 2 bad input.
@@ -60,14 +59,9 @@ export function parseDecodeArguments(args: readonly string[]): DecodeOptions {
 
 export async function runDecode(args: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const options = parseDecodeArguments(args);
-  let protocol;
-  try {
-    protocol = await loadProtocol(options.profile, readHeaderFile);
-  } catch (error) {
-    if (!(error instanceof ProtocolLoadError)) throw error;
-    for (const problem of error.problems) err(problem);
-    return 2;
-  }
+  const loaded = await loadProtocolForCli(options.profile, err);
+  if (!loaded) return 2;
+  const { protocol } = loaded;
   let bytes: Uint8Array;
   try {
     if (statSync(options.file).size > MAX_TRACE_BYTES) {

@@ -3,11 +3,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PcapngWriter } from '../protocol/capture/pcapngWriter';
 import { RingSnooper, SnoopError } from '../protocol/live/ringSnooper';
-import { parseProtocolConfig } from '../headers/protocolConfigParser';
-import { loadProtocol, ProtocolLoadError, type LoadedProtocol } from '../protocol/profile/loadProtocol';
 import { fenceTarget, RingSimulator } from '../protocol/simulate/ringSimulator';
 import type { StreamPattern } from '../protocol/simulate/commandStream';
 import { fenceCompletedMarker, overrunMarker } from '../protocol/trace/traceEvents';
+import { loadProtocolForCli } from './cliProtocol';
 import { readHeaderFile } from './nodeFiles';
 
 // `gpupv simulate` and `gpupv snoop`: a live ring without a VM, and a capture of one.
@@ -48,26 +47,13 @@ function number(flags: Flags, name: string, fallback: number, min = 0): number {
   return value;
 }
 
-async function protocolFrom(flags: Flags, err: (s: string) => void): Promise<{ protocol: LoadedProtocol; fence: { opcode: string; valueField: string } | undefined } | undefined> {
-  const profile = resolve(flags.get('profile') ?? 'gpupv.json');
-  try {
-    const protocol = await loadProtocol(profile, readHeaderFile);
-    const fence = parseProtocolConfig(readHeaderFile(profile) ?? '').protocol?.fence;
-    return { protocol, fence };
-  } catch (error) {
-    if (!(error instanceof ProtocolLoadError)) throw error;
-    for (const problem of error.problems) err(problem);
-    return undefined;
-  }
-}
-
 export async function runSimulate(args: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const { flags } = parseFlags(args, ['shm', 'profile', 'rate', 'pattern', 'fence-latency', 'duration', 'ring-size', 'seed', 'consumer-lag']);
   const file = flags.get('shm');
   if (!file) throw new LiveUsageError('--shm FILE is required: the shared-memory file to create (for example /dev/shm/gpupv-ring)');
   const pattern = (flags.get('pattern') ?? 'frames') as StreamPattern;
   if (!['frames', 'random', 'stress'].includes(pattern)) throw new LiveUsageError('--pattern is frames, random or stress');
-  const loaded = await protocolFrom(flags, err);
+  const loaded = await loadProtocolForCli(resolve(flags.get('profile') ?? 'gpupv.json'), err);
   if (!loaded) return 2;
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -104,7 +90,7 @@ export async function runSnoop(args: readonly string[], out: (s: string) => void
   const output = flags.get('out');
   if (!shm || positional.length > 1) throw new LiveUsageError('give one shared-memory file to snoop');
   if (!output) throw new LiveUsageError('--out capture.pcapng is required');
-  const loaded = await protocolFrom(flags, err);
+  const loaded = await loadProtocolForCli(resolve(flags.get('profile') ?? 'gpupv.json'), err);
   if (!loaded) return 2;
   const fence = fenceTarget(loaded.protocol, loaded.fence);
   let snooper: RingSnooper;

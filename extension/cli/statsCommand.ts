@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readPcapng } from '../protocol/capture/pcapngReader';
-import { parseProtocolConfig } from '../headers/protocolConfigParser';
-import { loadProtocol, ProtocolLoadError } from '../protocol/profile/loadProtocol';
 import { readUnsigned } from '../protocol/ring/recordFraming';
 import { fenceTarget } from '../protocol/simulate/ringSimulator';
 import { traceEventOf } from '../protocol/trace/traceEvents';
-import { readHeaderFile } from './nodeFiles';
+import { loadProtocolForCli } from './cliProtocol';
 
 // `gpupv stats <capture.pcapng> [--profile gpupv.json] [--json]`: per-opcode counts and
 // bytes, fence latency (from the fence command being seen to the host completing it),
@@ -38,14 +36,9 @@ export async function runStats(args: readonly string[], out: (s: string) => void
     else file = resolve(arg);
   }
   if (!file) throw new StatsUsageError('no capture given');
-  let protocol;
-  try {
-    protocol = await loadProtocol(profile, readHeaderFile);
-  } catch (error) {
-    if (!(error instanceof ProtocolLoadError)) throw error;
-    for (const problem of error.problems) err(problem);
-    return 2;
-  }
+  const loaded = await loadProtocolForCli(profile, err);
+  if (!loaded) return 2;
+  const { protocol } = loaded;
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
@@ -54,7 +47,7 @@ export async function runStats(args: readonly string[], out: (s: string) => void
     return 2;
   }
   const capture = readPcapng(bytes);
-  const fence = fenceTarget(protocol, parseProtocolConfig(readHeaderFile(profile) ?? '').protocol?.fence);
+  const fence = fenceTarget(protocol, loaded.fence);
   const framing = protocol.command.framing;
   const byOpcode = new Map<bigint, { count: number; bytes: number }>();
   const fenceSeen = new Map<bigint, bigint>();

@@ -6,17 +6,10 @@ import { PcapngWriter } from '../../../extension/protocol/capture/pcapngWriter';
 import { fenceCompletedMarker, overrunMarker } from '../../../extension/protocol/trace/traceEvents';
 import { repoRoot } from '../../harness/paths';
 import { gpupv } from '../protocol/runGpupv';
+import { commandBytes as command } from '../trace/commandBytes';
 
 const PROFILE = join(repoRoot, 'demo', 'gpupv.json');
 
-function command(opcode: number, size: number, fence?: bigint): Uint8Array {
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, opcode, true);
-  view.setUint32(4, size, true);
-  if (fence !== undefined) view.setBigUint64(16, fence, true);
-  return bytes;
-}
 
 describe('gpupv stats', () => {
   it('counts commands per opcode and times every fence from submission to completion', async () => {

@@ -5,17 +5,10 @@ import type { RecordFraming } from '../../../extension/protocol/ring/recordFrami
 import { walkRing } from '../../../extension/protocol/ring/ringWalker';
 import { writeRecord } from '../../../extension/protocol/ring/ringWriter';
 import { indexCapture, indexRing } from '../../../extension/protocol/trace/traceIndex';
+import { commandBytes as command } from './commandBytes';
 
 const FRAMING: RecordFraming = { headerSize: 16, opcode: { offset: 0, size: 4, byteOrder: 'little' }, size: { offset: 4, size: 4, byteOrder: 'little', includesHeader: true }, alignment: 1 };
 
-function command(opcode: number, size: number, fence?: bigint): Uint8Array {
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, opcode, true);
-  view.setUint32(4, size, true);
-  if (fence !== undefined) view.setBigUint64(16, fence, true);
-  return bytes;
-}
 
 describe('trace index (the fast pass)', () => {
   const commands = Array.from({ length: 5000 }, (_, i) => (i % 50 === 49 ? command(0x301, 24, BigInt(i) + (1n << 60n)) : command(0x200 + (i % 7), 16 + ((i * 13) % 200))));

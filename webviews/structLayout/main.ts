@@ -12,7 +12,13 @@ import { vscodeApi } from '../shared/vscodeApi';
 const vscode = vscodeApi<StructLayoutState, StructLayoutToHostMessage>();
 const root = document.body.querySelector('main') ?? document.body.appendChild(document.createElement('main'));
 
+let rendered: string | undefined;
+
+/** Redraws only when the state changed: the host resends it on every (re)load of the page. */
 function render(state: StructLayoutState): void {
+  const key = JSON.stringify(state);
+  if (key === rendered) return;
+  rendered = key;
   root.replaceChildren(state.view ? layout(state.view) : emptyState(state.notice));
 }
 

@@ -4,7 +4,7 @@ import { CommandDecoder, type DecodedCommand } from '../protocol/decode/commandD
 import { DecodedFilterScope, filterRecord, type DecodedFieldRef } from '../protocol/decode/decodedFilterScope';
 import type { DecodedValue } from '../protocol/decode/decoderCompiler';
 import { compileFilter, type CompiledFilter } from '../protocol/filter/compileFilter';
-import { readTraceFile, type TraceRecord } from '../protocol/trace/traceFile';
+import { visitTraceFile, type TraceRecord } from '../protocol/trace/traceFile';
 import { loadProtocolForCli } from './cliProtocol';
 
 // `gpupv decode <capture.pcapng|snapshot.bin> [--profile gpupv.json] [--format table|jsonl|csv] [--filter EXPR] [--limit N]`
@@ -17,8 +17,8 @@ export const DECODE_USAGE = `usage: gpupv decode <capture.pcapng|snapshot.bin> [
   --filter EXPR         only commands matching, e.g. 'opcode == DRAW_INDEXED && index_count > 1000'
   --limit N             stop after N commands`;
 
-/** Traces above this are refused here: the viewer pages through them instead. */
-const MAX_TRACE_BYTES = 2 * 1024 * 1024 * 1024;
+/** Captures are streamed whatever their size; a snapshot image is read whole, up to this. */
+const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024 * 1024;
 
 interface DecodeOptions {
   file: string;
@@ -62,18 +62,12 @@ export async function runDecode(args: readonly string[], out: (s: string) => voi
   const loaded = await loadProtocolForCli(options.profile, err);
   if (!loaded) return 2;
   const { protocol } = loaded;
-  let bytes: Uint8Array;
   try {
-    if (statSync(options.file).size > MAX_TRACE_BYTES) {
-      err(`${options.file}: larger than ${MAX_TRACE_BYTES / 2 ** 30} GiB; open it in the Ring Trace Viewer, which pages through it`);
-      return 2;
-    }
-    bytes = readFileSync(options.file);
+    statSync(options.file);
   } catch (error) {
     err(`${options.file}: cannot read it (${error instanceof Error ? error.message : String(error)})`);
     return 2;
   }
-  const trace = readTraceFile(bytes, protocol, options.file);
   const decoder = new CommandDecoder(protocol.analysis, protocol.command);
   let filter: CompiledFilter<DecodedFieldRef> | undefined;
   if (options.filter !== undefined) {
@@ -88,23 +82,36 @@ export async function runDecode(args: readonly string[], out: (s: string) => voi
   const writer = formatWriter(options.format, out);
   let shown = 0;
   let failures = 0;
-  for (const record of trace.records) {
-    if (shown >= options.limit) break;
-    const decoded = record.error ? undefined : decoder.decode(record.bytes, record.opcode);
-    const error = record.error ?? decoded?.error;
-    if (error) failures++;
-    if (filter) {
-      if (!decoded || !filter.matches(filterRecord(decoded, { seq: record.seq, offset: record.offset, time: record.time ?? 0n, recovered: record.recovered ?? false }))) continue;
-    }
-    writer(record, decoded, error);
-    shown++;
-  }
-  if (trace.problem) {
-    err(trace.problem);
+  let total = 0;
+  let problem: string | undefined;
+  try {
+    problem = visitTraceFile(options.file, protocol, (record) => {
+      if (shown >= options.limit) return false;
+      total++;
+      const decoded = record.error ? undefined : decoder.decode(record.bytes, record.opcode);
+      const error = record.error ?? decoded?.error;
+      if (error) failures++;
+      if (filter && (!decoded || !filter.matches(filterRecord(decoded, { seq: record.seq, offset: record.offset, time: record.time ?? 0n, recovered: record.recovered ?? false })))) return true;
+      writer(record, decoded, error);
+      shown++;
+      return true;
+    }, () => readWholeSnapshot(options.file));
+  } catch (error) {
+    err(`${options.file}: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   }
-  if (failures) err(`${failures} of ${trace.records.length} commands could not be decoded whole`);
+  if (problem) {
+    err(problem);
+    return 2;
+  }
+  if (failures) err(`${failures} of ${total} commands could not be decoded whole`);
   return failures ? 1 : 0;
+}
+
+/** A snapshot is one shared-memory image; refuse absurd ones rather than exhaust memory. */
+function readWholeSnapshot(file: string): Uint8Array {
+  if (statSync(file).size > MAX_SNAPSHOT_BYTES) throw new Error(`larger than ${MAX_SNAPSHOT_BYTES / 2 ** 30} GiB, too large for a shared-memory snapshot`);
+  return readFileSync(file);
 }
 
 type RowWriter = (record: TraceRecord, decoded: DecodedCommand | undefined, error: string | undefined) => void;

@@ -1,4 +1,5 @@
-import { readPcapng } from '../capture/pcapngReader';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { PcapngError, PcapngReader, readPcapng } from '../capture/pcapngReader';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
 import { readRingSnapshot } from '../ring/ringSnapshot';
@@ -29,6 +30,58 @@ export interface TraceFile {
 }
 
 const PCAPNG_MAGIC = [0x0a, 0x0d, 0x0d, 0x0a];
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Every command of a trace file, in order, to `visit` (return false to stop early). Captures
+ * are streamed a megabyte at a time, so memory stays bounded whatever their size; a snapshot
+ * is read whole (it is one shared-memory image). Returns the problem that ended reading, if any.
+ */
+export function visitTraceFile(path: string, protocol: LoadedProtocol, visit: (record: TraceRecord) => boolean, readWhole: () => Uint8Array): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(4);
+    const isCapture = readSync(fd, head, 0, 4, 0) === 4 && PCAPNG_MAGIC.every((b, i) => head[i] === b);
+    if (!isCapture) {
+      const trace = readTraceFile(readWhole(), protocol, path);
+      for (const record of trace.records) if (!visit(record)) break;
+      return trace.problem;
+    }
+    const reader = new PcapngReader();
+    const framing = protocol.command.framing;
+    const chunk = new Uint8Array(CHUNK_BYTES);
+    let seq = 0;
+    let position = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+      position += n;
+      if (n > 0) reader.push(chunk.slice(0, n));
+      else reader.end();
+      for (const packet of reader.packets()) {
+        if (traceEventOf(packet.data, packet.comment)) continue;
+        if (!visit(captureRecord(seq++, packet, framing))) return undefined;
+      }
+      if (n === 0) return undefined;
+    }
+  } catch (error) {
+    if (error instanceof PcapngError) return `${path}: ${error.message}`;
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function captureRecord(seq: number, packet: { data: Uint8Array; ringOffset?: bigint; index: number; timestampNs: bigint }, framing: LoadedProtocol['command']['framing']): TraceRecord {
+  const short = packet.data.byteLength < framing.headerSize;
+  return {
+    seq,
+    offset: packet.ringOffset ?? BigInt(packet.index),
+    time: packet.timestampNs,
+    opcode: short ? 0 : readUnsigned(packet.data, 0, framing.opcode),
+    bytes: packet.data,
+    ...(short ? { error: `${packet.data.byteLength} bytes, fewer than a command header (${framing.headerSize})` } : {}),
+  };
+}
 
 export function readTraceFile(bytes: Uint8Array, protocol: LoadedProtocol, name: string): TraceFile {
   if (PCAPNG_MAGIC.every((b, i) => bytes[i] === b)) return readCapture(bytes, protocol, name);
@@ -54,16 +107,6 @@ function readCapture(bytes: Uint8Array, protocol: LoadedProtocol, name: string):
   const capture = readPcapng(bytes);
   const framing = protocol.command.framing;
   const commands = capture.packets.filter((packet) => traceEventOf(packet.data, packet.comment) === undefined);
-  const records: TraceRecord[] = commands.map((packet, seq) => {
-    const short = packet.data.byteLength < framing.headerSize;
-    return {
-      seq,
-      offset: packet.ringOffset ?? BigInt(packet.index),
-      time: packet.timestampNs,
-      opcode: short ? 0 : readUnsigned(packet.data, 0, framing.opcode),
-      bytes: packet.data,
-      ...(short ? { error: `${packet.data.byteLength} bytes, fewer than a command header (${framing.headerSize})` } : {}),
-    };
-  });
+  const records = commands.map((packet, seq) => captureRecord(seq, packet, framing));
   return { kind: 'pcapng', records, ...(capture.error ? { problem: `${name}: ${capture.error.message}` } : {}) };
 }

@@ -1,0 +1,929 @@
+# GpuPv.psm1 - the PowerShell side of GPU-PV Dev Kit's Hyper-V features.
+#
+# Contract with the TypeScript caller (keep both sides in step):
+#   * Every exported function takes exactly ONE parameter, -ParamsB64: base64 of a UTF-8 JSON
+#     object. User values (VM names, paths, passwords) therefore never become PowerShell code;
+#     they only ever reach cmdlets as parameter values. Invoke-Expression is never used.
+#   * Every exported function writes exactly ONE line to stdout, compressed JSON:
+#       {"ok":true,"result":...}  or  {"ok":false,"error":{"code":"...","message":"..."}}
+#     Codes: HyperVModuleMissing, AccessDenied, VmNotFound, CredentialRejected,
+#     InvalidParameter, Failed. Nothing else is written to stdout; warnings, progress and
+#     confirmation prompts are switched off so they can neither pollute stdout nor block on stdin.
+#   * Non-ASCII characters are emitted as \uXXXX escapes, so the line survives any console code page.
+#   * UInt64 values that can exceed 2^53 (every *Encode value: its scale is 0..2^64-1) are emitted
+#     as decimal STRINGS, because JSON.parse would round them. Inputs accept numbers or strings;
+#     send encode values as strings.
+#   * Targets Windows PowerShell 5.1 and PowerShell 7: no ternaries, no ?? and no && / ||.
+
+Set-StrictMode -Version 2.0
+
+# Cached across calls: the extension keeps one PowerShell process alive, and
+# Get-Module -ListAvailable scans every module folder (slow).
+$script:GpuPvHyperVAvailable = $null
+$script:GpuPvResources = @('VRAM', 'Encode', 'Decode', 'Compute')
+# Integration component id of 'Guest Service Interface'; the display name is localized.
+$script:GpuPvGuestServiceId = '6C09BB55-D683-4DA0-8931-C9BF705F6480'
+$script:GpuPvInvariant = [System.Globalization.CultureInfo]::InvariantCulture
+
+# ---------------------------------------------------------------- plumbing helpers
+
+function New-GpuPvError {
+    # An exception that carries its contract error code, so the single catch can map it.
+    param([string]$Code, [string]$Message)
+    $ex = [System.Exception]::new($Message)
+    $ex.Data['GpuPvCode'] = $Code
+    return $ex
+}
+
+function ConvertFrom-GpuPvParams {
+    param([string]$Encoded)
+    if ([string]::IsNullOrWhiteSpace($Encoded)) { return [pscustomobject]@{} }
+    $parsed = $null
+    try {
+        $json = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($Encoded))
+        $parsed = $json | ConvertFrom-Json
+    } catch {
+        # The parser's message can quote the input (which may hold a password): do not pass it on.
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'ParamsB64 is not base64 of UTF-8 JSON.')
+    }
+    if (-not ($parsed -is [System.Management.Automation.PSCustomObject])) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'ParamsB64 must encode a JSON object.')
+    }
+    return $parsed
+}
+
+function Get-GpuPvParam {
+    # Strict mode makes a missing property an error, so optional keys are read through PSObject.
+    param($Params, [string]$Name)
+    $prop = $Params.PSObject.Properties[$Name]
+    if ($null -eq $prop) { return $null }
+    return $prop.Value
+}
+
+function Get-GpuPvString {
+    param($Params, [string]$Name, [switch]$Required)
+    $value = Get-GpuPvParam -Params $Params -Name $Name
+    if ($null -ne $value) { $value = [string]$value }
+    if ($Required -and [string]::IsNullOrEmpty($value)) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Parameter '" + $Name + "' is required."))
+    }
+    return $value
+}
+
+function Get-GpuPvBool {
+    param($Params, [string]$Name, [bool]$Default = $false)
+    $value = Get-GpuPvParam -Params $Params -Name $Name
+    if ($null -eq $value) { return $Default }
+    if (-not ($value -is [bool])) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Parameter '" + $Name + "' must be true or false."))
+    }
+    return $value
+}
+
+function ConvertTo-GpuPvUInt64 {
+    # Accepts a JSON number, a decimal string (exact up to 2^64-1) or '3GB'-style text.
+    param($Value, [string]$Name)
+    $result = $null
+    try {
+        $text = $null
+        if ($Value -is [string]) {
+            $text = $Value.Trim()
+        } elseif (($Value -is [int]) -or ($Value -is [long]) -or ($Value -is [double]) -or ($Value -is [decimal])) {
+            if ([decimal]$Value -eq [decimal]::Truncate([decimal]$Value)) {
+                $text = ([decimal]$Value).ToString($script:GpuPvInvariant)
+            }
+        }
+        $m = [regex]::Match([string]$text, '^(\d{1,20})\s*(KB|MB|GB|TB)?$', 'IgnoreCase')
+        if ($m.Success) {
+            $n = [decimal]::Parse($m.Groups[1].Value, $script:GpuPvInvariant)
+            $unit = $m.Groups[2].Value.ToUpperInvariant()
+            if ($unit -eq 'KB') { $n = $n * 1024 }
+            if ($unit -eq 'MB') { $n = $n * 1048576 }
+            if ($unit -eq 'GB') { $n = $n * 1073741824 }
+            if ($unit -eq 'TB') { $n = $n * 1099511627776 }
+            if ($n -le [decimal][uint64]::MaxValue) { $result = [uint64]$n }
+        }
+    } catch {
+        $result = $null
+    }
+    if ($null -eq $result) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $Name + "' must be an unsigned integer (0..18446744073709551615; send large values as strings)."))
+    }
+    return $result
+}
+
+function Get-GpuPvProp {
+    # Reads a property that older Hyper-V builds may not have; $null when absent.
+    param($Object, [string]$Name)
+    if ($null -eq $Object) { return $null }
+    $prop = $Object.PSObject.Properties[$Name]
+    if ($null -eq $prop) { return $null }
+    return $prop.Value
+}
+
+function Format-GpuPvValue {
+    # Encode values use the full UInt64 range: strings, so JavaScript keeps every digit.
+    param($Value, [string]$Resource)
+    if ($null -eq $Value) { return $null }
+    if ($Resource -eq 'Encode') { return ([uint64]$Value).ToString($script:GpuPvInvariant) }
+    return [uint64]$Value
+}
+
+function Format-GpuPvDate {
+    param($Value, [string]$Format = 'o')
+    if ($null -eq $Value -or -not ($Value -is [datetime])) { return $null }
+    if ($Format -eq 'o') { return $Value.ToUniversalTime().ToString('o', $script:GpuPvInvariant) }
+    return $Value.ToString($Format, $script:GpuPvInvariant)
+}
+
+function Get-GpuPvTarget {
+    # Splat for Hyper-V cmdlets: @{} for the local host, @{ ComputerName = ... } for a remote one.
+    param($Params)
+    $target = @{}
+    $computer = Get-GpuPvString -Params $Params -Name 'computerName'
+    if ($computer) { $target.ComputerName = $computer }
+    return $target
+}
+
+function Assert-GpuPvLocal {
+    # PowerShell Direct and Mount-VHD only work against VMs on this machine.
+    param([hashtable]$Target, [string]$What)
+    if ($Target.ContainsKey('ComputerName')) {
+        $local = @('localhost', '.', $env:COMPUTERNAME)
+        if ($local -notcontains [string]$Target.ComputerName) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message ($What + ' works only for VMs on the local Hyper-V host.'))
+        }
+    }
+}
+
+function Test-GpuPvHyperVModule {
+    if ($null -eq $script:GpuPvHyperVAvailable) {
+        $script:GpuPvHyperVAvailable = (@(Get-Module -ListAvailable -Name 'Hyper-V').Count -gt 0)
+    }
+    return $script:GpuPvHyperVAvailable
+}
+
+function Test-GpuPvHyperVAdmin {
+    # Elevated administrators and members of Hyper-V Administrators (S-1-5-32-578) may manage VMs.
+    # IsInRole(Administrator) is false for a non-elevated UAC token, which is what we want.
+    $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+    $principal = [System.Security.Principal.WindowsPrincipal]::new($identity)
+    if ($principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) { return $true }
+    $hyperVAdmins = [System.Security.Principal.SecurityIdentifier]::new('S-1-5-32-578')
+    return [bool]$principal.IsInRole($hyperVAdmins)
+}
+
+function Assert-GpuPvHyperV {
+    param([hashtable]$Target)
+    if (-not (Test-GpuPvHyperVModule)) {
+        throw (New-GpuPvError -Code 'HyperVModuleMissing' -Message "The Hyper-V PowerShell module is not installed (Windows feature 'Hyper-V Module for Windows PowerShell').")
+    }
+    # PowerShell 7 does not always auto-load Hyper-V; importing explicitly also wins over
+    # same-named commands from other modules (VMware PowerCLI has a Get-VM too).
+    Import-Module -Name 'Hyper-V' -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
+    if (-not $Target.ContainsKey('ComputerName')) {
+        if (-not (Test-GpuPvHyperVAdmin)) {
+            throw (New-GpuPvError -Code 'AccessDenied' -Message 'Managing Hyper-V needs an elevated administrator or a member of the Hyper-V Administrators group.')
+        }
+    }
+}
+
+function Resolve-GpuPvError {
+    # Maps any error record to { code, message }.
+    param($ErrorRecord)
+    $ex = $ErrorRecord.Exception
+    $message = [string]$ex.Message
+    $e = $ex
+    while ($null -ne $e) {
+        if ($e.Data.Contains('GpuPvCode')) {
+            return [ordered]@{ code = [string]$e.Data['GpuPvCode']; message = [string]$e.Message }
+        }
+        if ($e -is [System.UnauthorizedAccessException]) {
+            return [ordered]@{ code = 'AccessDenied'; message = $message }
+        }
+        if ($e -is [System.Management.Automation.ParameterBindingException]) {
+            return [ordered]@{ code = 'InvalidParameter'; message = $message }
+        }
+        # 0x8007052E = ERROR_LOGON_FAILURE; PowerShell Direct words a bad password several ways.
+        if (($e.HResult -eq -2147023570) -or ([string]$e.Message -match 'credential is invalid|user name or password is incorrect|logon failure')) {
+            return [ordered]@{ code = 'CredentialRejected'; message = $message }
+        }
+        $e = $e.InnerException
+    }
+    $category = [string]$ErrorRecord.CategoryInfo.Category
+    $command = ''
+    if ($null -ne $ErrorRecord.InvocationInfo -and $null -ne $ErrorRecord.InvocationInfo.MyCommand) {
+        $command = [string]$ErrorRecord.InvocationInfo.MyCommand.Name
+    }
+    $code = 'Failed'
+    if ($category -eq 'PermissionDenied' -or $message -match 'access (is )?denied|required permission') { $code = 'AccessDenied' }
+    elseif ($category -eq 'AuthenticationError') { $code = 'CredentialRejected' }
+    elseif ($category -eq 'ObjectNotFound' -and $command -eq 'Get-VM') { $code = 'VmNotFound' }
+    elseif ($category -eq 'InvalidArgument') { $code = 'InvalidParameter' }
+    return [ordered]@{ code = $code; message = $message }
+}
+
+function Write-GpuPvResult {
+    param([bool]$Ok, $Value)
+    $payload = [ordered]@{ ok = $Ok }
+    if ($Ok) { $payload['result'] = $Value } else { $payload['error'] = $Value }
+    try {
+        $json = ConvertTo-Json -InputObject $payload -Depth 8 -Compress
+    } catch {
+        $fallback = [ordered]@{ ok = $false; error = [ordered]@{ code = 'Failed'; message = ('Could not serialize the result: ' + $_.Exception.Message) } }
+        $json = ConvertTo-Json -InputObject $fallback -Depth 3 -Compress
+    }
+    # Non-ASCII only occurs inside JSON strings, where \uXXXX is an exact equivalent.
+    $escape = [System.Text.RegularExpressions.MatchEvaluator] { param($m) '\u{0:x4}' -f [int][char]$m.Value }
+    Write-Output ([regex]::Replace($json, '[^\x00-\x7F]', $escape))
+}
+
+function Invoke-GpuPvCall {
+    # Shared frame of every exported function: decode, check Hyper-V, run, write one line.
+    param([string]$Encoded, [scriptblock]$Body, [switch]$NoHyperVCheck)
+    $ErrorActionPreference = 'Stop'
+    $WarningPreference = 'SilentlyContinue'
+    $ProgressPreference = 'SilentlyContinue'
+    $VerbosePreference = 'SilentlyContinue'
+    $InformationPreference = 'SilentlyContinue'
+    $ConfirmPreference = 'None'
+    try {
+        $p = ConvertFrom-GpuPvParams -Encoded $Encoded
+        $target = Get-GpuPvTarget -Params $p
+        if (-not $NoHyperVCheck) { Assert-GpuPvHyperV -Target $target }
+        # Bodies end with their result object; anything a cmdlet leaked earlier is dropped here
+        # rather than breaking the one-line contract.
+        $items = @(& $Body $p $target)
+        $result = $null
+        if ($items.Count -gt 0) { $result = $items[$items.Count - 1] }
+        Write-GpuPvResult -Ok $true -Value $result
+    } catch {
+        Write-GpuPvResult -Ok $false -Value (Resolve-GpuPvError -ErrorRecord $_)
+    }
+}
+
+# ---------------------------------------------------------------- Hyper-V helpers
+
+function Get-GpuPvVm {
+    # Exactly one VM by exact name. Get-VM -Name treats [ ] * ? as wildcards, so such names are
+    # matched against the full list instead, and every result is compared with -eq.
+    param($Params, [hashtable]$Target)
+    $name = Get-GpuPvString -Params $Params -Name 'vmName' -Required
+    $candidates = @()
+    if ($name.IndexOfAny([char[]]'*?[]') -ge 0) {
+        $candidates = @(Get-VM @Target)
+    } else {
+        try {
+            $candidates = @(Get-VM -Name $name @Target)
+        } catch {
+            if ([string]$_.CategoryInfo.Category -ne 'ObjectNotFound') { throw }
+        }
+    }
+    $found = @($candidates | Where-Object { $_.Name -eq $name })
+    if ($found.Count -eq 0) {
+        throw (New-GpuPvError -Code 'VmNotFound' -Message ("No virtual machine named '" + $name + "' was found."))
+    }
+    if ($found.Count -gt 1) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Several virtual machines are named '" + $name + "'; rename one of them."))
+    }
+    return $found[0]
+}
+
+function ConvertTo-GpuPvAdapter {
+    param($Adapter)
+    $o = [ordered]@{
+        adapterId    = [string](Get-GpuPvProp $Adapter 'Id')
+        instancePath = Get-GpuPvProp $Adapter 'InstancePath'
+    }
+    foreach ($res in $script:GpuPvResources) {
+        $suffix = $res
+        if ($res -eq 'VRAM') { $suffix = 'Vram' }
+        foreach ($kind in @('Min', 'Max', 'Optimal')) {
+            $o[$kind.ToLowerInvariant() + $suffix] = Format-GpuPvValue (Get-GpuPvProp $Adapter ($kind + 'Partition' + $res)) $res
+        }
+    }
+    return $o
+}
+
+function ConvertTo-GpuPvCheckpoint {
+    param($Snapshot)
+    $parent = Get-GpuPvProp $Snapshot 'ParentSnapshotId'
+    if ($null -ne $parent) { $parent = [string]$parent }
+    return [ordered]@{
+        id       = [string]$Snapshot.Id
+        name     = [string]$Snapshot.Name
+        parentId = $parent
+        created  = Format-GpuPvDate (Get-GpuPvProp $Snapshot 'CreationTime')
+    }
+}
+
+function ConvertTo-GpuPvVm {
+    # One VM as the tree shows it. Dates, enums and GUIDs become strings explicitly because
+    # Windows PowerShell 5.1 serializes them as numbers or \/Date()\/ otherwise.
+    param($Vm)
+    $adapters = @()
+    if (Get-Command -Name 'Get-VMGpuPartitionAdapter' -ErrorAction SilentlyContinue) {
+        $adapters = @(Get-VMGpuPartitionAdapter -VM $Vm | ForEach-Object { ConvertTo-GpuPvAdapter $_ })
+    }
+    $checkpoints = @(Get-VMSnapshot -VM $Vm | Sort-Object -Property 'CreationTime' | ForEach-Object { ConvertTo-GpuPvCheckpoint $_ })
+    $services = @(Get-VMIntegrationService -VM $Vm | ForEach-Object {
+            [ordered]@{ name = [string]$_.Name; enabled = [bool]$_.Enabled; status = [string](Get-GpuPvProp $_ 'PrimaryStatusDescription') }
+        })
+    $uptime = Get-GpuPvProp $Vm 'Uptime'
+    $uptimeSeconds = 0
+    if ($uptime -is [timespan]) { $uptimeSeconds = [int64][math]::Floor($uptime.TotalSeconds) }
+    return [ordered]@{
+        id                        = [string]$Vm.Id
+        name                      = [string]$Vm.Name
+        state                     = [string]$Vm.State
+        cpuUsage                  = Get-GpuPvProp $Vm 'CPUUsage'
+        memoryAssigned            = Get-GpuPvProp $Vm 'MemoryAssigned'
+        uptimeSeconds             = $uptimeSeconds
+        generation                = Get-GpuPvProp $Vm 'Generation'
+        version                   = [string](Get-GpuPvProp $Vm 'Version')
+        automaticStopAction       = [string](Get-GpuPvProp $Vm 'AutomaticStopAction')
+        guestControlledCacheTypes = Get-GpuPvProp $Vm 'GuestControlledCacheTypes'
+        lowMmioGapSize            = Get-GpuPvProp $Vm 'LowMemoryMappedIoSpace'
+        highMmioGapSize           = Get-GpuPvProp $Vm 'HighMemoryMappedIoSpace'
+        gpuPartitions             = $adapters
+        checkpoints               = $checkpoints
+        integrationServices       = $services
+    }
+}
+
+function Get-GpuPvPartitionableGpus {
+    # Get-VMHostPartitionableGpu replaced Get-VMPartitionableGpu; older builds only have the latter.
+    param([hashtable]$Target)
+    if (Get-Command -Name 'Get-VMHostPartitionableGpu' -ErrorAction SilentlyContinue) { return @(Get-VMHostPartitionableGpu @Target) }
+    if (Get-Command -Name 'Get-VMPartitionableGpu' -ErrorAction SilentlyContinue) { return @(Get-VMPartitionableGpu @Target) }
+    return @()
+}
+
+function ConvertTo-GpuPvPnpId {
+    # '\\?\PCI#VEN_..&DEV_..#4&..&0&0008#{guid}\GPUPARAV' -> 'PCI\VEN_..&DEV_..\4&..&0&0008'
+    param([string]$Path)
+    $s = $Path -replace '^\\\\\?\\', ''
+    $cut = $s.IndexOf('#{')
+    if ($cut -ge 0) { $s = $s.Substring(0, $cut) }
+    return $s.Replace('#', '\').ToUpperInvariant()
+}
+
+function Select-GpuPvAdapter {
+    param($Vm, [string]$AdapterId)
+    $all = @(Get-VMGpuPartitionAdapter -VM $Vm)
+    if ($AdapterId) {
+        $hit = @($all | Where-Object { [string]$_.Id -eq $AdapterId })
+        if ($hit.Count -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("The VM has no GPU partition adapter with id '" + $AdapterId + "'.")) }
+        return $hit[0]
+    }
+    if ($all.Count -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'The VM has no GPU partition adapter.') }
+    if ($all.Count -gt 1) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'The VM has several GPU partition adapters; pass adapterId.') }
+    return $all[0]
+}
+
+# ---------------------------------------------------------------- host driver helpers
+
+function Get-GpuPvHostDisplayDrivers {
+    # Third-party (oemN.inf) display drivers of this host; those that drive a partitionable GPU
+    # come first. Inbox drivers (Basic Display, Hyper-V video) are never what a guest needs.
+    param([string[]]$PreferDeviceIds = @())
+    $all = @(Get-CimInstance -ClassName 'Win32_PnPSignedDriver' -Filter "DeviceClass='DISPLAY'" -ErrorAction Stop |
+            Where-Object { [string]$_.InfName -like 'oem*.inf' })
+    $preferred = @($all | Where-Object { $PreferDeviceIds -contains ([string]$_.DeviceID).ToUpperInvariant() })
+    $ordered = @($preferred) + @($all | Where-Object { $preferred -notcontains $_ })
+    foreach ($d in $ordered) {
+        [ordered]@{
+            infName    = [string]$d.InfName
+            version    = [string]$d.DriverVersion
+            date       = Format-GpuPvDate $d.DriverDate 'yyyy-MM-dd'
+            deviceName = [string]$d.DeviceName
+            preferred  = ($preferred -contains $d)
+        }
+    }
+}
+
+function Get-GpuPvDriverStoreFolder {
+    # The DriverStore\FileRepository folder of a published oemN.inf.
+    param([string]$InfName)
+    $repository = Join-Path $env:SystemRoot 'System32\DriverStore\FileRepository'
+    if (Get-Command -Name 'Get-WindowsDriver' -ErrorAction SilentlyContinue) {
+        try {
+            foreach ($entry in @(Get-WindowsDriver -Online -ErrorAction Stop | Where-Object { $_.Driver -eq $InfName })) {
+                $original = [string](Get-GpuPvProp $entry 'OriginalFileName')
+                if ($original) {
+                    $dir = Split-Path -Parent $original
+                    if (Test-Path -LiteralPath $dir) { return $dir }
+                }
+            }
+        } catch {
+            # DISM unavailable or failing: fall back to comparing the .inf files below.
+            $null = $_
+        }
+    }
+    # C:\Windows\INF\oemN.inf is a byte copy of the package's .inf: find the folder holding it.
+    $published = Get-Item -LiteralPath (Join-Path $env:SystemRoot ('INF\' + $InfName)) -ErrorAction Stop
+    $hash = (Get-FileHash -LiteralPath $published.FullName -Algorithm SHA256).Hash
+    foreach ($inf in @(Get-ChildItem -Path (Join-Path $repository '*\*.inf') -File -ErrorAction SilentlyContinue)) {
+        if ($inf.Length -eq $published.Length) {
+            if ((Get-FileHash -LiteralPath $inf.FullName -Algorithm SHA256).Hash -eq $hash) { return $inf.DirectoryName }
+        }
+    }
+    return $null
+}
+
+function Get-GpuPvHostPackages {
+    # Driver packages to mirror into guests: those of partitionable GPUs when known, else all.
+    $gpuIds = @(Get-GpuPvPartitionableGpus -Target @{} | ForEach-Object { ConvertTo-GpuPvPnpId ([string]$_.Name) })
+    $drivers = @(Get-GpuPvHostDisplayDrivers -PreferDeviceIds $gpuIds)
+    if (@($drivers | Where-Object { $_.preferred }).Count -gt 0) { $drivers = @($drivers | Where-Object { $_.preferred }) }
+    $seen = @{}
+    foreach ($d in $drivers) {
+        if ($seen.ContainsKey($d.infName)) { continue }
+        $seen[$d.infName] = $true
+        $dir = Get-GpuPvDriverStoreFolder -InfName $d.infName
+        if ($dir) {
+            [ordered]@{ package = (Split-Path -Leaf $dir); source = $dir; infName = $d.infName; version = $d.version; date = $d.date }
+        }
+    }
+}
+
+function New-GpuPvCredential {
+    # The password arrives base64-encoded; it is never echoed, and the copies we control are
+    # dropped as soon as the SecureString exists.
+    param($Params)
+    $user = Get-GpuPvString -Params $Params -Name 'credentialUser'
+    $b64 = Get-GpuPvString -Params $Params -Name 'credentialPasswordB64'
+    if ([string]::IsNullOrEmpty($user) -or $null -eq $b64) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'credentialUser and credentialPasswordB64 are required for PowerShell Direct.')
+    }
+    $plain = $null
+    $secure = $null
+    try {
+        $plain = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($b64))
+        if ($plain.Length -eq 0) { $secure = [System.Security.SecureString]::new() }
+        else { $secure = ConvertTo-SecureString -String $plain -AsPlainText -Force }
+    } catch {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'credentialPasswordB64 is not valid base64.')
+    } finally {
+        $plain = $null
+        $b64 = $null
+        $Params.credentialPasswordB64 = $null
+    }
+    return [System.Management.Automation.PSCredential]::new($user, $secure)
+}
+
+function Find-GpuPvWindowsRoot {
+    # The \Windows folder on a freshly mounted VHD; gives partitions a drive letter if needed.
+    param([int]$DiskNumber)
+    $disk = Get-Disk -Number $DiskNumber -ErrorAction Stop
+    if ($disk.IsOffline) { Set-Disk -Number $DiskNumber -IsOffline $false -ErrorAction Stop | Out-Null }
+    if ($disk.IsReadOnly) { Set-Disk -Number $DiskNumber -IsReadOnly $false -ErrorAction Stop | Out-Null }
+    foreach ($part in @(Get-Partition -DiskNumber $DiskNumber -ErrorAction Stop | Sort-Object -Property 'Size' -Descending)) {
+        if ([int][char]$part.DriveLetter -eq 0) {
+            if (@('Basic', 'IFS') -notcontains [string]$part.Type) { continue }
+            Add-PartitionAccessPath -DiskNumber $DiskNumber -PartitionNumber $part.PartitionNumber -AssignDriveLetter -ErrorAction Stop | Out-Null
+            $part = Get-Partition -DiskNumber $DiskNumber -PartitionNumber $part.PartitionNumber -ErrorAction Stop
+            if ([int][char]$part.DriveLetter -eq 0) { continue }
+        }
+        $root = [string]$part.DriveLetter + ':\Windows'
+        if (Test-Path -LiteralPath (Join-Path $root 'System32\config\SYSTEM')) { return $root }
+    }
+    throw (New-GpuPvError -Code 'Failed' -Message 'No Windows installation was found on the VM''s first virtual disk.')
+}
+
+# ---------------------------------------------------------------- exported functions
+
+function Get-GpuPvInventory {
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -NoHyperVCheck -Body {
+        param($p, $target)
+        $isRemote = $target.ContainsKey('ComputerName')
+        $hasHyperV = Test-GpuPvHyperVModule
+        # Remote hosts check membership themselves; a refusal surfaces as AccessDenied.
+        $isAdmin = $true
+        if (-not $isRemote) { $isAdmin = Test-GpuPvHyperVAdmin }
+        $hostName = $env:COMPUTERNAME
+        $osBuild = $null
+        try {
+            if ($isRemote) {
+                $hostName = [string]$target.ComputerName
+                $osBuild = [string](Get-CimInstance -ClassName 'Win32_OperatingSystem' -ComputerName $hostName -OperationTimeoutSec 10).BuildNumber
+            } else {
+                $cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+                $osBuild = [string](Get-GpuPvProp $cv 'CurrentBuild')
+                $ubr = Get-GpuPvProp $cv 'UBR'
+                if ($null -ne $ubr) { $osBuild = $osBuild + '.' + [string]$ubr }
+            }
+        } catch {
+            $osBuild = $null
+        }
+        $vms = @()
+        $gpus = @()
+        $rawGpus = @()
+        if ($hasHyperV -and $isAdmin) {
+            Import-Module -Name 'Hyper-V' -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
+            $vms = @(Get-VM @target | Sort-Object -Property 'Name' | ForEach-Object { ConvertTo-GpuPvVm $_ })
+            $rawGpus = @(Get-GpuPvPartitionableGpus -Target $target)
+            $friendly = @{}
+            if (-not $isRemote) {
+                try {
+                    foreach ($vc in @(Get-CimInstance -ClassName 'Win32_VideoController')) {
+                        if ($vc.PNPDeviceID) { $friendly[([string]$vc.PNPDeviceID).ToUpperInvariant()] = [string]$vc.Name }
+                    }
+                } catch {
+                    $friendly = @{}
+                }
+            }
+            $gpus = @($rawGpus | ForEach-Object {
+                    $g = $_
+                    $path = [string]$g.Name
+                    $pnp = ConvertTo-GpuPvPnpId $path
+                    $friendlyName = $null
+                    if ($friendly.ContainsKey($pnp)) { $friendlyName = $friendly[$pnp] }
+                    $o = [ordered]@{
+                        name                 = $path
+                        instancePath         = $path
+                        friendlyName         = $friendlyName
+                        validPartitionCounts = @(@(Get-GpuPvProp $g 'ValidPartitionCounts') | Where-Object { $null -ne $_ } | ForEach-Object { [int]$_ })
+                        partitionCount       = Get-GpuPvProp $g 'PartitionCount'
+                    }
+                    foreach ($res in $script:GpuPvResources) {
+                        $suffix = $res
+                        if ($res -eq 'VRAM') { $suffix = 'Vram' }
+                        foreach ($kind in @('Total', 'Available')) {
+                            $o[$kind.ToLowerInvariant() + $suffix] = Format-GpuPvValue (Get-GpuPvProp $g ($kind + $res)) $res
+                        }
+                        foreach ($kind in @('Min', 'Max', 'Optimal')) {
+                            $o[$kind.ToLowerInvariant() + 'Partition' + $suffix] = Format-GpuPvValue (Get-GpuPvProp $g ($kind + 'Partition' + $res)) $res
+                        }
+                    }
+                    $o
+                })
+        }
+        $hostDriver = $null
+        if (-not $isRemote) {
+            try {
+                $ids = @($rawGpus | ForEach-Object { ConvertTo-GpuPvPnpId ([string]$_.Name) })
+                $drivers = @(Get-GpuPvHostDisplayDrivers -PreferDeviceIds $ids)
+                if ($drivers.Count -gt 0) {
+                    $hostDriver = [ordered]@{ version = $drivers[0].version; date = $drivers[0].date; infName = $drivers[0].infName; deviceName = $drivers[0].deviceName }
+                }
+            } catch {
+                $hostDriver = $null
+            }
+        }
+        $hostInfo = [ordered]@{ name = $hostName; osBuild = $osBuild; hyperVModule = $hasHyperV; isHyperVAdmin = $isAdmin }
+        [ordered]@{ 'host' = $hostInfo; vms = $vms; gpus = $gpus; hostDriver = $hostDriver }
+    }
+}
+
+function Invoke-GpuPvVmAction {
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $action = (Get-GpuPvString -Params $p -Name 'action' -Required).ToLowerInvariant()
+        if (@('start', 'shutdown', 'turnoff', 'save', 'pause', 'resume', 'restart') -notcontains $action) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Unknown action '" + $action + "'."))
+        }
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        # -Force avoids interactive prompts, which would read the caller's stdin.
+        switch ($action) {
+            'start' { Start-VM -VM $vm | Out-Null }
+            'shutdown' { Stop-VM -VM $vm -Force | Out-Null }
+            'turnoff' { Stop-VM -VM $vm -TurnOff -Force | Out-Null }
+            'save' { Save-VM -VM $vm | Out-Null }
+            'pause' { Suspend-VM -VM $vm | Out-Null }
+            'resume' { Resume-VM -VM $vm | Out-Null }
+            'restart' { Restart-VM -VM $vm -Force | Out-Null }
+        }
+        $fresh = Get-VM -Id $vm.Id @target
+        [ordered]@{ id = [string]$fresh.Id; name = [string]$fresh.Name; state = [string]$fresh.State }
+    }
+}
+
+function Set-GpuPvPartition {
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $values = Get-GpuPvParam -Params $p -Name 'values'
+        if (-not ($values -is [System.Management.Automation.PSCustomObject])) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message "Parameter 'values' must be an object such as { minVram, maxVram, optimalVram }.")
+        }
+        # JSON key (minVram, optimalEncode, ...) -> cmdlet parameter (MinPartitionVRAM, ...).
+        $names = @{}
+        foreach ($res in $script:GpuPvResources) {
+            $suffix = $res
+            if ($res -eq 'VRAM') { $suffix = 'Vram' }
+            foreach ($kind in @('Min', 'Max', 'Optimal')) { $names[$kind.ToLowerInvariant() + $suffix] = $kind + 'Partition' + $res }
+        }
+        $settings = @{}
+        foreach ($prop in @($values.PSObject.Properties)) {
+            if (-not $names.ContainsKey($prop.Name)) {
+                throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Unknown partition value '" + $prop.Name + "'."))
+            }
+            if ($null -ne $prop.Value) { $settings[$names[$prop.Name]] = ConvertTo-GpuPvUInt64 $prop.Value $prop.Name }
+        }
+        if ($settings.Count -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'No partition values were given.') }
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $adapter = Select-GpuPvAdapter -Vm $vm -AdapterId (Get-GpuPvString -Params $p -Name 'adapterId')
+        $id = [string]$adapter.Id
+        Set-VMGpuPartitionAdapter -VMGpuPartitionAdapter $adapter @settings | Out-Null
+        ConvertTo-GpuPvAdapter (Select-GpuPvAdapter -Vm $vm -AdapterId $id)
+    }
+}
+
+function Add-GpuPvPartition {
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $before = @(Get-VMGpuPartitionAdapter -VM $vm | ForEach-Object { [string]$_.Id })
+        $extra = @{}
+        $instancePath = Get-GpuPvString -Params $p -Name 'instancePath'
+        if ($instancePath) { $extra.InstancePath = $instancePath }
+        Add-VMGpuPartitionAdapter -VM $vm @extra | Out-Null
+        # The new adapter is the one whose id was not there before.
+        $after = @(Get-VMGpuPartitionAdapter -VM $vm)
+        $new = @($after | Where-Object { $before -notcontains [string]$_.Id })
+        if ($new.Count -eq 0) { $new = $after }
+        if ($new.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'The GPU partition adapter was not added.') }
+        ConvertTo-GpuPvAdapter $new[$new.Count - 1]
+    }
+}
+
+function Remove-GpuPvPartition {
+    # Without adapterId every adapter of the VM is removed (the cmdlet's own behaviour).
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $adapterId = Get-GpuPvString -Params $p -Name 'adapterId'
+        $victims = @()
+        if ($adapterId) { $victims = @(Select-GpuPvAdapter -Vm $vm -AdapterId $adapterId) }
+        else { $victims = @(Get-VMGpuPartitionAdapter -VM $vm) }
+        $removed = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        foreach ($adapter in $victims) {
+            $removedId = [string]$adapter.Id
+            Remove-VMGpuPartitionAdapter -VMGpuPartitionAdapter $adapter -Confirm:$false | Out-Null
+            $removed.Add($removedId)
+        }
+        [ordered]@{ removed = @($removed) }
+    }
+}
+
+function Set-GpuPvVmForGpuP {
+    # Prepares a VM for GPU-P. Only given settings are considered; guest-controlled cache types
+    # are always turned on (GPU-P needs them). staticMemory=false leaves memory as it is.
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $dryRun = Get-GpuPvBool -Params $p -Name 'dryRun'
+        $changes = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        $setVm = @{}
+        $current = Get-GpuPvProp $vm 'GuestControlledCacheTypes'
+        if ($current -ne $true) {
+            $setVm.GuestControlledCacheTypes = $true
+            $changes.Add([ordered]@{ setting = 'GuestControlledCacheTypes'; from = $current; to = $true })
+        }
+        foreach ($pair in @(@('lowMmio', 'LowMemoryMappedIoSpace'), @('highMmio', 'HighMemoryMappedIoSpace'))) {
+            $raw = Get-GpuPvParam -Params $p -Name $pair[0]
+            if ($null -eq $raw) { continue }
+            $wanted = ConvertTo-GpuPvUInt64 $raw $pair[0]
+            $current = Get-GpuPvProp $vm $pair[1]
+            if ($null -eq $current -or [uint64]$current -ne $wanted) {
+                $setVm[$pair[1]] = $wanted
+                $changes.Add([ordered]@{ setting = $pair[1]; from = $current; to = $wanted })
+            }
+        }
+        $stopAction = Get-GpuPvString -Params $p -Name 'automaticStopAction'
+        if ($stopAction) {
+            if (@('TurnOff', 'ShutDown') -notcontains $stopAction) {
+                throw (New-GpuPvError -Code 'InvalidParameter' -Message "automaticStopAction must be 'TurnOff' or 'ShutDown'.")
+            }
+            $current = [string]$vm.AutomaticStopAction
+            if ($current -ne $stopAction) {
+                $setVm.AutomaticStopAction = $stopAction
+                $changes.Add([ordered]@{ setting = 'AutomaticStopAction'; from = $current; to = $stopAction })
+            }
+        }
+        $makeStatic = $false
+        if (Get-GpuPvBool -Params $p -Name 'staticMemory') {
+            $dynamic = [bool](Get-GpuPvProp $vm 'DynamicMemoryEnabled')
+            if ($dynamic) {
+                $makeStatic = $true
+                $changes.Add([ordered]@{ setting = 'DynamicMemoryEnabled'; from = $true; to = $false })
+            }
+        }
+        $applied = $false
+        if (-not $dryRun -and $changes.Count -gt 0) {
+            if ([string]$vm.State -ne 'Off') {
+                throw (New-GpuPvError -Code 'InvalidParameter' -Message ("VM '" + $vm.Name + "' is " + [string]$vm.State + '; turn it off before changing these settings.'))
+            }
+            if ($setVm.Count -gt 0) { Set-VM -VM $vm @setVm | Out-Null }
+            if ($makeStatic) { Set-VMMemory -VM $vm -DynamicMemoryEnabled $false | Out-Null }
+            $applied = $true
+        }
+        [ordered]@{ changes = @($changes); applied = $applied; dryRun = $dryRun }
+    }
+}
+
+function Invoke-GpuPvCheckpoint {
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $action = (Get-GpuPvString -Params $p -Name 'action' -Required).ToLowerInvariant()
+        if (@('create', 'apply', 'delete') -notcontains $action) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Unknown checkpoint action '" + $action + "'."))
+        }
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $name = Get-GpuPvString -Params $p -Name 'name'
+        if ($action -eq 'create') {
+            $extra = @{}
+            if ($name) { $extra.SnapshotName = $name }
+            $created = @(Checkpoint-VM -VM $vm -Passthru @extra)
+            if ($created.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'Hyper-V did not report the new checkpoint.') }
+            $first = $created[0]
+            return [ordered]@{ action = $action; checkpoint = (ConvertTo-GpuPvCheckpoint $first) }
+        }
+        # Prefer the id: checkpoint names need not be unique.
+        $checkpointId = Get-GpuPvString -Params $p -Name 'checkpointId'
+        $all = @(Get-VMSnapshot -VM $vm)
+        $hits = @()
+        if ($checkpointId) { $hits = @($all | Where-Object { [string]$_.Id -eq $checkpointId }) }
+        elseif ($name) { $hits = @($all | Where-Object { $_.Name -eq $name }) }
+        else { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Pass checkpointId (or name).') }
+        if ($hits.Count -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'No such checkpoint on this VM.') }
+        if ($hits.Count -gt 1) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Several checkpoints have this name; pass checkpointId.') }
+        $info = ConvertTo-GpuPvCheckpoint $hits[0]
+        if ($action -eq 'apply') { Restore-VMSnapshot -VMSnapshot $hits[0] -Confirm:$false | Out-Null }
+        else { Remove-VMSnapshot -VMSnapshot $hits[0] -Confirm:$false | Out-Null }
+        $fresh = Get-VM -Id $vm.Id @target
+        [ordered]@{ action = $action; checkpoint = $info; state = [string]$fresh.State }
+    }
+}
+
+function Enable-GpuPvGuestServices {
+    # Copy-VMFile needs 'Guest Service Interface', which is off by default.
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $find = { @(Get-VMIntegrationService -VM $vm | Where-Object { ([string]$_.Id) -like ('*' + $script:GpuPvGuestServiceId) -or $_.Name -eq 'Guest Service Interface' }) }
+        $services = @(& $find)
+        if ($services.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'This VM has no Guest Service Interface integration service.') }
+        $changed = -not [bool]$services[0].Enabled
+        if ($changed) { Enable-VMIntegrationService -VMIntegrationService $services[0] | Out-Null }
+        $svc = @(& $find)[0]
+        [ordered]@{ name = [string]$svc.Name; enabled = [bool]$svc.Enabled; status = [string](Get-GpuPvProp $svc 'PrimaryStatusDescription'); changed = $changed }
+    }
+}
+
+function Sync-GpuPvHostDriver {
+    # Mirrors the host's display driver package(s) into the guest's HostDriverStore, through
+    # PowerShell Direct for a running VM or by mounting the first virtual disk of an off VM.
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        Assert-GpuPvLocal -Target $target -What 'Driver sync'
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        $mode = Get-GpuPvString -Params $p -Name 'mode'
+        if (-not $mode) { $mode = 'auto' }
+        $mode = $mode.ToLowerInvariant()
+        if (@('auto', 'direct', 'offline') -notcontains $mode) { throw (New-GpuPvError -Code 'InvalidParameter' -Message "mode must be auto, direct or offline.") }
+        $state = [string]$vm.State
+        if ($mode -eq 'auto') {
+            if ($state -eq 'Running') { $mode = 'direct' } elseif ($state -eq 'Off') { $mode = 'offline' }
+            else { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("VM is " + $state + '; start it or turn it off before syncing drivers.')) }
+        }
+        if ($mode -eq 'direct' -and $state -ne 'Running') { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Direct mode needs a running VM.') }
+        if ($mode -eq 'offline' -and $state -ne 'Off') { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Offline mode needs the VM to be turned off.') }
+        $packages = @(Get-GpuPvHostPackages)
+        if ($packages.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'No third-party display driver package was found on this host.') }
+        $files = 0
+        [int64]$bytes = 0
+        foreach ($pkg in $packages) {
+            foreach ($f in @(Get-ChildItem -LiteralPath $pkg.source -Recurse -File -Force)) { $files++; $bytes += [int64]$f.Length }
+        }
+        if ($mode -eq 'direct') {
+            $credential = New-GpuPvCredential -Params $p
+            $session = $null
+            try {
+                $session = New-PSSession -VMId $vm.Id -Credential $credential
+                $guestRepo = Invoke-Command -Session $session -ScriptBlock {
+                    $dir = Join-Path $env:SystemRoot 'System32\HostDriverStore\FileRepository'
+                    New-Item -ItemType Directory -Path $dir -Force | Out-Null
+                    $dir
+                }
+                # Copying a folder into an existing folder nests it: <repo>\<package>, merged if present.
+                foreach ($pkg in $packages) { Copy-Item -LiteralPath $pkg.source -Destination ([string]@($guestRepo)[0]) -ToSession $session -Recurse -Force }
+            } finally {
+                if ($null -ne $session) { Remove-PSSession -Session $session -ErrorAction SilentlyContinue }
+            }
+        } else {
+            $disk = @(Get-VMHardDiskDrive -VM $vm | Where-Object { $_.Path } | Sort-Object -Property 'ControllerType', 'ControllerNumber', 'ControllerLocation')
+            if ($disk.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'The VM has no virtual hard disk.') }
+            $vhdPath = [string]$disk[0].Path
+            $mounted = $false
+            $dismountError = $null
+            try {
+                $vhd = Mount-VHD -Path $vhdPath -Passthru
+                $mounted = $true
+                $windows = Find-GpuPvWindowsRoot -DiskNumber ([int]$vhd.DiskNumber)
+                $repo = Join-Path $windows 'System32\HostDriverStore\FileRepository'
+                New-Item -ItemType Directory -Path $repo -Force | Out-Null
+                foreach ($pkg in $packages) { Copy-Item -LiteralPath $pkg.source -Destination $repo -Recurse -Force }
+            } finally {
+                # Always dismount: a disk left mounted keeps the VM from starting.
+                if ($mounted) {
+                    try { Dismount-VHD -Path $vhdPath -ErrorAction Stop } catch { $dismountError = $_ }
+                }
+            }
+            if ($null -ne $dismountError) { throw $dismountError }
+        }
+        [ordered]@{
+            package     = $packages[0].package
+            packages    = @($packages | ForEach-Object { $_.package })
+            version     = $packages[0].version
+            filesCopied = $files
+            bytes       = $bytes
+            mode        = $mode
+        }
+    }
+}
+
+function Get-GpuPvGuestDriverInfo {
+    # Reads DriverVer from each package .inf in the guest's HostDriverStore plus the guest's
+    # display adapters (ConfigManagerErrorCode 43 = the classic version-mismatch symptom).
+    param([string]$ParamsB64 = '')
+    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+        param($p, $target)
+        Assert-GpuPvLocal -Target $target -What 'PowerShell Direct'
+        $vm = Get-GpuPvVm -Params $p -Target $target
+        if ([string]$vm.State -ne 'Running') { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'The VM must be running to read its drivers.') }
+        $credential = New-GpuPvCredential -Params $p
+        $raw = Invoke-Command -VMId $vm.Id -Credential $credential -ScriptBlock {
+            $repo = Join-Path $env:SystemRoot 'System32\HostDriverStore\FileRepository'
+            $found = @()
+            if (Test-Path -LiteralPath $repo) {
+                $found = @(Get-ChildItem -LiteralPath $repo -Directory | ForEach-Object {
+                        $version = $null
+                        $date = $null
+                        $inf = @(Get-ChildItem -LiteralPath $_.FullName -Filter '*.inf' -File) | Select-Object -First 1
+                        if ($null -ne $inf) {
+                            $m = [regex]::Match([System.IO.File]::ReadAllText($inf.FullName), '(?im)^\s*DriverVer\s*=\s*([0-9/]+)\s*,\s*([0-9.]+)')
+                            if ($m.Success) { $date = $m.Groups[1].Value; $version = $m.Groups[2].Value }
+                        }
+                        [pscustomobject]@{ package = $_.Name; version = $version; date = $date }
+                    })
+            }
+            $adapters = @(Get-CimInstance -ClassName 'Win32_VideoController' | ForEach-Object {
+                    [pscustomobject]@{ name = [string]$_.Name; driverVersion = [string]$_.DriverVersion; errorCode = $_.ConfigManagerErrorCode }
+                })
+            [pscustomobject]@{ packages = $found; adapters = $adapters }
+        }
+        $guest = @($raw)[@($raw).Count - 1]
+        if ($null -eq $guest) { throw (New-GpuPvError -Code 'Failed' -Message 'The guest returned no driver information.') }
+        $packages = @(@($guest.packages) | Where-Object { $null -ne $_ } | ForEach-Object {
+                $date = $_.date
+                $parsed = [datetime]::MinValue
+                if ($date -and [datetime]::TryParseExact([string]$date, [string[]]@('MM/dd/yyyy', 'M/d/yyyy'), $script:GpuPvInvariant, [System.Globalization.DateTimeStyles]::None, [ref]$parsed)) {
+                    $date = $parsed.ToString('yyyy-MM-dd', $script:GpuPvInvariant)
+                }
+                [ordered]@{ package = [string]$_.package; version = $_.version; date = $date }
+            })
+        $adapters = @(@($guest.adapters) | Where-Object { $null -ne $_ } | ForEach-Object {
+                [ordered]@{ name = [string]$_.name; driverVersion = [string]$_.driverVersion; errorCode = $_.errorCode }
+            })
+        # Match against the host package: same folder name = identical package; same .inf base
+        # name (e.g. 'nv_dispi') = same driver family, possibly another version.
+        $hostPackage = $null
+        try { $hostPackage = @(Get-GpuPvHostPackages) | Select-Object -First 1 } catch { $hostPackage = $null }
+        $match = $null
+        $inSync = $null
+        if ($null -ne $hostPackage) {
+            $exact = @($packages | Where-Object { $_.package -eq $hostPackage.package })
+            $base = $hostPackage.package -replace '\.inf_.*$', ''
+            $family = @($packages | Where-Object { ($_.package -replace '\.inf_.*$', '') -eq $base })
+            if ($exact.Count -gt 0) { $match = $exact[0] } elseif ($family.Count -gt 0) { $match = $family[0] }
+            $inSync = ($exact.Count -gt 0)
+        }
+        $result = [ordered]@{ package = $null; version = $null; date = $null; hostPackage = $null; hostVersion = $null; inSync = $inSync; packages = $packages; adapters = $adapters }
+        if ($null -ne $match) { $result.package = $match.package; $result.version = $match.version; $result.date = $match.date }
+        if ($null -ne $hostPackage) { $result.hostPackage = $hostPackage.package; $result.hostVersion = $hostPackage.version }
+        $result
+    }
+}
+
+Export-ModuleMember -Function @(
+    'Get-GpuPvInventory',
+    'Invoke-GpuPvVmAction',
+    'Set-GpuPvPartition',
+    'Add-GpuPvPartition',
+    'Remove-GpuPvPartition',
+    'Set-GpuPvVmForGpuP',
+    'Invoke-GpuPvCheckpoint',
+    'Enable-GpuPvGuestServices',
+    'Sync-GpuPvHostDriver',
+    'Get-GpuPvGuestDriverInfo'
+)

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { WebviewTypes } from '../common/contributions';
 import type { Logger } from '../common/logger';
 import type { SourceLocation } from '../protocol/diagnostics';
-import { createNonce, renderWebviewPage } from '../webview/webviewPage';
+import { createBundledWebviewPanel } from '../webview/bundledWebviewPanel';
 import {
   isStructLayoutToHostMessage,
   type HostToStructLayoutMessage,
@@ -42,25 +42,10 @@ export class StructLayoutPanel {
     private readonly service: HeaderAnalysisService,
     private readonly pickAnother: () => void,
   ) {
-    const bundles = vscode.Uri.joinPath(extensionUri, 'dist', 'webviews');
     // The whole editor width: with a compared ABI the table has two sets of columns. A
     // click on a field then opens the header beside it.
-    this.panel = vscode.window.createWebviewPanel(WebviewTypes.structLayout, 'Struct Layout', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [bundles],
-    });
-    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'gpupv.svg');
+    this.panel = createBundledWebviewPanel(extensionUri, WebviewTypes.structLayout, 'Struct Layout', 'structLayout');
     const webview = this.panel.webview;
-    webview.html = renderWebviewPage({
-      title: 'Struct Layout',
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundles, 'structLayout.js')).toString(),
-      styleUris: [
-        webview.asWebviewUri(vscode.Uri.joinPath(bundles, 'codicons', 'codicon.css')).toString(),
-        webview.asWebviewUri(vscode.Uri.joinPath(bundles, 'structLayout.css')).toString(),
-      ],
-    });
     this.subscriptions.push(
       webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
       service.onDidChange(() => this.refresh()),

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { WebviewTypes } from '../common/contributions';
 import type { Logger } from '../common/logger';
-import { createNonce, renderWebviewPage } from '../webview/webviewPage';
+import { createBundledWebviewPanel } from '../webview/bundledWebviewPanel';
 import {
   isTraceViewerToHostMessage,
   type HostToTraceViewerMessage,
@@ -25,25 +25,8 @@ export class TraceViewerPanel {
   private readonly panel: vscode.WebviewPanel;
 
   private constructor(extensionUri: vscode.Uri, private readonly log: Logger) {
-    const bundles = vscode.Uri.joinPath(extensionUri, 'dist', 'webviews');
-    this.panel = vscode.window.createWebviewPanel(
-      WebviewTypes.traceViewer,
-      'Ring Trace Viewer',
-      vscode.ViewColumn.Active,
-      { enableScripts: true, localResourceRoots: [bundles] },
-    );
-    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'gpupv.svg');
+    this.panel = createBundledWebviewPanel(extensionUri, WebviewTypes.traceViewer, 'Ring Trace Viewer', 'traceViewer');
     const webview = this.panel.webview;
-    webview.html = renderWebviewPage({
-      title: 'Ring Trace Viewer',
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundles, 'traceViewer.js')).toString(),
-      styleUris: [
-        webview.asWebviewUri(vscode.Uri.joinPath(bundles, 'codicons', 'codicon.css')).toString(),
-        webview.asWebviewUri(vscode.Uri.joinPath(bundles, 'traceViewer.css')).toString(),
-      ],
-    });
     webview.onDidReceiveMessage((message: unknown) => this.onMessage(message));
     this.panel.onDidDispose(() => {
       TraceViewerPanel.current = undefined;

@@ -7,20 +7,11 @@ import {
   type StructLayoutView,
 } from '../shared/protocol';
 import { codicon, h } from '../shared/dom';
+import { pageRoot, stateRenderer } from '../shared/page';
 import { vscodeApi } from '../shared/vscodeApi';
 
 const vscode = vscodeApi<StructLayoutState, StructLayoutToHostMessage>();
-const root = document.body.querySelector('main') ?? document.body.appendChild(document.createElement('main'));
-
-let rendered: string | undefined;
-
-/** Redraws only when the state changed: the host resends it on every (re)load of the page. */
-function render(state: StructLayoutState): void {
-  const key = JSON.stringify(state);
-  if (key === rendered) return;
-  rendered = key;
-  root.replaceChildren(state.view ? layout(state.view) : emptyState(state.notice));
-}
+const render = stateRenderer<StructLayoutState>(pageRoot(), (state) => (state.view ? layout(state.view) : emptyState(state.notice)));
 
 function emptyState(notice: string | undefined): HTMLElement {
   return h(

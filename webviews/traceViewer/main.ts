@@ -4,20 +4,11 @@ import {
   type TraceViewerToHostMessage,
 } from '../shared/protocol';
 import { codicon, h } from '../shared/dom';
+import { pageRoot, stateRenderer } from '../shared/page';
 import { vscodeApi } from '../shared/vscodeApi';
 
 const vscode = vscodeApi<TraceViewerState, TraceViewerToHostMessage>();
-const root = document.body.querySelector('main') ?? document.body.appendChild(document.createElement('main'));
-
-let rendered: string | undefined;
-
-/** Redraws only when the state changed: the host resends it on every (re)load of the page. */
-function render(state: TraceViewerState): void {
-  const key = JSON.stringify(state);
-  if (key === rendered) return;
-  rendered = key;
-  root.replaceChildren(state.trace ? traceSummary(state.trace) : emptyState());
-}
+const render = stateRenderer<TraceViewerState>(pageRoot(), (state) => (state.trace ? traceSummary(state.trace) : emptyState()));
 
 function emptyState(): HTMLElement {
   const showLog = h('button', { type: 'button', class: 'secondary' }, codicon('output'), 'Show Log');

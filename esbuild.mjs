@@ -110,8 +110,8 @@ function filesUnder(dir, keep) {
 
 /**
  * Files the bundles load at run time: the codicon font (webviews may load nothing remote),
- * tree-sitter's runtime and C grammar (WebAssembly, found beside the bundle), and the
- * gpupv.json schema.
+ * tree-sitter's runtime and C grammar (WebAssembly, found beside the bundle), the
+ * gpupv.json schema and the Hyper-V PowerShell module.
  */
 function copyRuntimeFiles() {
   /** @type {[string, string][]} */
@@ -122,6 +122,8 @@ function copyRuntimeFiles() {
     ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
     // The gpupv.json schema VS Code validates against (contributes.jsonValidation).
     ['extension/headers/gpupv.schema.json', 'dist/gpupv.schema.json'],
+    // The PowerShell module every Hyper-V call goes through.
+    ['extension/hyperv/GpuPv.psm1', 'dist/GpuPv.psm1'],
   ];
   for (const [from, to] of copies) {
     mkdirSync(dirname(join(root, to)), { recursive: true });

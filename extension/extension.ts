@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions';
-import { registerVirtualMachinesView } from './vms/virtualMachinesView';
+import { registerVirtualMachinesView, type VirtualMachinesApi } from './vms/virtualMachinesView';
 import { registerRingTracesView } from './traces/ringTracesView';
 import { TraceViewerPanel } from './traces/traceViewerPanel';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
@@ -8,6 +8,7 @@ import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
 export interface GpuPvApi {
   readonly log: vscode.LogOutputChannel;
+  readonly virtualMachines: VirtualMachinesApi;
 }
 
 // One place wires every service; everything disposable goes into context.subscriptions once.
@@ -22,18 +23,19 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
   );
 
   void vscode.commands.executeCommand('setContext', ContextKeys.hostPlatform, process.platform);
+  const virtualMachines = registerVirtualMachinesView(context, log);
 
   context.subscriptions.push(
     vscode.commands.registerCommand(Commands.showLog, () => log.show(true)),
     vscode.commands.registerCommand(Commands.openTraceViewer, () =>
       TraceViewerPanel.show(context.extensionUri, log),
     ),
-    registerVirtualMachinesView(),
+    virtualMachines.disposable,
     registerRingTracesView(),
     registerHeaderFeatures(context, log),
   );
 
-  return { log };
+  return { log, virtualMachines: virtualMachines.api };
 }
 
 export function deactivate(): void {

@@ -8,6 +8,29 @@ export const Commands = {
   showLog: 'gpupv.showLog',
   openTraceViewer: 'gpupv.traces.openViewer',
   showStructLayout: 'gpupv.headers.showStructLayout',
+
+  // Virtual Machines view
+  vmsRefresh: 'gpupv.vms.refresh',
+  vmStart: 'gpupv.vms.start',
+  vmShutDown: 'gpupv.vms.shutDown',
+  vmTurnOff: 'gpupv.vms.turnOff',
+  vmSave: 'gpupv.vms.save',
+  vmPause: 'gpupv.vms.pause',
+  vmResume: 'gpupv.vms.resume',
+  vmRestart: 'gpupv.vms.restart',
+  vmConnect: 'gpupv.vms.connect',
+  checkpointCreate: 'gpupv.vms.createCheckpoint',
+  checkpointApply: 'gpupv.vms.applyCheckpoint',
+  checkpointDelete: 'gpupv.vms.deleteCheckpoint',
+  partitionAdd: 'gpupv.vms.addGpuPartition',
+  partitionRemove: 'gpupv.vms.removeGpuPartition',
+  partitionEdit: 'gpupv.vms.editGpuPartition',
+  prepareForGpuP: 'gpupv.vms.prepareForGpuP',
+  enableGuestServiceInterface: 'gpupv.vms.enableGuestServiceInterface',
+  syncHostDriver: 'gpupv.vms.syncHostDriver',
+  checkGuestDriver: 'gpupv.vms.checkGuestDriver',
+  openPowerShellDirect: 'gpupv.vms.openPowerShellDirect',
+  forgetGuestCredentials: 'gpupv.vms.forgetGuestCredentials',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -27,6 +50,17 @@ export const WebviewTypes = {
 export const ContextKeys = {
   /** `process.platform` of the extension host, which is where Hyper-V would have to run. */
   hostPlatform: 'gpupv.hostPlatform',
+  /** Why the Virtual Machines view is empty, or `ok`: see HyperVViewStatus. */
+  hypervStatus: 'gpupv.hyperv.status',
 } as const;
+
+/** Every setting the extension reads; package.json declares the same keys (a unit test checks). */
+export const Settings = {
+  powershellPath: 'gpupv.powershell.path',
+  powershellTimeoutSeconds: 'gpupv.powershell.timeoutSeconds',
+  hypervHosts: 'gpupv.hyperv.hosts',
+  hypervRefreshSeconds: 'gpupv.hyperv.refreshSeconds',
+} as const;
+export type SettingKey = (typeof Settings)[keyof typeof Settings];
 
 export const LOG_CHANNEL_NAME = 'GPU-PV';

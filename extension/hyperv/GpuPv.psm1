@@ -1,13 +1,15 @@
 # GpuPv.psm1 - the PowerShell side of GPU-PV Dev Kit's Hyper-V features.
 #
 # Contract with the TypeScript caller (keep both sides in step):
-#   * Every exported function takes exactly ONE parameter, -ParamsB64: base64 of a UTF-8 JSON
+#   * Every exported function takes exactly ONE parameter, -EncodedParams: base64 of a UTF-8 JSON
 #     object. User values (VM names, paths, passwords) therefore never become PowerShell code;
 #     they only ever reach cmdlets as parameter values. Invoke-Expression is never used.
+#     (Named like PowerShell's own -EncodedCommand, and without digits: the tree-sitter grammar
+#     that checks every command we send reads a digit in a parameter name as a redirection.)
 #   * Every exported function writes exactly ONE line to stdout, compressed JSON:
 #       {"ok":true,"result":...}  or  {"ok":false,"error":{"code":"...","message":"..."}}
-#     Codes: HyperVModuleMissing, AccessDenied, VmNotFound, CredentialRejected,
-#     InvalidParameter, Failed. Nothing else is written to stdout; warnings, progress and
+#     Codes: HyperVModuleMissing, AccessDenied, VmNotFound, CredentialRejected, HostUnreachable,
+#     InvalidParameter, Cancelled, Failed. Nothing else is written to stdout; warnings, progress and
 #     confirmation prompts are switched off so they can neither pollute stdout nor block on stdin.
 #   * Non-ASCII characters are emitted as \uXXXX escapes, so the line survives any console code page.
 #   * UInt64 values that can exceed 2^53 (every *Encode value: its scale is 0..2^64-1) are emitted
@@ -44,10 +46,10 @@ function ConvertFrom-GpuPvParams {
         $parsed = $json | ConvertFrom-Json
     } catch {
         # The parser's message can quote the input (which may hold a password): do not pass it on.
-        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'ParamsB64 is not base64 of UTF-8 JSON.')
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'EncodedParams is not base64 of UTF-8 JSON.')
     }
     if (-not ($parsed -is [System.Management.Automation.PSCustomObject])) {
-        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'ParamsB64 must encode a JSON object.')
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'EncodedParams must encode a JSON object.')
     }
     return $parsed
 }
@@ -220,6 +222,8 @@ function Resolve-GpuPvError {
     elseif ($category -eq 'AuthenticationError') { $code = 'CredentialRejected' }
     elseif ($category -eq 'ObjectNotFound' -and $command -eq 'Get-VM') { $code = 'VmNotFound' }
     elseif ($category -eq 'InvalidArgument') { $code = 'InvalidParameter' }
+    # Remote hosts: WinRM, RPC and CIM word an unreachable computer in their own ways.
+    if ($code -eq 'Failed' -and $message -match 'WinRM cannot|RPC server is unavailable|cannot connect to|could not be resolved|network path was not found') { $code = 'HostUnreachable' }
     return [ordered]@{ code = $code; message = $message }
 }
 
@@ -265,10 +269,33 @@ function Invoke-GpuPvCall {
 # ---------------------------------------------------------------- Hyper-V helpers
 
 function Get-GpuPvVm {
-    # Exactly one VM by exact name. Get-VM -Name treats [ ] * ? as wildcards, so such names are
-    # matched against the full list instead, and every result is compared with -eq.
+    # Exactly one VM: by id when the caller knows it (names need not be unique and can change
+    # under us), else by exact name. Get-VM -Name treats [ ] * ? as wildcards, so such names
+    # are matched against the full list instead, and every result is compared with -eq.
     param($Params, [hashtable]$Target)
-    $name = Get-GpuPvString -Params $Params -Name 'vmName' -Required
+    $id = Get-GpuPvString -Params $Params -Name 'vmId'
+    $name = Get-GpuPvString -Params $Params -Name 'vmName'
+    if ($id) {
+        $guid = [guid]::Empty
+        if (-not [guid]::TryParse($id, [ref]$guid)) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $id + "' is not a virtual machine id."))
+        }
+        $byId = @()
+        try {
+            $byId = @(Get-VM -Id $guid @Target)
+        } catch {
+            if ([string]$_.CategoryInfo.Category -ne 'ObjectNotFound') { throw }
+        }
+        if ($byId.Count -eq 0) {
+            $label = $id
+            if ($name) { $label = $name }
+            throw (New-GpuPvError -Code 'VmNotFound' -Message ("The virtual machine '" + $label + "' no longer exists."))
+        }
+        return $byId[0]
+    }
+    if ([string]::IsNullOrEmpty($name)) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message "Parameter 'vmId' or 'vmName' is required.")
+    }
     $candidates = @()
     if ($name.IndexOfAny([char[]]'*?[]') -ge 0) {
         $candidates = @(Get-VM @Target)
@@ -327,7 +354,7 @@ function ConvertTo-GpuPvVm {
     }
     $checkpoints = @(Get-VMSnapshot -VM $Vm | Sort-Object -Property 'CreationTime' | ForEach-Object { ConvertTo-GpuPvCheckpoint $_ })
     $services = @(Get-VMIntegrationService -VM $Vm | ForEach-Object {
-            [ordered]@{ name = [string]$_.Name; enabled = [bool]$_.Enabled; status = [string](Get-GpuPvProp $_ 'PrimaryStatusDescription') }
+            [ordered]@{ id = [string]$_.Id; name = [string]$_.Name; enabled = [bool]$_.Enabled; status = [string](Get-GpuPvProp $_ 'PrimaryStatusDescription') }
         })
     $uptime = Get-GpuPvProp $Vm 'Uptime'
     $uptimeSeconds = 0
@@ -494,8 +521,8 @@ function Find-GpuPvWindowsRoot {
 # ---------------------------------------------------------------- exported functions
 
 function Get-GpuPvInventory {
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -NoHyperVCheck -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -NoHyperVCheck -Body {
         param($p, $target)
         $isRemote = $target.ContainsKey('ComputerName')
         $hasHyperV = Test-GpuPvHyperVModule
@@ -578,8 +605,8 @@ function Get-GpuPvInventory {
 }
 
 function Invoke-GpuPvVmAction {
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $action = (Get-GpuPvString -Params $p -Name 'action' -Required).ToLowerInvariant()
         if (@('start', 'shutdown', 'turnoff', 'save', 'pause', 'resume', 'restart') -notcontains $action) {
@@ -602,8 +629,8 @@ function Invoke-GpuPvVmAction {
 }
 
 function Set-GpuPvPartition {
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $values = Get-GpuPvParam -Params $p -Name 'values'
         if (-not ($values -is [System.Management.Automation.PSCustomObject])) {
@@ -633,8 +660,8 @@ function Set-GpuPvPartition {
 }
 
 function Add-GpuPvPartition {
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $vm = Get-GpuPvVm -Params $p -Target $target
         $before = @(Get-VMGpuPartitionAdapter -VM $vm | ForEach-Object { [string]$_.Id })
@@ -653,8 +680,8 @@ function Add-GpuPvPartition {
 
 function Remove-GpuPvPartition {
     # Without adapterId every adapter of the VM is removed (the cmdlet's own behaviour).
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $vm = Get-GpuPvVm -Params $p -Target $target
         $adapterId = Get-GpuPvString -Params $p -Name 'adapterId'
@@ -674,8 +701,8 @@ function Remove-GpuPvPartition {
 function Set-GpuPvVmForGpuP {
     # Prepares a VM for GPU-P. Only given settings are considered; guest-controlled cache types
     # are always turned on (GPU-P needs them). staticMemory=false leaves memory as it is.
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $vm = Get-GpuPvVm -Params $p -Target $target
         $dryRun = Get-GpuPvBool -Params $p -Name 'dryRun'
@@ -729,8 +756,8 @@ function Set-GpuPvVmForGpuP {
 }
 
 function Invoke-GpuPvCheckpoint {
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $action = (Get-GpuPvString -Params $p -Name 'action' -Required).ToLowerInvariant()
         if (@('create', 'apply', 'delete') -notcontains $action) {
@@ -765,8 +792,8 @@ function Invoke-GpuPvCheckpoint {
 
 function Enable-GpuPvGuestServices {
     # Copy-VMFile needs 'Guest Service Interface', which is off by default.
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         $vm = Get-GpuPvVm -Params $p -Target $target
         $find = { @(Get-VMIntegrationService -VM $vm | Where-Object { ([string]$_.Id) -like ('*' + $script:GpuPvGuestServiceId) -or $_.Name -eq 'Guest Service Interface' }) }
@@ -779,11 +806,50 @@ function Enable-GpuPvGuestServices {
     }
 }
 
+function Get-GpuPvCopyPlan {
+    # Every file of every package, with the folders to create, so progress can count files and
+    # a cancellation can stop between two of them.
+    param($Packages)
+    $plan = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($pkg in $Packages) {
+        $root = [string]$pkg.source
+        $files = @(Get-ChildItem -LiteralPath $root -Recurse -File -Force | ForEach-Object {
+                [pscustomobject]@{ path = $_.FullName; relative = $_.FullName.Substring($root.Length).TrimStart('\'); length = [int64]$_.Length }
+            })
+        $dirs = @(Get-ChildItem -LiteralPath $root -Recurse -Directory -Force | ForEach-Object { $_.FullName.Substring($root.Length).TrimStart('\') })
+        $plan.Add([pscustomobject]@{ package = [string]$pkg.package; files = $files; dirs = $dirs })
+    }
+    return $plan
+}
+
+function Write-GpuPvProgress {
+    # The caller polls this file; a failed write must never fail the copy itself.
+    param([string]$Path, $State)
+    if (-not $Path) { return }
+    try {
+        $json = ConvertTo-Json -InputObject $State -Depth 3 -Compress
+        [System.IO.File]::WriteAllText($Path, $json, [System.Text.UTF8Encoding]::new($false))
+    } catch {
+        $null = $_
+    }
+}
+
+function Assert-GpuPvNotCancelled {
+    # The caller asks for a stop by creating this file; checked between two files.
+    param([string]$CancelFile, $State)
+    if ($CancelFile -and (Test-Path -LiteralPath $CancelFile)) {
+        throw (New-GpuPvError -Code 'Cancelled' -Message ('Cancelled after ' + $State.filesDone + ' of ' + $State.filesTotal + ' files; the guest keeps the driver packages it had.'))
+    }
+}
+
 function Sync-GpuPvHostDriver {
     # Mirrors the host's display driver package(s) into the guest's HostDriverStore, through
     # PowerShell Direct for a running VM or by mounting the first virtual disk of an off VM.
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    # Each package is copied into '<package>.gpupv-partial' and renamed into place only when
+    # complete, so a cancellation, a failure or a guest that goes away mid-copy never leaves a
+    # half-copied package where Windows would load it.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         Assert-GpuPvLocal -Target $target -What 'Driver sync'
         $vm = Get-GpuPvVm -Params $p -Target $target
@@ -798,33 +864,70 @@ function Sync-GpuPvHostDriver {
         }
         if ($mode -eq 'direct' -and $state -ne 'Running') { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Direct mode needs a running VM.') }
         if ($mode -eq 'offline' -and $state -ne 'Off') { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Offline mode needs the VM to be turned off.') }
+        $progressFile = Get-GpuPvString -Params $p -Name 'progressFile'
+        $cancelFile = Get-GpuPvString -Params $p -Name 'cancelFile'
         $packages = @(Get-GpuPvHostPackages)
         if ($packages.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'No third-party display driver package was found on this host.') }
-        $files = 0
-        [int64]$bytes = 0
-        foreach ($pkg in $packages) {
-            foreach ($f in @(Get-ChildItem -LiteralPath $pkg.source -Recurse -File -Force)) { $files++; $bytes += [int64]$f.Length }
+        $plan = @(Get-GpuPvCopyPlan -Packages $packages)
+        $progress = [ordered]@{ phase = 'copying'; package = $null; filesDone = 0; filesTotal = 0; bytesDone = [int64]0; bytesTotal = [int64]0 }
+        foreach ($item in $plan) {
+            $progress.filesTotal += $item.files.Count
+            foreach ($f in $item.files) { $progress.bytesTotal += $f.length }
         }
+        Write-GpuPvProgress -Path $progressFile -State $progress
         if ($mode -eq 'direct') {
             $credential = New-GpuPvCredential -Params $p
             $session = $null
             try {
                 $session = New-PSSession -VMId $vm.Id -Credential $credential
-                $guestRepo = Invoke-Command -Session $session -ScriptBlock {
-                    $dir = Join-Path $env:SystemRoot 'System32\HostDriverStore\FileRepository'
-                    New-Item -ItemType Directory -Path $dir -Force | Out-Null
-                    $dir
+                $guestRepo = [string]@(Invoke-Command -Session $session -ScriptBlock {
+                        $dir = Join-Path $env:SystemRoot 'System32\HostDriverStore\FileRepository'
+                        New-Item -ItemType Directory -Path $dir -Force | Out-Null
+                        $dir
+                    })[0]
+                foreach ($item in $plan) {
+                    $progress.package = $item.package
+                    $staging = Join-Path $guestRepo ($item.package + '.gpupv-partial')
+                    Invoke-Command -Session $session -ArgumentList $staging, $item.dirs -ScriptBlock {
+                        param($Staging, $Dirs)
+                        if (Test-Path -LiteralPath $Staging) { Remove-Item -LiteralPath $Staging -Recurse -Force }
+                        New-Item -ItemType Directory -Path $Staging -Force | Out-Null
+                        foreach ($d in @($Dirs)) { New-Item -ItemType Directory -Path (Join-Path $Staging $d) -Force | Out-Null }
+                    }
+                    foreach ($f in $item.files) {
+                        Assert-GpuPvNotCancelled -CancelFile $cancelFile -State $progress
+                        Copy-Item -LiteralPath $f.path -Destination (Join-Path $staging $f.relative) -ToSession $session -Force
+                        $progress.filesDone++
+                        $progress.bytesDone += $f.length
+                        Write-GpuPvProgress -Path $progressFile -State $progress
+                    }
+                    Invoke-Command -Session $session -ArgumentList $guestRepo, $item.package -ScriptBlock {
+                        param($Repo, $Package)
+                        $final = Join-Path $Repo $Package
+                        if (Test-Path -LiteralPath $final) { Remove-Item -LiteralPath $final -Recurse -Force }
+                        Rename-Item -LiteralPath (Join-Path $Repo ($Package + '.gpupv-partial')) -NewName $Package
+                    }
                 }
-                # Copying a folder into an existing folder nests it: <repo>\<package>, merged if present.
-                foreach ($pkg in $packages) { Copy-Item -LiteralPath $pkg.source -Destination ([string]@($guestRepo)[0]) -ToSession $session -Recurse -Force }
             } finally {
-                if ($null -ne $session) { Remove-PSSession -Session $session -ErrorAction SilentlyContinue }
+                if ($null -ne $session) {
+                    # Best effort: the guest may be gone, which is why we are here.
+                    try {
+                        Invoke-Command -Session $session -ArgumentList $guestRepo -ErrorAction Stop -ScriptBlock {
+                            param($Repo)
+                            Get-ChildItem -LiteralPath $Repo -Directory -Filter '*.gpupv-partial' | Remove-Item -Recurse -Force
+                        }
+                    } catch {
+                        $null = $_
+                    }
+                    Remove-PSSession -Session $session -ErrorAction SilentlyContinue
+                }
             }
         } else {
             $disk = @(Get-VMHardDiskDrive -VM $vm | Where-Object { $_.Path } | Sort-Object -Property 'ControllerType', 'ControllerNumber', 'ControllerLocation')
             if ($disk.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'The VM has no virtual hard disk.') }
             $vhdPath = [string]$disk[0].Path
             $mounted = $false
+            $repo = $null
             $dismountError = $null
             try {
                 $vhd = Mount-VHD -Path $vhdPath -Passthru
@@ -832,8 +935,27 @@ function Sync-GpuPvHostDriver {
                 $windows = Find-GpuPvWindowsRoot -DiskNumber ([int]$vhd.DiskNumber)
                 $repo = Join-Path $windows 'System32\HostDriverStore\FileRepository'
                 New-Item -ItemType Directory -Path $repo -Force | Out-Null
-                foreach ($pkg in $packages) { Copy-Item -LiteralPath $pkg.source -Destination $repo -Recurse -Force }
+                foreach ($item in $plan) {
+                    $progress.package = $item.package
+                    $staging = Join-Path $repo ($item.package + '.gpupv-partial')
+                    if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+                    New-Item -ItemType Directory -Path $staging -Force | Out-Null
+                    foreach ($d in $item.dirs) { New-Item -ItemType Directory -Path (Join-Path $staging $d) -Force | Out-Null }
+                    foreach ($f in $item.files) {
+                        Assert-GpuPvNotCancelled -CancelFile $cancelFile -State $progress
+                        Copy-Item -LiteralPath $f.path -Destination (Join-Path $staging $f.relative) -Force
+                        $progress.filesDone++
+                        $progress.bytesDone += $f.length
+                        Write-GpuPvProgress -Path $progressFile -State $progress
+                    }
+                    $final = Join-Path $repo $item.package
+                    if (Test-Path -LiteralPath $final) { Remove-Item -LiteralPath $final -Recurse -Force }
+                    Rename-Item -LiteralPath $staging -NewName $item.package
+                }
             } finally {
+                if ($null -ne $repo) {
+                    Get-ChildItem -LiteralPath $repo -Directory -Filter '*.gpupv-partial' -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
+                }
                 # Always dismount: a disk left mounted keeps the VM from starting.
                 if ($mounted) {
                     try { Dismount-VHD -Path $vhdPath -ErrorAction Stop } catch { $dismountError = $_ }
@@ -841,12 +963,14 @@ function Sync-GpuPvHostDriver {
             }
             if ($null -ne $dismountError) { throw $dismountError }
         }
+        $progress.phase = 'done'
+        Write-GpuPvProgress -Path $progressFile -State $progress
         [ordered]@{
             package     = $packages[0].package
             packages    = @($packages | ForEach-Object { $_.package })
             version     = $packages[0].version
-            filesCopied = $files
-            bytes       = $bytes
+            filesCopied = $progress.filesDone
+            bytes       = $progress.bytesDone
             mode        = $mode
         }
     }
@@ -855,8 +979,8 @@ function Sync-GpuPvHostDriver {
 function Get-GpuPvGuestDriverInfo {
     # Reads DriverVer from each package .inf in the guest's HostDriverStore plus the guest's
     # display adapters (ConfigManagerErrorCode 43 = the classic version-mismatch symptom).
-    param([string]$ParamsB64 = '')
-    Invoke-GpuPvCall -Encoded $ParamsB64 -Body {
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
         param($p, $target)
         Assert-GpuPvLocal -Target $target -What 'PowerShell Direct'
         $vm = Get-GpuPvVm -Params $p -Target $target

@@ -1,0 +1,167 @@
+import type {
+  CheckpointAction,
+  CheckpointResult,
+  DriverSyncResult,
+  GuestDriverInfo,
+  GuestServiceResult,
+  GpuPartitionAdapter,
+  Inventory,
+  PartitionValues,
+  PrepareResult,
+  RemovePartitionResult,
+  VmAction,
+  VmActionResult,
+} from './inventory';
+
+// The only PowerShell text the extension ever sends. Every user value travels inside one
+// base64 JSON document, so no VM, checkpoint or host name can become code: the command text
+// is made of a fixed function name and the base64 alphabet.
+
+/** Parameters every module function takes: the Hyper-V host, or the local one when absent. */
+export interface HostParams {
+  readonly computerName?: string;
+}
+
+/** Which VM: its id when known (names need not be unique), its name for messages. */
+export interface VmParams extends HostParams {
+  readonly vmId?: string;
+  readonly vmName: string;
+}
+
+/** PowerShell Direct credentials; the password is base64 of its UTF-8 bytes. */
+export interface GuestCredentialParams {
+  readonly credentialUser: string;
+  readonly credentialPasswordB64: string;
+}
+
+export interface PrepareParams extends VmParams {
+  readonly dryRun?: boolean;
+  readonly lowMmio?: number | string;
+  readonly highMmio?: number | string;
+  readonly automaticStopAction?: 'TurnOff' | 'ShutDown';
+  readonly staticMemory?: boolean;
+}
+
+/** Credentials only for a running VM (PowerShell Direct); an off VM's disk is mounted instead. */
+export interface DriverSyncParams extends VmParams, Partial<GuestCredentialParams> {
+  readonly mode?: 'auto' | 'direct' | 'offline';
+  /** The module writes its DriverSyncProgress here after every file. */
+  readonly progressFile?: string;
+  /** The module stops between two files once this file exists. */
+  readonly cancelFile?: string;
+}
+
+/** Each exported function of GpuPv.psm1 with what it takes and what it returns. */
+export interface ModuleFunctions {
+  'Get-GpuPvInventory': { params: HostParams; result: Inventory };
+  'Invoke-GpuPvVmAction': { params: VmParams & { action: VmAction }; result: VmActionResult };
+  'Set-GpuPvPartition': {
+    params: VmParams & { adapterId?: string; values: PartitionValues };
+    result: GpuPartitionAdapter;
+  };
+  'Add-GpuPvPartition': { params: VmParams & { instancePath?: string }; result: GpuPartitionAdapter };
+  'Remove-GpuPvPartition': { params: VmParams & { adapterId?: string }; result: RemovePartitionResult };
+  'Set-GpuPvVmForGpuP': { params: PrepareParams; result: PrepareResult };
+  'Invoke-GpuPvCheckpoint': {
+    params: VmParams & { action: CheckpointAction; name?: string; checkpointId?: string };
+    result: CheckpointResult;
+  };
+  'Enable-GpuPvGuestServices': { params: VmParams; result: GuestServiceResult };
+  'Sync-GpuPvHostDriver': { params: DriverSyncParams; result: DriverSyncResult };
+  'Get-GpuPvGuestDriverInfo': { params: VmParams & GuestCredentialParams; result: GuestDriverInfo };
+}
+export type ModuleFunction = keyof ModuleFunctions;
+
+export const MODULE_FUNCTIONS: readonly ModuleFunction[] = [
+  'Get-GpuPvInventory',
+  'Invoke-GpuPvVmAction',
+  'Set-GpuPvPartition',
+  'Add-GpuPvPartition',
+  'Remove-GpuPvPartition',
+  'Set-GpuPvVmForGpuP',
+  'Invoke-GpuPvCheckpoint',
+  'Enable-GpuPvGuestServices',
+  'Sync-GpuPvHostDriver',
+  'Get-GpuPvGuestDriverInfo',
+];
+
+/** The single parameter every module function takes. */
+export const ENCODED_PARAMS = '-EncodedParams';
+
+export function encodeParams(params: object): string {
+  return Buffer.from(JSON.stringify(params), 'utf8').toString('base64');
+}
+
+/** `<Function> -EncodedParams '<base64>'`: one line, nothing in it the caller typed. */
+export function buildModuleCall<F extends ModuleFunction>(fn: F, params: ModuleFunctions[F]['params']): string {
+  return `${fn} ${ENCODED_PARAMS} '${encodeParams(params)}'`;
+}
+
+/**
+ * Loads the module once per process. Its path is ours, but it lives under the user's
+ * profile, which may hold any character, so it travels as base64 like every other value.
+ */
+export function buildModuleImport(modulePath: string): string {
+  const encoded = Buffer.from(modulePath, 'utf8').toString('base64');
+  return (
+    `Import-Module -Name ([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('${encoded}')))` +
+    ` -DisableNameChecking -Force -ErrorAction Stop; [Console]::Out.WriteLine('${MODULE_READY}')`
+  );
+}
+
+/** What the import command prints once the module is loaded. */
+export const MODULE_READY = 'gpupv-module-ready';
+
+/** The error codes GpuPv.psm1 returns (its header lists them). */
+export type ModuleErrorCode =
+  | 'HyperVModuleMissing'
+  | 'AccessDenied'
+  | 'VmNotFound'
+  | 'CredentialRejected'
+  | 'HostUnreachable'
+  | 'InvalidParameter'
+  | 'Cancelled'
+  | 'Failed';
+
+export type ModuleReply<T> =
+  | { readonly ok: true; readonly result: T }
+  | { readonly ok: false; readonly error: { readonly code: ModuleErrorCode; readonly message: string } };
+
+/**
+ * The module writes one JSON line; anything before it (a profile's greeting, a stray
+ * warning some cmdlet wrote despite the preferences) is skipped. Returns undefined when no
+ * line is a reply.
+ */
+export function parseModuleReply<T>(stdout: string): ModuleReply<T> | undefined {
+  const lines = stdout.split(/\r?\n/);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (!line.startsWith('{')) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (isReply(value)) return value as ModuleReply<T>;
+  }
+  return undefined;
+}
+
+function isReply(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const reply = value as { ok?: unknown; error?: { code?: unknown; message?: unknown } };
+  if (reply.ok === true) return 'result' in reply;
+  return reply.ok === false && typeof reply.error?.code === 'string' && typeof reply.error.message === 'string';
+}
+
+const SECRET_KEY = /password|secret|token/i;
+
+/**
+ * The call as the log shows it: the function and its parameters with every secret replaced.
+ * The command text itself is never logged, because its base64 would carry the secret.
+ */
+export function describeCall(fn: string, params: object): string {
+  const shown = JSON.stringify(params, (key, value: unknown) => (key && SECRET_KEY.test(key) ? '«redacted»' : value));
+  return `${fn} ${shown}`;
+}

@@ -53,7 +53,7 @@ export function actionableMessage(error: unknown): string {
         suffix(detail)
       );
     case 'VmNotFound':
-      return `${detail || 'The virtual machine was not found'}${on ? ` (${error.host})` : ''}. It may have been deleted or renamed; the view refreshes.`;
+      return `${(detail || 'The virtual machine was not found').replace(/\.$/, '')}${on ? ` (${error.host})` : ''}. It may have been deleted or renamed; the view refreshes.`;
     case 'CredentialRejected':
       return `The guest rejected the user name or password${on}. The stored credentials were forgotten; enter them again when asked.`;
     case 'HostUnreachable':

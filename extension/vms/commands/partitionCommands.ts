@@ -10,6 +10,8 @@ import {
   RESOURCE_LABELS,
   sharePercent,
   uniformPercent,
+  parseBounds,
+  percentError,
   uniformShare,
   valueForShare,
   valueKey,
@@ -142,19 +144,6 @@ async function askPercent(title: string, prompt: string, value: string, allowEmp
   });
   if (text === undefined) return undefined;
   return text.trim() ? Number(text.trim().replace(/%$/, '')) : null;
-}
-
-export function percentError(input: string): string | undefined {
-  const text = input.trim().replace(/%$/, '');
-  if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || Number(text) > 100) return 'A percentage from 0 to 100, with at most two decimals.';
-  return undefined;
-}
-
-export function parseBounds(input: string): [number, number, number] | undefined {
-  const parts = input.trim().split(/[\s,/]+/);
-  if (parts.length !== 3 || parts.some((p) => percentError(p))) return undefined;
-  const [min, max, optimal] = parts.map((p) => Number(p.replace(/%$/, ''))) as [number, number, number];
-  return min <= optimal && optimal <= max ? [min, max, optimal] : undefined;
 }
 
 function validateBounds(input: string): string | undefined {

@@ -84,3 +84,18 @@ export function uniformPercent(adapter: GpuPartitionAdapter): number | undefined
   }
   return common;
 }
+
+/** Why typed text is not a share (0–100, two decimals at most, an optional %), or undefined. */
+export function percentError(input: string): string | undefined {
+  const text = input.trim().replace(/%$/, '');
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || Number(text) > 100) return 'A percentage from 0 to 100, with at most two decimals.';
+  return undefined;
+}
+
+/** "25 50 40" -> [min, max, optimal] when each is a share and min <= optimal <= max. */
+export function parseBounds(input: string): [number, number, number] | undefined {
+  const parts = input.trim().split(/[\s,/]+/);
+  if (parts.length !== 3 || parts.some((p) => percentError(p))) return undefined;
+  const [min, max, optimal] = parts.map((p) => Number(p.replace(/%$/, ''))) as [number, number, number];
+  return min <= optimal && optimal <= max ? [min, max, optimal] : undefined;
+}

@@ -205,10 +205,7 @@ export class PowerShellSession {
     // become an unhandled rejection in the extension host.
     internals.exitPromise.catch(() => undefined);
     const child = internals.process;
-    const spawned = await Promise.race([
-      once(child, 'spawn').then(() => undefined),
-      once(child, 'error').then(([error]) => error as Error),
-    ]);
+    const spawned = await spawnOutcome(child);
     if (spawned) {
       // Never dispose(): with no pid it would signal this very process.
       throw new HyperVError('PowerShellNotFound', `PowerShell "${resolved}" could not start: ${spawned.message}.`, hostLabel);
@@ -265,6 +262,22 @@ function constructWithoutOverride<T>(construct: () => T): T {
   } finally {
     process.env.NODE_POWERSHELL = override;
   }
+}
+
+/** Resolves with the spawn error, or undefined once the process runs (events.once would reject instead). */
+function spawnOutcome(child: ChildProcess): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const onSpawn = () => {
+      child.off('error', onError);
+      resolve(undefined);
+    };
+    const onError = (error: Error) => {
+      child.off('spawn', onSpawn);
+      resolve(error);
+    };
+    child.once('spawn', onSpawn);
+    child.once('error', onError);
+  });
 }
 
 function hasExited(child: ChildProcess): boolean {

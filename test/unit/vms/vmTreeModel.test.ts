@@ -112,7 +112,7 @@ describe('Virtual Machines tree model', () => {
       assert.deepEqual(kinds(childrenOf(rows[1]!)), ['partition', 'checkpointGroup', 'serviceGroup']);
       const [gpuRow] = childrenOf(rows[0]!);
       assert.equal(gpuRow?.kind, 'gpu');
-      const shown = present(gpuRow!, context());
+      const shown = present(gpuRow, context());
       assert.equal(shown.label, 'NVIDIA GeForce RTX 4090');
       assert.equal(shown.description, '1/8 partitions in use · VRAM 75% free');
       assert.match(shown.tooltip!, /Held by: vm\\-\d+ \(50% of every resource\)/);
@@ -168,7 +168,7 @@ describe('Virtual Machines tree model', () => {
       const records = { [stale.id]: { version: '32.0.15.5612', package: 'nv', checkedAt: '2026-11-30T10:00:00Z', source: 'check' as const } };
       const shown = present({ kind: 'vm', hostKey: 'local', vm: stale, gpus: [] }, context(records, snapshot));
       assert.equal(shown.warning?.badge, '!');
-      assert.match(shown.warning!.tooltip, /older than the host driver 32\.0\.15\.6094/);
+      assert.match(shown.warning.tooltip, /older than the host driver 32\.0\.15\.6094/);
       assert.match(shown.tooltip!, /\$\(warning\) Guest driver copy 32\\\.0\\\.15\\\.5612 is older/);
       assert.match(shown.contextValue, /driver:stale/);
       const current = present({ kind: 'vm', hostKey: 'local', vm: stale, gpus: [] }, context({ [stale.id]: { ...records[stale.id]!, version: '32.0.15.6094' } }, snapshot));

@@ -122,7 +122,10 @@ export class HostInventories implements vscode.Disposable {
     try {
       const inventory = await host.call('Get-GpuPvInventory', {}, { quiet });
       if (this.hosts.get(key) !== host) return; // reconfigured meanwhile
-      this.snapshots.set(key, { target: host.target, inventory, error: inventoryProblem(inventory, host.target), loading: false });
+      const next: HostSnapshot = { target: host.target, inventory, error: inventoryProblem(inventory, host.target), loading: false };
+      // A poll that brings nothing new must not redraw the tree under the user's pointer.
+      if (sameSnapshot(this.snapshots.get(key), next)) return;
+      this.snapshots.set(key, next);
     } catch (error) {
       if (this.hosts.get(key) !== host) return;
       const previous = this.snapshots.get(key);
@@ -157,6 +160,10 @@ export class HostInventories implements vscode.Disposable {
     this.hosts.clear();
     this.changed.dispose();
   }
+}
+
+function sameSnapshot(a: HostSnapshot | undefined, b: HostSnapshot): boolean {
+  return a !== undefined && !a.loading && JSON.stringify([a.inventory, a.error]) === JSON.stringify([b.inventory, b.error]);
 }
 
 /** An inventory can arrive fine and still say the host cannot be managed. */

@@ -17,9 +17,17 @@ export interface CodeServerOptions {
   readonly installExtension?: { readonly id: string; readonly version: string; readonly path: string };
   /** Extra environment, e.g. the run marker. */
   readonly env?: Record<string, string>;
+  /** Added to the user settings this server starts with. */
+  readonly userSettings?: Record<string, unknown>;
 }
 
 const START_TIMEOUT_MS = 60_000;
+const USER_SETTINGS = 'user-data/User/settings.json';
+
+/** The user settings file of a server started with this state folder; VS Code reloads it when it changes. */
+export function userSettingsFile(stateDir: string): string {
+  return path.join(stateDir, USER_SETTINGS);
+}
 const STOP_GRACE_MS = 3_000;
 
 export class CodeServer {
@@ -42,7 +50,7 @@ export class CodeServer {
       mkdirSync(path.join(dir, sub), { recursive: true });
     }
     writeFileSync(
-      path.join(dir, 'user-data/User/settings.json'),
+      path.join(dir, USER_SETTINGS),
       JSON.stringify({
         'workbench.startupEditor': 'none',
         'workbench.tips.enabled': false,
@@ -52,6 +60,7 @@ export class CodeServer {
         'extensions.autoUpdate': false,
         // The demo and test workspaces sit inside this repository's git checkout.
         'git.openRepositoryInParentFolders': 'never',
+        ...options.userSettings,
       }),
     );
     if (options.installExtension) {

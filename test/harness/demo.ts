@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CodeServer, freeLoopbackPort } from './codeServer';
 import { demoWorkspace, repoRoot } from './paths';
+import { prepareSimulatedHyperV } from './simulatedHyperV';
 import { createServer } from 'node:net';
 
 // `npm run demo`: the real VS Code with the extension installed, on the demo workspace,
@@ -30,11 +31,15 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
   process.once('exit', () => server?.killNow());
 
+  // Without Hyper-V here, the Virtual Machines view shows a simulated workstation (labelled so).
+  const hyperV = process.platform === 'win32' ? undefined : prepareSimulatedHyperV(path.join(stateDir, 'hyperv'));
   console.log('Starting VS Code (code-server) with GPU-PV Dev Kit…');
   server = await CodeServer.start({
     stateDir,
     port,
     installExtension: { id: 'gpupv.gpupv-devkit', version, path: repoRoot },
+    env: hyperV?.env,
+    userSettings: hyperV?.userSettings,
   });
   console.log(
     [
@@ -45,6 +50,13 @@ async function main(): Promise<void> {
       '',
       'It listens on 127.0.0.1 only, so it asks for no password: nothing outside this machine can reach it.',
       `From another machine, forward the port first (ssh -L ${port}:127.0.0.1:${port} <this host>).`,
+      ...(hyperV
+        ? [
+            '',
+            'This machine has no Hyper-V: the Virtual Machines view shows a SIMULATED host (the stand-in in test/fakes/hyperv).',
+            `Its state, which the view's actions change, is ${hyperV.stateFile}`,
+          ]
+        : []),
       'Press Ctrl+C to stop.',
     ].join('\n'),
   );

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CodeServer } from './codeServer';
+import { CodeServer, userSettingsFile } from './codeServer';
 import { runExtensionHostSuite } from './extensionHostSuite';
 import { runMochaTier } from './mochaTier';
+import { prepareSimulatedHyperV, type SimulatedHyperV } from './simulatedHyperV';
 import { compiledTests, demoWorkspace, repoRoot, screenshotsDir } from './paths';
 import { killAllMarkedSync, killProcesses, RUN_MARKER_VARIABLE, waitForNoProcessesMarkedWith } from './processes';
 import { extensionHostTierResult, exitCodeFor, summaryLine, type TierResult } from './tierResults';
@@ -19,6 +20,12 @@ import { UiEnvironment } from '../ui/uiEnvironment';
 //   harness         a deliberately failing suite is caught; no process outlives the run
 
 const EXTENSION = { id: 'gpupv.gpupv-devkit', path: repoRoot };
+/**
+ * For development only: `GPUPV_TEST_FILTER=<regex>` runs the suites whose `tier/file` matches
+ * (`ui/virtualMachines`, `unit/vms/`, `extension-host`) and skips the harness checks. CI never sets it.
+ */
+const FILTER = process.env.GPUPV_TEST_FILTER ? new RegExp(process.env.GPUPV_TEST_FILTER) : undefined;
+const selected = (name: string) => !FILTER || FILTER.test(name);
 const SUITE_TIMEOUT_MS = 120_000;
 
 async function main(): Promise<number> {
@@ -42,27 +49,40 @@ async function main(): Promise<number> {
 
   try {
     heading('unit');
-    results.push(await runMochaTier('unit', compiledFiles('unit', '.test.js'), 10_000));
+    const unitFiles = compiledFiles('unit', '.test.js');
+    if (unitFiles.length) results.push(await runMochaTier('unit', unitFiles, 10_000));
 
     const workspace = path.join(scratch, 'workspace');
     cpSync(demoWorkspace, workspace, { recursive: true });
-    server = await startServer(scratch);
+    const hyperV = prepareSimulatedHyperV(path.join(scratch, 'hyperv'));
+    server = await startServer(scratch, hyperV);
 
     heading('extension host');
-    const suite = await runExtensionHostSuite(server, {
-      extensionPath: EXTENSION.path,
-      testsIndex: path.join(compiledTests, 'extension-host', 'index.js'),
-      workspace,
-      scratchDir: scratch,
-      timeoutMs: SUITE_TIMEOUT_MS,
-      onLine: (line) => console.log(`  ${line}`),
-    });
-    results.push(extensionHostTierResult('extension host', suite.exitCode, suite.lines));
+    if (selected('extension-host')) {
+      const suite = await runExtensionHostSuite(server, {
+        extensionPath: EXTENSION.path,
+        testsIndex: path.join(compiledTests, 'extension-host', 'index.js'),
+        workspace,
+        scratchDir: scratch,
+        timeoutMs: SUITE_TIMEOUT_MS,
+        onLine: (line) => console.log(`  ${line}`),
+      });
+      results.push(extensionHostTierResult('extension host', suite.exitCode, suite.lines));
+    }
 
     heading('ui');
     mkdirSync(screenshotsDir, { recursive: true });
-    UiEnvironment.export({ baseUrl: server.baseUrl, workspace, scratchDir: scratch, screenshotsDir });
-    results.push(await runMochaTier('ui', compiledFiles('ui', '.ui.js'), 90_000));
+    UiEnvironment.export({
+      baseUrl: server.baseUrl,
+      workspace,
+      scratchDir: scratch,
+      screenshotsDir,
+      userSettings: userSettingsFile(serverStateDir(scratch)),
+      hyperVState: hyperV.stateFile,
+    });
+    const uiFiles = compiledFiles('ui', '.ui.js');
+    if (uiFiles.length) results.push(await runMochaTier('ui', uiFiles, 90_000));
+    if (FILTER) return finish(results);
 
     heading('harness');
     const harness = new HarnessChecks();
@@ -94,17 +114,26 @@ async function main(): Promise<number> {
     await server?.stop();
     removeScratch(scratch);
   }
+  return finish(results);
+}
 
+function finish(results: TierResult[]): number {
   report(results);
   return exitCodeFor(results);
 }
 
-async function startServer(scratch: string): Promise<CodeServer> {
+async function startServer(scratch: string, hyperV: SimulatedHyperV): Promise<CodeServer> {
   const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   return CodeServer.start({
-    stateDir: path.join(scratch, 'server'),
+    stateDir: serverStateDir(scratch),
     installExtension: { id: EXTENSION.id, version, path: EXTENSION.path },
+    env: hyperV.env,
+    userSettings: hyperV.userSettings,
   });
+}
+
+function serverStateDir(scratch: string): string {
+  return path.join(scratch, 'server');
 }
 
 /** Processes killed a moment ago may still be closing files in it; retry, and never fail the run over it. */
@@ -121,7 +150,7 @@ function compiledFiles(tier: string, suffix: string): string[] {
   const dir = path.join(compiledTests, tier);
   return readdirSync(dir, { recursive: true })
     .map(String)
-    .filter((f) => f.endsWith(suffix))
+    .filter((f) => f.endsWith(suffix) && selected(`${tier}/${f}`))
     .sort()
     .map((f) => path.join(dir, f));
 }

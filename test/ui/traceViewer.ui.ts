@@ -47,6 +47,6 @@ describe('UI: the Ring Trace Viewer webview', () => {
 
   it('runs the Show Log command from its button', async () => {
     await workbench.webview().getByRole('button', { name: 'Show Log' }).click();
-    await workbench.page.locator('.part.panel .view-lines').getByText(/GPU-PV\sDev\sKit\s\d+\.\d+\.\d+\sactivated/).waitFor();
+    await workbench.waitForLogLine(/GPU-PV\sDev\sKit\s\d+\.\d+\.\d+\sactivated/);
   });
 });

@@ -6,6 +6,10 @@ export interface UiEnvironmentValues {
   readonly workspace: string;
   readonly scratchDir: string;
   readonly screenshotsDir: string;
+  /** The server's user settings file: a test may edit it (VS Code reloads it), and must restore it. */
+  readonly userSettings: string;
+  /** The simulated Hyper-V host's state file, which the stand-in reads on every call. */
+  readonly hyperVState: string;
 }
 
 const VARIABLES: Record<keyof UiEnvironmentValues, string> = {
@@ -13,6 +17,8 @@ const VARIABLES: Record<keyof UiEnvironmentValues, string> = {
   workspace: 'GPUPV_UI_WORKSPACE',
   scratchDir: 'GPUPV_UI_SCRATCH',
   screenshotsDir: 'GPUPV_UI_SCREENSHOTS',
+  userSettings: 'GPUPV_UI_USER_SETTINGS',
+  hyperVState: 'GPUPV_UI_HYPERV_STATE',
 };
 
 export const UiEnvironment = {
@@ -33,6 +39,8 @@ export const UiEnvironment = {
       workspace: read('workspace'),
       scratchDir: read('scratchDir'),
       screenshotsDir: read('screenshotsDir'),
+      userSettings: read('userSettings'),
+      hyperVState: read('hyperVState'),
     };
   },
 };

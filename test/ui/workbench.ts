@@ -3,6 +3,9 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { openBrowser, type BrowserSession } from '../harness/browser';
 import { UiEnvironment } from './uiEnvironment';
 
+/** The simulated workstation the test server's Virtual Machines view lists. */
+export const SIMULATED_HOST = 'GPU-WORKSTATION (simulated)';
+
 /** A browser showing the real VS Code workbench, with the extension installed, on the test workspace. */
 export class Workbench {
   private constructor(
@@ -38,13 +41,64 @@ export class Workbench {
 
   /**
    * Opens the GPU-PV container and waits until the extension has activated and both views
-   * show their welcome content (before activation the Virtual Machines view has no data
-   * provider and shows VS Code's placeholder instead).
+   * show their content (before activation the Virtual Machines view has no data provider
+   * and shows VS Code's placeholder instead). The test server's Virtual Machines view lists
+   * the simulated Hyper-V host.
    */
   async openGpuPvSidebar(): Promise<void> {
     await this.openViewContainer('GPU-PV');
-    await this.sidebarPane('Virtual Machines').getByText('Your Hyper-V hosts appear here', { exact: false }).waitFor();
+    await this.treeRow('Virtual Machines', SIMULATED_HOST).waitFor({ timeout: 60_000 });
     await this.sidebarPane('Ring Traces').getByText('Command-ring traces appear here', { exact: false }).waitFor();
+  }
+
+  /** The row of a view's tree whose label contains `text`. */
+  treeRow(view: string, text: string): Locator {
+    return this.sidebarPane(view).locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: text }) });
+  }
+
+  /** Drags the sidebar's edge so it is `width` pixels wide, for rows whose descriptions must show. */
+  async resizeSidebar(width: number): Promise<void> {
+    const sidebar = await this.page.locator('.part.sidebar').boundingBox();
+    if (!sidebar) throw new Error('no sidebar');
+    const edge = sidebar.x + sidebar.width;
+    await this.page.mouse.move(edge, sidebar.y + sidebar.height / 2);
+    await this.page.mouse.down();
+    await this.page.mouse.move(sidebar.x + width, sidebar.y + sidebar.height / 2, { steps: 5 });
+    await this.page.mouse.up();
+  }
+
+  /**
+   * Sets a setting the way a person does: in the Settings editor, found by its id, typed
+   * into its text box. Machine-scoped settings of this remote window live on the Remote tab.
+   * The editor is closed afterwards.
+   */
+  async setTextSetting(id: string, value: string, tab: 'User' | 'Remote'): Promise<void> {
+    await this.runCommand('Preferences: Open User Settings');
+    const search = this.page.locator('.settings-editor .settings-header .monaco-editor textarea').first();
+    await search.waitFor();
+    await this.page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: tab }).first().click();
+    await search.focus();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.type(id);
+    const input = this.page.locator('.settings-editor .setting-item-contents', { hasText: id.split('.').pop()! }).locator('.setting-item-control input').first();
+    await input.waitFor();
+    await input.fill(value);
+    await input.press('Tab');
+    // The Settings editor writes a moment after the edit.
+    await this.page.waitForTimeout(1_000);
+    await this.page.keyboard.press('Control+W');
+  }
+
+  /** Runs an entry of a tree row's context menu. */
+  async contextMenu(row: Locator, entry: string): Promise<void> {
+    await row.click({ button: 'right' });
+    const menu = this.page.locator('.context-view .monaco-menu');
+    const item = menu.locator('.action-item', { hasText: entry }).first();
+    await item.waitFor();
+    // The menu ignores a click that comes too soon after it opened; Enter on the hovered entry does not.
+    await item.hover();
+    await this.page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden' });
   }
 
   /** The sidebar pane whose header reads `title`. */
@@ -88,6 +142,18 @@ export class Workbench {
     await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor();
     await input.press('Enter');
     await this.page.locator('.tabs-container .tab', { hasText: name }).waitFor();
+  }
+
+  /**
+   * Waits for a line of the GPU-PV log shown in the panel. The output view follows its end,
+   * so the view is moved to the top first: the line may have scrolled out of sight.
+   */
+  async waitForLogLine(line: RegExp): Promise<void> {
+    const output = this.page.locator('.part.panel .monaco-editor').first();
+    await output.waitFor();
+    await output.click();
+    await this.page.keyboard.press('Control+Home');
+    await this.page.locator('.part.panel .view-lines').getByText(line).waitFor();
   }
 
   /** The document inside the (only) active webview: two iframes deep. */

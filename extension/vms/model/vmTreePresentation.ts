@@ -298,10 +298,19 @@ function partitionTooltip(vm: VirtualMachine, adapter: GpuPartitionAdapter, gpu:
   ].join('\n\n');
 }
 
-/** "50% of every resource", or per resource when they differ. */
+/**
+ * "50% of every resource" (min = max = optimal everywhere), "up to 50% of every resource"
+ * (one maximum and optimal, lower minimums), or per resource when they differ.
+ */
 export function shareSummary(adapter: GpuPartitionAdapter): string {
   const uniform = uniformPercent(adapter);
   if (uniform !== undefined) return `${formatPercent(uniform)} of every resource`;
+  const ceilings = new Set(
+    PARTITION_RESOURCES.flatMap((resource) =>
+      (['max', 'optimal'] as const).map((bound) => formatPercent(sharePercent(adapter[valueKey(bound, resource)], resource))),
+    ),
+  );
+  if (ceilings.size === 1) return `up to ${[...ceilings][0]} of every resource`;
   return PARTITION_RESOURCES.map((resource) => `${RESOURCE_LABELS[resource]} ${describeResourceShare(adapter, resource)}`).join(' · ');
 }
 

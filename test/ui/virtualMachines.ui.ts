@@ -1,0 +1,151 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Locator } from 'playwright-core';
+import { UiEnvironment } from './uiEnvironment';
+import { SIMULATED_HOST, Workbench } from './workbench';
+
+// The Virtual Machines view as a driver developer sees it, against the simulated workstation
+// (the Hyper-V stand-in): hosts, GPUs, VMs with their states, a VM started from its row, a
+// stale guest driver found and flagged, and what the view says when Hyper-V is missing.
+
+const VIEW = 'Virtual Machines';
+
+describe('UI: the Virtual Machines view', () => {
+  let workbench: Workbench;
+  const env = UiEnvironment.read();
+  const originalState = readFileSync(env.hyperVState, 'utf8');
+
+  before(async () => {
+    workbench = await Workbench.open();
+    await workbench.openGpuPvSidebar();
+    // Room for the descriptions ("Running · 14% CPU · 8 GB · 2h 03m") and the whole tree.
+    await workbench.resizeSidebar(620);
+    await workbench.sidebarPane('Ring Traces').locator('.pane-header').click();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await workbench.screenshot(`failed-vms-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 40)}`);
+  });
+
+  after(async () => {
+    writeFileSync(env.hyperVState, originalState);
+    await workbench.close();
+  });
+
+  const row = (text: string) => workbench.treeRow(VIEW, text);
+
+  /** Polls until `condition` holds; fails with `what` after the timeout. */
+  async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await workbench.page.waitForTimeout(100);
+    }
+  }
+
+  async function expand(text: string): Promise<void> {
+    const target = row(text).first();
+    if ((await target.getAttribute('aria-expanded')) !== 'true') await target.click();
+    await waitUntil(async () => (await target.getAttribute('aria-expanded')) === 'true', `${text} to expand`);
+  }
+
+  async function collapseAll(): Promise<void> {
+    await workbench.sidebarPane(VIEW).hover();
+    await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label^="Collapse All"]').click();
+    await expand(SIMULATED_HOST);
+  }
+
+  async function refresh(): Promise<void> {
+    await workbench.sidebarPane(VIEW).hover();
+    await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label^="Refresh Virtual Machines"]').click();
+  }
+
+  async function icon(target: Locator): Promise<string> {
+    const classes = (await target.locator('.custom-view-tree-node-item-icon').getAttribute('class')) ?? '';
+    return /codicon-([\w-]+)/.exec(classes)?.[1] ?? '';
+  }
+
+  it('lists the simulated workstation, its partitionable GPUs and its VMs with their states', async () => {
+    await row(SIMULATED_HOST).waitFor();
+    assert.match(await row(SIMULATED_HOST).innerText(), /simulated host, not a real Hyper-V/);
+    assert.equal(await icon(row('Win11-DriverTest')), 'vm-running');
+    assert.equal(await icon(row('Win11-Perf')), 'debug-pause');
+    assert.equal(await icon(row('WS2025-BuildAgent')), 'save');
+    assert.equal(await icon(row('Win11-GpuP-Ready')), 'vm-outline');
+    assert.match(await row('Win11-DriverTest').innerText(), /Running · \d+% CPU · [\d.]+ GB · \d+h \d\dm/);
+
+    await expand('Partitionable GPUs');
+    await row('NVIDIA GeForce RTX 4090').waitFor();
+    assert.match(await row('NVIDIA GeForce RTX 4090').innerText(), /\d+\/8 partitions in use · VRAM [\d.]+% free/);
+
+    await expand('Win11-DriverTest');
+    const partition = row('GPU partition · NVIDIA GeForce RTX 4090');
+    await partition.waitFor();
+    assert.match(await partition.innerText(), /50% of every resource/);
+    await expand('GPU partition · NVIDIA GeForce RTX 4090');
+    assert.match(await row('VRAM').first().innerText(), /min 50% · max 50% · optimal 50%/);
+    await expand('Checkpoints');
+    await workbench.page.mouse.move(1200, 780);
+    await workbench.screenshot('vms-tree');
+  });
+
+  it('starts a VM from the play button on its row, and the row turns to running', async () => {
+    await collapseAll();
+    const vm = row('Win11-GpuP-Ready');
+    await vm.hover();
+    await vm.locator('.actions .action-label[aria-label^="Start VM"]').click();
+    await waitUntil(async () => (await icon(vm)) === 'vm-running', 'the running icon');
+    assert.match(await vm.innerText(), /Running/);
+    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { name: string; state: string }[] };
+    assert.equal(state.vms.find((v) => v.name === 'Win11-GpuP-Ready')?.state, 'Running');
+    await workbench.page.mouse.move(1200, 780);
+    await workbench.screenshot('vms-started');
+  });
+
+  it('checks a guest’s copy of the host driver, signing in once, and flags it as stale', async () => {
+    const vm = row('Win11-DriverTest');
+    await workbench.contextMenu(vm, 'Check Guest GPU Driver');
+    const input = workbench.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('tester');
+    await input.press('Enter');
+    await workbench.page.locator('.quick-input-widget', { hasText: 'Password of tester' }).waitFor();
+    await input.fill("P@ss w0rd'!");
+    await input.press('Enter');
+    const warning = workbench.page.locator('.notification-toast', { hasText: 'is older than the host driver 32.0.15.6094' });
+    await warning.waitFor({ timeout: 30_000 });
+    assert.match(await warning.innerText(), /Sync Now/);
+    // The badge is drawn by the file decoration as the label's ::after content.
+    const badge = async () => vm.locator('.monaco-icon-label').evaluate((el) => getComputedStyle(el, '::after').content);
+    await waitUntil(async () => (await badge()).includes('!'), 'the warning badge');
+    await vm.locator('.label-name').hover();
+    const tooltip = workbench.page.locator('.monaco-hover', { hasText: 'is older than the host driver' });
+    await tooltip.waitFor();
+    await workbench.screenshot('vms-stale-driver');
+  });
+
+  it('says what to do when the Hyper-V PowerShell module is missing', async () => {
+    const state = JSON.parse(originalState) as { host: { hyperVModule: boolean } };
+    state.host.hyperVModule = false;
+    writeFileSync(env.hyperVState, JSON.stringify(state));
+    await refresh();
+    const welcome = workbench.sidebarPane(VIEW).locator('.welcome-view-content');
+    await welcome.getByText('The Hyper-V PowerShell module is not installed', { exact: false }).waitFor();
+    assert.match(await welcome.innerText(), /Enable-WindowsOptionalFeature/);
+    await workbench.screenshot('vms-no-hyperv-module');
+    writeFileSync(env.hyperVState, originalState);
+    await workbench.sidebarPane(VIEW).getByRole('button', { name: 'Refresh', exact: true }).click();
+    await row(SIMULATED_HOST).waitFor();
+  });
+
+  it('says when PowerShell cannot be started, after the setting points at nothing', async () => {
+    await workbench.setTextSetting('gpupv.powershell.path', '/opt/no-such/pwsh', 'Remote');
+    const welcome = workbench.sidebarPane(VIEW).locator('.welcome-view-content');
+    await welcome.getByText('PowerShell could not be started', { exact: false }).waitFor({ timeout: 30_000 });
+    assert.equal(await welcome.getByRole('button', { name: 'Open the Setting' }).count(), 1);
+    await workbench.screenshot('vms-no-powershell');
+    // Empty is the default: the Remote value goes, and the user value (the stand-in) applies again.
+    await workbench.setTextSetting('gpupv.powershell.path', '', 'Remote');
+    await row(SIMULATED_HOST).waitFor({ timeout: 30_000 });
+  });
+});

@@ -124,6 +124,87 @@ describe('UI: the Virtual Machines view', () => {
     await workbench.screenshot('vms-stale-driver');
   });
 
+  it('syncs the host driver into the guest with progress, and the stale warning goes', async () => {
+    const vm = row('Win11-DriverTest');
+    // The credentials typed in the previous test are kept in SecretStorage: no prompt this time.
+    await workbench.contextMenu(vm, 'Sync Host GPU Driver into Guest');
+    const progress = workbench.page.locator('.notification-toast', { hasText: 'Syncing the host GPU driver into' });
+    await progress.getByText(/\d+ of 40 files/).waitFor({ timeout: 30_000 });
+    await workbench.screenshot('vms-driver-sync-progress');
+    const done = workbench.page.locator('.notification-toast', { hasText: 'Copied 40 files' });
+    await done.waitFor({ timeout: 60_000 });
+    assert.match(await done.innerText(), /driver 32\.0\.15\.6094 into "Win11-DriverTest"/);
+    const badge = async () => vm.locator('.monaco-icon-label').evaluate((el) => getComputedStyle(el, '::after').content);
+    await waitUntil(async () => !(await badge()).includes('!'), 'the warning badge to go');
+    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[]; standIn: { guests: Record<string, { packages: { version: string }[] }> } };
+    const id = state.vms.find((v) => v.name === 'Win11-DriverTest')!.id;
+    assert.ok(state.standIn.guests[id]!.packages.some((p) => p.version === '32.0.15.6094'));
+  });
+
+  it('cancels a driver sync between two files, and says the guest keeps what it had', async () => {
+    await collapseAll();
+    await workbench.contextMenu(row('Win11-GpuP-Ready'), 'Sync Host GPU Driver into Guest');
+    const input = workbench.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('tester');
+    await input.press('Enter');
+    await workbench.page.locator('.quick-input-widget', { hasText: 'Password of tester' }).waitFor();
+    await input.fill("P@ss w0rd'!");
+    await input.press('Enter');
+    const progress = workbench.page.locator('.notification-toast', { hasText: 'Syncing the host GPU driver into "Win11-GpuP-Ready"' });
+    await progress.getByText(/\d+ of 40 files/).waitFor({ timeout: 30_000 });
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    const cancelled = workbench.page.locator('.notification-toast', { hasText: /Cancelled after \d+ of 40 files; the guest keeps the driver packages it had/ });
+    await cancelled.waitFor({ timeout: 30_000 });
+    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[]; standIn: { guests?: Record<string, { packages: unknown[] }> } };
+    const id = state.vms.find((v) => v.name === 'Win11-GpuP-Ready')!.id;
+    assert.deepEqual(state.standIn.guests?.[id]?.packages ?? [], [], 'a cancelled sync must not leave a package behind');
+  });
+
+  it('creates a named checkpoint, which appears under the VM', async () => {
+    await collapseAll();
+    await workbench.contextMenu(row('Win11-Perf'), 'Create Checkpoint');
+    const input = workbench.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('before TDR fix');
+    await input.press('Enter');
+    await expand('Win11-Perf');
+    await expand('Checkpoints');
+    await row('before TDR fix').waitFor({ timeout: 30_000 });
+  });
+
+  it('edits a GPU partition to one share for every resource', async () => {
+    await collapseAll();
+    await expand('Win11-Perf');
+    const partition = row('GPU partition · Intel(R) Arc(TM) A770 Graphics');
+    await workbench.contextMenu(partition, 'Edit GPU Partition');
+    await workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'One share for every resource' }).click();
+    const input = workbench.page.locator('.quick-input-widget input');
+    await workbench.page.locator('.quick-input-widget', { hasText: 'Percent of every resource' }).waitFor();
+    await input.fill('25');
+    await input.press('Enter');
+    await waitUntil(async () => (await partition.innerText()).includes('25% of every resource'), 'the new share on the row');
+    await workbench.page.mouse.move(1200, 780);
+    await workbench.screenshot('vms-partition-edited');
+  });
+
+  it('prepares a VM for GPU-P after showing what will change', async () => {
+    await collapseAll();
+    await workbench.contextMenu(row('Ubuntu-24.04-Tools'), 'Prepare VM for GPU-P');
+    await workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: '32 GB' }).first().click();
+    const dialog = workbench.page.locator('.monaco-dialog-box');
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /GuestControlledCacheTypes: off → on/);
+    assert.match(await dialog.innerText(), /HighMemoryMappedIoSpace: .* → 32 GB/);
+    await workbench.screenshot('vms-prepare-dialog');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await workbench.page.locator('.notification-toast', { hasText: 'is prepared for GPU-P' }).waitFor({ timeout: 30_000 });
+    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { name: string; guestControlledCacheTypes: boolean; highMmioGapSize: number }[] };
+    const vm = state.vms.find((v) => v.name === 'Ubuntu-24.04-Tools')!;
+    assert.equal(vm.guestControlledCacheTypes, true);
+    assert.equal(vm.highMmioGapSize, 32 * 1024 ** 3);
+  });
+
   it('says what to do when the Hyper-V PowerShell module is missing', async () => {
     const state = JSON.parse(originalState) as { host: { hyperVModule: boolean } };
     state.host.hyperVModule = false;

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Commands, ContextKeys, Views } from '../../extension/common/contributions';
+import { Commands, ContextKeys, Settings, Views } from '../../extension/common/contributions';
+import type { HyperVViewStatus } from '../../extension/vms/hostInventories';
 import { repoRoot } from '../harness/paths';
 
 interface Manifest {
@@ -10,13 +11,14 @@ interface Manifest {
   main: string;
   engines: { vscode: string };
   activationEvents?: string[];
-  capabilities: { untrustedWorkspaces: { supported: string | boolean } };
+  capabilities: { untrustedWorkspaces: { supported: string | boolean; restrictedConfigurations?: string[] } };
   contributes: {
     viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
     views: Record<string, { id: string; name: string }[]>;
     viewsWelcome: { view: string; contents: string; when?: string }[];
     commands: { command: string; title: string; category?: string }[];
     menus: Record<string, { command: string; when?: string }[]>;
+    configuration: { properties: Record<string, { type: string; default: unknown; scope?: string }> };
   };
 }
 
@@ -87,5 +89,24 @@ describe('package.json contributions', () => {
     for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
       for (const item of items) assert.ok(contributedCommands.has(item.command), `${menu} names ${item.command}`);
     }
+  });
+
+  it('declares exactly the settings the extension reads, each with a default', () => {
+    const declared = manifest.contributes.configuration.properties;
+    assert.deepEqual(Object.keys(declared).sort(), Object.values(Settings).sort());
+    for (const [key, setting] of Object.entries(declared)) assert.ok('default' in setting, `${key} has no default`);
+  });
+
+  it('ignores the executable and host settings of an untrusted workspace', () => {
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations?.sort(), [Settings.powershellPath, Settings.hypervHosts].sort());
+  });
+
+  it('has welcome content for every reason the Virtual Machines view can be empty', () => {
+    const statuses: Exclude<HyperVViewStatus, 'ok' | 'untrusted'>[] = ['notWindows', 'noPowerShell', 'moduleMissing', 'notAdmin'];
+    const vmWelcome = manifest.contributes.viewsWelcome.filter((w) => w.view === Views.virtualMachines);
+    for (const status of statuses) {
+      assert.equal(vmWelcome.filter((w) => w.when === `${ContextKeys.hypervStatus} == ${status}`).length, 1, status);
+    }
+    assert.ok(vmWelcome.some((w) => w.when === '!isWorkspaceTrusted'));
   });
 });

@@ -4,7 +4,7 @@ import { displayText, escapeMarkdown, formatBytes, formatUptime } from '../../..
 import { sharePercent, uniformPercent, uniformShare, valueForShare } from '../../../extension/vms/model/partitionShares';
 import { childrenOf, hostNodes } from '../../../extension/vms/model/vmTreeChildren';
 import type { HostSnapshot, VmTreeNode } from '../../../extension/vms/model/vmTreeNodes';
-import { present, vmDescription, type PresentationContext } from '../../../extension/vms/model/vmTreePresentation';
+import { present, shareSummary, vmDescription, type PresentationContext } from '../../../extension/vms/model/vmTreePresentation';
 import { adapter, ARC_PATH, gpu, inventory, RTX_PATH, vm } from './inventoryFixtures';
 
 const GIB = 1024 ** 3;
@@ -61,6 +61,9 @@ describe('Virtual Machines tree model', () => {
       const mixed = { ...adapter(50, RTX_PATH), maxVram: 1_000_000_000 };
       assert.equal(uniformPercent(mixed), undefined);
       assert.equal(Object.keys(uniformShare(10)).length, 12);
+      const capped = { ...adapter(50, RTX_PATH), minVram: 80_000_000, minDecode: 0, minEncode: '0' };
+      assert.equal(shareSummary(capped), 'up to 50% of every resource');
+      assert.match(shareSummary({ ...adapter(50, RTX_PATH), maxVram: 1_000_000_000 }), /^VRAM 50%–100% \(optimal 50%\) · Encode 50% · /);
     });
   });
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { HyperVError, isHyperVError } from '../../extension/hyperv/hyperVError';
 import { PowerShellSession } from '../../extension/hyperv/powerShellSession';
+import { HOSTILE_NAMES } from '../fixtures/hostileNames';
 import { MODULE_PATH, RecordingLogger, STAND_IN, StandInHost } from './standInHost';
 
 // The session service against the stand-in, inside the real extension host: a process that
@@ -114,6 +115,34 @@ describe('Hyper-V: the PowerShell session service', function () {
       session.call('Get-GpuPvInventory', { computerName: 'lab-99' }),
       (error) => isHyperVError(error, 'HostUnreachable') && error.host === 'test host',
     );
+  });
+
+  it('hands hostile VM, checkpoint and host names to PowerShell as data, verbatim, without changing the command', async () => {
+    const host = new StandInHost();
+    const template = host.read().vms.find((vm) => vm.name === 'Ubuntu-24.04-Tools')!;
+    host.edit((doc) => {
+      doc.vms = HOSTILE_NAMES.filter(Boolean).map((name, i) => ({ ...structuredClone(template), id: `7a1c0de5-0000-4000-8000-${String(i).padStart(12, '0')}`, name }));
+    });
+    const { session } = open(host);
+    for (const name of HOSTILE_NAMES.filter(Boolean)) {
+      const started = await session.call('Invoke-GpuPvVmAction', { vmName: name, action: 'start' });
+      assert.equal(started.name, name);
+      assert.equal(started.state, 'Running');
+      const checkpoint = await session.call('Invoke-GpuPvCheckpoint', { vmName: name, action: 'create', name });
+      assert.equal(checkpoint.checkpoint.name, name);
+      await assert.rejects(session.call('Get-GpuPvInventory', { computerName: name }), (error) => isHyperVError(error, 'HostUnreachable'));
+    }
+    const calls = host.moduleCalls();
+    for (const call of calls) assert.match(call.command, /^[A-Z][a-z]+-GpuPv[A-Za-z]+ -EncodedParams '[A-Za-z0-9+/=]*'$/);
+    assert.deepEqual(
+      calls.filter((c) => c.function === 'Invoke-GpuPvVmAction').map((c) => c.params?.vmName),
+      HOSTILE_NAMES.filter(Boolean),
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.function === 'Get-GpuPvInventory').map((c) => c.params?.computerName),
+      HOSTILE_NAMES.filter(Boolean),
+    );
+    assert.ok(host.read().vms.every((vm) => vm.state === 'Running'));
   });
 
   it('never writes a password to the log', async () => {

@@ -32,6 +32,10 @@ describe('Hyper-V: the Virtual Machines view', function () {
     // An unchanged setting fires no change event; the sessions must restart with this env either way.
     api.inventories.configure(readHyperVSettings(), true);
     api.scheduler.setInterval(readHyperVSettings().refreshMs);
+    // Let the automatic refresh the settings change asked for (debounced) run and end, so the
+    // round trips a test counts are its own.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await refresh();
   }
 
   async function refresh(): Promise<void> {

@@ -49,6 +49,17 @@ describe('UI: the Virtual Machines view', () => {
     await waitUntil(async () => (await target.getAttribute('aria-expanded')) === 'true', `${text} to expand`);
   }
 
+  /** Answers the two credential prompts with what the simulated guests accept. */
+  async function signInToGuest(): Promise<void> {
+    const input = workbench.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('tester');
+    await input.press('Enter');
+    await workbench.page.locator('.quick-input-widget', { hasText: 'Password of tester' }).waitFor();
+    await input.fill("P@ss w0rd'!");
+    await input.press('Enter');
+  }
+
   async function collapseAll(): Promise<void> {
     await workbench.sidebarPane(VIEW).hover();
     await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label^="Collapse All"]').click();
@@ -105,13 +116,7 @@ describe('UI: the Virtual Machines view', () => {
   it('checks a guest’s copy of the host driver, signing in once, and flags it as stale', async () => {
     const vm = row('Win11-DriverTest');
     await workbench.contextMenu(vm, 'Check Guest GPU Driver');
-    const input = workbench.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill('tester');
-    await input.press('Enter');
-    await workbench.page.locator('.quick-input-widget', { hasText: 'Password of tester' }).waitFor();
-    await input.fill("P@ss w0rd'!");
-    await input.press('Enter');
+    await signInToGuest();
     const warning = workbench.page.locator('.notification-toast', { hasText: 'is older than the host driver 32.0.15.6094' });
     await warning.waitFor({ timeout: 30_000 });
     assert.match(await warning.innerText(), /Sync Now/);
@@ -144,13 +149,7 @@ describe('UI: the Virtual Machines view', () => {
   it('cancels a driver sync between two files, and says the guest keeps what it had', async () => {
     await collapseAll();
     await workbench.contextMenu(row('Win11-GpuP-Ready'), 'Sync Host GPU Driver into Guest');
-    const input = workbench.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill('tester');
-    await input.press('Enter');
-    await workbench.page.locator('.quick-input-widget', { hasText: 'Password of tester' }).waitFor();
-    await input.fill("P@ss w0rd'!");
-    await input.press('Enter');
+    await signInToGuest();
     const progress = workbench.page.locator('.notification-toast', { hasText: 'Syncing the host GPU driver into "Win11-GpuP-Ready"' });
     await progress.getByText(/\d+ of 40 files/).waitFor({ timeout: 30_000 });
     await progress.getByRole('button', { name: 'Cancel' }).click();

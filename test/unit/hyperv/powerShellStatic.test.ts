@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { POWERSHELL_DIRECT_SCRIPT } from '../../../extension/hyperv/powerShellDirectScript';
 import { buildModuleCall, buildModuleImport, ENCODED_PARAMS, MODULE_FUNCTIONS, type ModuleFunctions } from '../../../extension/hyperv/moduleCommand';
 import { repoRoot } from '../../harness/paths';
-import { HOSTILE_NAMES } from './hostileNames';
+import { HOSTILE_NAMES } from '../../fixtures/hostileNames';
 import { descendantsOfType, parsePowerShell, powerShellSyntaxErrors } from './powerShellSyntax';
 
 const modulePath = path.join(repoRoot, 'extension', 'hyperv', 'GpuPv.psm1');

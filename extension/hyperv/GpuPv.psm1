@@ -814,7 +814,7 @@ function Get-GpuPvCopyPlan {
     foreach ($pkg in $Packages) {
         $root = [string]$pkg.source
         $files = @(Get-ChildItem -LiteralPath $root -Recurse -File -Force | ForEach-Object {
-                [pscustomobject]@{ path = $_.FullName; relative = $_.FullName.Substring($root.Length).TrimStart('\'); length = [int64]$_.Length }
+                [pscustomobject]@{ path = $_.FullName; relative = $_.FullName.Substring($root.Length).TrimStart('\'); size = [int64]$_.Length }
             })
         $dirs = @(Get-ChildItem -LiteralPath $root -Recurse -Directory -Force | ForEach-Object { $_.FullName.Substring($root.Length).TrimStart('\') })
         $plan.Add([pscustomobject]@{ package = [string]$pkg.package; files = $files; dirs = $dirs })
@@ -872,12 +872,13 @@ function Sync-GpuPvHostDriver {
         $progress = [ordered]@{ phase = 'copying'; package = $null; filesDone = 0; filesTotal = 0; bytesDone = [int64]0; bytesTotal = [int64]0 }
         foreach ($item in $plan) {
             $progress.filesTotal += $item.files.Count
-            foreach ($f in $item.files) { $progress.bytesTotal += $f.length }
+            foreach ($f in $item.files) { $progress.bytesTotal += $f.size }
         }
         Write-GpuPvProgress -Path $progressFile -State $progress
         if ($mode -eq 'direct') {
             $credential = New-GpuPvCredential -Params $p
             $session = $null
+            $guestRepo = $null
             try {
                 $session = New-PSSession -VMId $vm.Id -Credential $credential
                 $guestRepo = [string]@(Invoke-Command -Session $session -ScriptBlock {
@@ -898,7 +899,7 @@ function Sync-GpuPvHostDriver {
                         Assert-GpuPvNotCancelled -CancelFile $cancelFile -State $progress
                         Copy-Item -LiteralPath $f.path -Destination (Join-Path $staging $f.relative) -ToSession $session -Force
                         $progress.filesDone++
-                        $progress.bytesDone += $f.length
+                        $progress.bytesDone += $f.size
                         Write-GpuPvProgress -Path $progressFile -State $progress
                     }
                     Invoke-Command -Session $session -ArgumentList $guestRepo, $item.package -ScriptBlock {
@@ -909,7 +910,7 @@ function Sync-GpuPvHostDriver {
                     }
                 }
             } finally {
-                if ($null -ne $session) {
+                if ($null -ne $session -and $null -ne $guestRepo) {
                     # Best effort: the guest may be gone, which is why we are here.
                     try {
                         Invoke-Command -Session $session -ArgumentList $guestRepo -ErrorAction Stop -ScriptBlock {
@@ -919,8 +920,8 @@ function Sync-GpuPvHostDriver {
                     } catch {
                         $null = $_
                     }
-                    Remove-PSSession -Session $session -ErrorAction SilentlyContinue
                 }
+                if ($null -ne $session) { Remove-PSSession -Session $session -ErrorAction SilentlyContinue }
             }
         } else {
             $disk = @(Get-VMHardDiskDrive -VM $vm | Where-Object { $_.Path } | Sort-Object -Property 'ControllerType', 'ControllerNumber', 'ControllerLocation')
@@ -945,7 +946,7 @@ function Sync-GpuPvHostDriver {
                         Assert-GpuPvNotCancelled -CancelFile $cancelFile -State $progress
                         Copy-Item -LiteralPath $f.path -Destination (Join-Path $staging $f.relative) -Force
                         $progress.filesDone++
-                        $progress.bytesDone += $f.length
+                        $progress.bytesDone += $f.size
                         Write-GpuPvProgress -Path $progressFile -State $progress
                     }
                     $final = Join-Path $repo $item.package

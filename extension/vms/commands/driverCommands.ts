@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Commands } from '../../common/contributions';
+import { Commands, Views } from '../../common/contributions';
 import { LOCAL_HOST_KEY } from '../../hyperv/hyperVHost';
 import type { DriverSyncProgress, DriverSyncResult, GuestDriverInfo } from '../../hyperv/inventory';
 import type { GuestCredentialParams } from '../../hyperv/moduleCommand';
@@ -145,7 +145,7 @@ async function checkGuestDriver(context: VmCommandContext, node: VmTreeNode | un
   }
   try {
     const info = await vscode.window.withProgress(
-      { location: { viewId: 'gpupv.vms' }, title: `Checking the guest GPU driver of ${vmLabel(vm)}…` },
+      { location: { viewId: Views.virtualMachines }, title: `Checking the guest GPU driver of ${vmLabel(vm)}…` },
       () =>
         context.credentials.withCredentials({ hostKey, vmId: vm.id, vmName: vm.name }, (credential) =>
           context.inventories.host(hostKey).call('Get-GpuPvGuestDriverInfo', { vmId: vm.id, vmName: vm.name, ...credential }),

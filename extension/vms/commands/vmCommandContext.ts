@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Commands } from '../../common/contributions';
+import { Commands, Views } from '../../common/contributions';
 import type { Logger } from '../../common/logger';
 import { actionableMessage, isHyperVError } from '../../hyperv/hyperVError';
 import type { VirtualMachine } from '../../hyperv/inventory';
@@ -10,7 +10,6 @@ import type { HyperVSettings } from '../hyperVSettings';
 import { displayText } from '../model/formatting';
 import { isVmScoped, type VmTreeNode } from '../model/vmTreeNodes';
 import type { RefreshScheduler } from '../refreshScheduler';
-import { Views } from '../../common/contributions';
 
 /** What every Virtual Machines command works with. */
 export interface VmCommandContext {

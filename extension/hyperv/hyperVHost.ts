@@ -42,11 +42,6 @@ export class HyperVHost {
     return this.session.call(fn, addressed, options);
   }
 
-  /** After a timeout the session replaces its process by itself; this is for "Retry" after other trouble. */
-  restart(): Promise<void> {
-    return this.session.restart();
-  }
-
   dispose(): Promise<void> {
     return this.session.dispose();
   }

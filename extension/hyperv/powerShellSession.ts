@@ -78,11 +78,6 @@ export class PowerShellSession {
     return result;
   }
 
-  /** Stops the process; later calls start a new one unless the session is disposed. */
-  async restart(): Promise<void> {
-    await this.stopProcess();
-  }
-
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.stopProcess();

@@ -19,7 +19,8 @@ export interface HyperVSettings {
   readonly includeLocalHost: boolean;
 }
 
-export const MIN_REFRESH_SECONDS = 2;
+/** Faster polling would keep PowerShell busy without showing anything new. */
+const MIN_REFRESH_SECONDS = 2;
 
 export function readHyperVSettings(platform: NodeJS.Platform = process.platform): HyperVSettings {
   const config = vscode.workspace.getConfiguration();

@@ -156,12 +156,23 @@ function isReply(value: unknown): boolean {
 }
 
 const SECRET_KEY = /password|secret|token/i;
+export const REDACTED = '«redacted»';
+
+/** Whether any key at any depth names a secret. */
+export function holdsSecret(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(([key, inner]) => SECRET_KEY.test(key) || holdsSecret(inner));
+}
+
+/** Parameters as JSON text with the value of every secret-named key, at any depth, replaced. */
+export function redactedJson(params: object): string {
+  return JSON.stringify(params, (key, value: unknown) => (key && SECRET_KEY.test(key) ? REDACTED : value));
+}
 
 /**
  * The call as the log shows it: the function and its parameters with every secret replaced.
  * The command text itself is never logged, because its base64 would carry the secret.
  */
 export function describeCall(fn: string, params: object): string {
-  const shown = JSON.stringify(params, (key, value: unknown) => (key && SECRET_KEY.test(key) ? '«redacted»' : value));
-  return `${fn} ${shown}`;
+  return `${fn} ${redactedJson(params)}`;
 }

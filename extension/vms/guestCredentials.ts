@@ -96,8 +96,10 @@ function secretKey(guest: GuestRef): string {
 }
 
 function toParams(credential: GuestCredential): GuestCredentialParams {
-  return {
-    credentialUser: credential.user,
-    credentialPasswordB64: Buffer.from(credential.password, 'utf8').toString('base64'),
-  };
+  return { credentialUser: credential.user, credentialPasswordB64: passwordB64(credential) };
+}
+
+/** How a password travels to PowerShell: base64 of its UTF-8 bytes, decoded there into a SecureString. */
+export function passwordB64(credential: GuestCredential): string {
+  return Buffer.from(credential.password, 'utf8').toString('base64');
 }

@@ -71,6 +71,11 @@ describe('UI: the Virtual Machines view', () => {
     await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label^="Refresh Virtual Machines"]').click();
   }
 
+  /** The badge a file decoration draws, as the label's ::after content. */
+  async function badgeOf(target: Locator): Promise<string> {
+    return target.locator('.monaco-icon-label').evaluate((el) => getComputedStyle(el, '::after').content);
+  }
+
   async function icon(target: Locator): Promise<string> {
     const classes = (await target.locator('.custom-view-tree-node-item-icon').getAttribute('class')) ?? '';
     return /codicon-([\w-]+)/.exec(classes)?.[1] ?? '';
@@ -120,9 +125,7 @@ describe('UI: the Virtual Machines view', () => {
     const warning = workbench.page.locator('.notification-toast', { hasText: 'is older than the host driver 32.0.15.6094' });
     await warning.waitFor({ timeout: 30_000 });
     assert.match(await warning.innerText(), /Sync Now/);
-    // The badge is drawn by the file decoration as the label's ::after content.
-    const badge = async () => vm.locator('.monaco-icon-label').evaluate((el) => getComputedStyle(el, '::after').content);
-    await waitUntil(async () => (await badge()).includes('!'), 'the warning badge');
+    await waitUntil(async () => (await badgeOf(vm)).includes('!'), 'the warning badge');
     await vm.locator('.label-name').hover();
     const tooltip = workbench.page.locator('.monaco-hover', { hasText: 'is older than the host driver' });
     await tooltip.waitFor();
@@ -139,8 +142,7 @@ describe('UI: the Virtual Machines view', () => {
     const done = workbench.page.locator('.notification-toast', { hasText: 'Copied 40 files' });
     await done.waitFor({ timeout: 60_000 });
     assert.match(await done.innerText(), /driver 32\.0\.15\.6094 into "Win11-DriverTest"/);
-    const badge = async () => vm.locator('.monaco-icon-label').evaluate((el) => getComputedStyle(el, '::after').content);
-    await waitUntil(async () => !(await badge()).includes('!'), 'the warning badge to go');
+    await waitUntil(async () => !(await badgeOf(vm)).includes('!'), 'the warning badge to go');
     const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[]; standIn: { guests: Record<string, { packages: { version: string }[] }> } };
     const id = state.vms.find((v) => v.name === 'Win11-DriverTest')!.id;
     assert.ok(state.standIn.guests[id]!.packages.some((p) => p.version === '32.0.15.6094'));

@@ -59,7 +59,7 @@ async function syncHostDriver(context: VmCommandContext, node: VmTreeNode | unde
         (vm.state === 'Running' ? 'Restart the guest so that its GPU partition loads it.' : 'It loads at the next start.'),
       ...(restart ? [restart] : []),
     );
-    if (choice === restart) await vscode.commands.executeCommand(Commands.vmRestart, { kind: 'vm', hostKey: target.hostKey, vm, gpus: [] });
+    if (choice === restart) await vscode.commands.executeCommand(Commands.vmRestart, vmNode(target));
   } catch (error) {
     await reportFailure(context, error);
   }
@@ -159,7 +159,7 @@ async function checkGuestDriver(context: VmCommandContext, node: VmTreeNode | un
     if (state.kind === 'stale') {
       const sync = 'Sync Now';
       const choice = await vscode.window.showWarningMessage(describeDriverState(state), sync);
-      if (choice === sync) await vscode.commands.executeCommand(Commands.syncHostDriver, { kind: 'vm', hostKey, vm, gpus: [] });
+      if (choice === sync) await vscode.commands.executeCommand(Commands.syncHostDriver, vmNode(target));
     } else {
       void vscode.window.showInformationMessage(describeDriverState(state));
     }
@@ -176,6 +176,11 @@ export function recordFromCheck(info: GuestDriverInfo) {
     source: 'check' as const,
     code43: info.adapters.some((adapter) => adapter.errorCode === 43),
   };
+}
+
+/** A VM row for handing a VM on to another command, which takes rows. */
+function vmNode({ hostKey, vm }: VmTarget): VmTreeNode {
+  return { kind: 'vm', hostKey, vm, gpus: [] };
 }
 
 /** PowerShell Direct and mounting a VM's disk only reach VMs on this computer. */

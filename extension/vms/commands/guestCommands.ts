@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../common/contributions';
 import { LOCAL_HOST_KEY } from '../../hyperv/hyperVHost';
 import { POWERSHELL_DIRECT_SCRIPT, PS_DIRECT_ENV } from '../../hyperv/powerShellDirectScript';
+import { passwordB64 } from '../guestCredentials';
 import { displayText } from '../model/formatting';
 import { guestServiceInterface } from '../model/vmTreeChildren';
 import type { VmTreeNode } from '../model/vmTreeNodes';
@@ -69,7 +70,7 @@ async function openPowerShellDirect(context: VmCommandContext, node: VmTreeNode 
       [PS_DIRECT_ENV.vmId]: target.vm.id,
       [PS_DIRECT_ENV.vmName]: target.vm.name,
       [PS_DIRECT_ENV.user]: credential.user,
-      [PS_DIRECT_ENV.passwordB64]: Buffer.from(credential.password, 'utf8').toString('base64'),
+      [PS_DIRECT_ENV.passwordB64]: passwordB64(credential),
     },
     iconPath: new vscode.ThemeIcon('terminal-powershell'),
   });

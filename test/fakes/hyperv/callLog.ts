@@ -1,4 +1,5 @@
 import { appendFileSync, readFileSync } from 'node:fs';
+import { redactedJson } from '../../../extension/hyperv/moduleCommand';
 
 // One JSON line per command the stand-in received, written before it runs (so a hang or a
 // crash is still on record). Extension-host and UI tests read it back with readCallLog.
@@ -14,8 +15,6 @@ export interface CallLogEntry {
   readonly params: Record<string, unknown> | null;
 }
 
-export const REDACTED = '«redacted»';
-const SECRET_KEY = /password|secret|token/i;
 
 /** The log file: GPUPV_FAKE_HYPERV_LOG, else beside the state file. */
 export function callLogPath(env: NodeJS.ProcessEnv): string | undefined {
@@ -23,14 +22,11 @@ export function callLogPath(env: NodeJS.ProcessEnv): string | undefined {
   return env.GPUPV_FAKE_HYPERV_STATE ? `${env.GPUPV_FAKE_HYPERV_STATE}.calls.jsonl` : undefined;
 }
 
-/** Whether any key at any depth names a secret. */
-export function holdsSecret(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  return Object.entries(value).some(([key, inner]) => SECRET_KEY.test(key) || holdsSecret(inner));
-}
+/** The same redaction the extension's own log applies. */
+export { holdsSecret, REDACTED } from '../../../extension/hyperv/moduleCommand';
 
 export function redactSecrets(params: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(params, (key, value: unknown) => (key && SECRET_KEY.test(key) ? REDACTED : value))) as Record<string, unknown>;
+  return JSON.parse(redactedJson(params)) as Record<string, unknown>;
 }
 
 /** Appends synchronously: the process may hang or exit right after. */

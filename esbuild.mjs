@@ -121,7 +121,7 @@ function copyRuntimeFiles() {
     ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
     ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
     // The gpupv.json schema VS Code validates against (contributes.jsonValidation).
-    ['extension/headers/gpupv.schema.json', 'dist/gpupv.schema.json'],
+    ['extension/protocol/config/gpupv.schema.json', 'dist/gpupv.schema.json'],
     // The PowerShell module every Hyper-V call goes through.
     ['extension/hyperv/GpuPv.psm1', 'dist/GpuPv.psm1'],
   ];

@@ -1,10 +1,11 @@
-import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CommandDecoder, type DecodedCommand } from '../protocol/decode/commandDecoder';
-import { DecodedFilterScope, filterRecord, type DecodedFieldRef } from '../protocol/decode/decodedFilterScope';
+import type { DecodedCommand } from '../protocol/decode/commandDecoder';
+import type { CommandFieldRef } from '../protocol/decode/commandFilterScope';
 import type { DecodedValue } from '../protocol/decode/decoderCompiler';
-import { compileFilter, type CompiledFilter } from '../protocol/filter/compileFilter';
-import { visitTraceFile, type TraceRecord } from '../protocol/trace/traceFile';
+import type { CompiledFilter } from '../protocol/filter/compileFilter';
+import { CaptureTraceSource } from '../protocol/trace/captureSource';
+import { openTraceFile, type TraceFileSource } from '../protocol/trace/openTrace';
+import type { TraceRow } from '../protocol/trace/traceSource';
 import { loadProtocolForCli } from './cliProtocol';
 
 // `gpupv decode <capture.pcapng|snapshot.bin> [--profile gpupv.json] [--format table|jsonl|csv] [--filter EXPR] [--limit N]`
@@ -16,9 +17,6 @@ export const DECODE_USAGE = `usage: gpupv decode <capture.pcapng|snapshot.bin> [
   --format FORMAT       table (default), jsonl or csv
   --filter EXPR         only commands matching, e.g. 'opcode == DRAW_INDEXED && index_count > 1000'
   --limit N             stop after N commands`;
-
-/** Captures are streamed whatever their size; a snapshot image is read whole, up to this. */
-const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024 * 1024;
 
 interface DecodeOptions {
   file: string;
@@ -59,91 +57,82 @@ export function parseDecodeArguments(args: readonly string[]): DecodeOptions {
 
 export async function runDecode(args: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const options = parseDecodeArguments(args);
-  const loaded = await loadProtocolForCli(options.profile, err);
-  if (!loaded) return 2;
-  const { protocol } = loaded;
+  const protocol = await loadProtocolForCli(options.profile, err);
+  if (!protocol) return 2;
+  let source: TraceFileSource;
   try {
-    statSync(options.file);
+    source = openTraceFile(options.file, protocol);
   } catch (error) {
     err(`${options.file}: cannot read it (${error instanceof Error ? error.message : String(error)})`);
     return 2;
   }
-  const decoder = new CommandDecoder(protocol.analysis, protocol.command);
-  let filter: CompiledFilter<DecodedFieldRef> | undefined;
-  if (options.filter !== undefined) {
-    const compiled = compileFilter(options.filter, new DecodedFilterScope(protocol.analysis, protocol.command));
-    if (Array.isArray(compiled)) {
-      for (const e of compiled) err(`--filter: ${e.message}\n  ${options.filter}\n  ${' '.repeat(e.start)}${'^'.repeat(Math.max(1, e.end - e.start))}`);
+  try {
+    let filter: CompiledFilter<CommandFieldRef> | undefined;
+    if (options.filter !== undefined) {
+      const compiled = source.compileFilter(options.filter);
+      if (Array.isArray(compiled)) {
+        for (const e of compiled) err(`--filter: ${e.message}\n  ${options.filter}\n  ${' '.repeat(e.start)}${'^'.repeat(Math.max(1, e.end - e.start))}`);
+        return 2;
+      }
+      filter = compiled;
+    }
+    const writer = formatWriter(options.format, out);
+    let shown = 0;
+    let failures = 0;
+    const index = source.index;
+    // Rows are printed as the capture is indexed and then forgotten, so memory stays bounded whatever the file's size.
+    const print = () => {
+      source.matchRows(filter, index.firstSeq, index.endSeq, (seq, row, view, at, size) => {
+        if (shown >= options.limit) return false;
+        const decoded = source.rowAt(seq, row, view, at, size);
+        if (decoded.error) failures++;
+        writer(decoded);
+        shown++;
+        return true;
+      });
+      index.dropBefore(index.endSeq);
+    };
+    if (source instanceof CaptureTraceSource) {
+      while (shown < options.limit && source.indexNext()) print();
+    }
+    print();
+    if (source.problem) {
+      err(source.problem);
       return 2;
     }
-    filter = compiled;
+    if (failures) err(`${failures} of ${shown} commands shown could not be decoded whole`);
+    return failures ? 1 : 0;
+  } finally {
+    source.close();
   }
-
-  const writer = formatWriter(options.format, out);
-  let shown = 0;
-  let failures = 0;
-  let total = 0;
-  let problem: string | undefined;
-  try {
-    problem = visitTraceFile(options.file, protocol, (record) => {
-      if (shown >= options.limit) return false;
-      total++;
-      const decoded = record.error ? undefined : decoder.decode(record.bytes, record.opcode);
-      const error = record.error ?? decoded?.error;
-      if (error) failures++;
-      if (filter && (!decoded || !filter.matches(filterRecord(decoded, { seq: record.seq, offset: record.offset, time: record.time ?? 0n, recovered: record.recovered ?? false })))) return true;
-      writer(record, decoded, error);
-      shown++;
-      return true;
-    }, () => readWholeSnapshot(options.file));
-  } catch (error) {
-    err(`${options.file}: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  if (problem) {
-    err(problem);
-    return 2;
-  }
-  if (failures) err(`${failures} of ${total} commands could not be decoded whole`);
-  return failures ? 1 : 0;
 }
 
-/** A snapshot is one shared-memory image; refuse absurd ones rather than exhaust memory. */
-function readWholeSnapshot(file: string): Uint8Array {
-  if (statSync(file).size > MAX_SNAPSHOT_BYTES) throw new Error(`larger than ${MAX_SNAPSHOT_BYTES / 2 ** 30} GiB, too large for a shared-memory snapshot`);
-  return readFileSync(file);
-}
-
-type RowWriter = (record: TraceRecord, decoded: DecodedCommand | undefined, error: string | undefined) => void;
+type RowWriter = (row: TraceRow) => void;
 
 function formatWriter(format: DecodeOptions['format'], out: (s: string) => void): RowWriter {
   if (format === 'jsonl') {
-    return (record, decoded, error) =>
+    return (row) =>
       out(
         JSON.stringify({
-          seq: record.seq,
-          offset: plain(record.offset),
-          ...(record.time !== undefined ? { time: plain(record.time) } : {}),
-          opcode: plain(decoded?.opcode ?? record.opcode),
-          opcodeName: decoded?.opcodeName ?? null,
-          size: decoded?.size ?? record.bytes.byteLength,
-          fields: decoded ? plainValue(decoded.fields) : {},
-          labels: decoded?.labels ?? {},
-          ...(error ? { error } : {}),
-          ...(record.recovered ? { recovered: true } : {}),
+          seq: row.seq,
+          offset: plain(row.offset),
+          ...(row.time !== undefined ? { time: plain(row.time) } : {}),
+          ...(row.kind === 'command' ? { opcode: row.opcode, opcodeName: row.opcodeName, size: row.size, fields: plainValue(row.decoded!.fields), labels: row.decoded!.labels } : { kind: row.kind, size: row.size }),
+          ...(row.error ? { error: row.error } : {}),
+          ...(row.recovered ? { recovered: true } : {}),
         }),
       );
   }
   if (format === 'csv') {
     out('seq,offset,time,opcode,opcodeName,size,error,recovered,fields');
-    return (record, decoded, error) =>
-      out([record.seq, record.offset, record.time ?? '', decoded?.opcode ?? record.opcode, decoded?.opcodeName ?? '', decoded?.size ?? record.bytes.byteLength, error ?? '', record.recovered ? 'true' : '', JSON.stringify(decoded ? plainValue(decoded.fields) : {})].map((v) => csvCell(String(v))).join(','));
+    return (row) =>
+      out([row.seq, row.offset, row.time ?? '', row.kind === 'command' ? row.opcode : '', row.opcodeName, row.size, row.error ?? '', row.recovered ? 'true' : '', JSON.stringify(row.decoded ? plainValue(row.decoded.fields) : {})].map((v) => csvCell(String(v))).join(','));
   }
   out(`${'seq'.padStart(8)}  ${'offset'.padStart(12)}  ${'opcode'.padEnd(28)} ${'size'.padStart(6)}  fields`);
-  return (record, decoded, error) => {
-    const name = `${decoded?.opcodeName ?? '?'}${record.recovered ? ' (recovered)' : ''}`;
-    const summary = error ? `!! ${error}` : summarise(decoded!);
-    out(`${String(record.seq).padStart(8)}  ${String(record.offset).padStart(12)}  ${name.padEnd(28)} ${String(decoded?.size ?? record.bytes.byteLength).padStart(6)}  ${summary}`);
+  return (row) => {
+    const name = `${row.kind === 'command' ? row.opcodeName : row.kind}${row.recovered ? ' (recovered)' : ''}`;
+    const summary = row.error ? `!! ${row.error}` : summarise(row.decoded!);
+    out(`${String(row.seq).padStart(8)}  ${String(row.offset).padStart(12)}  ${name.padEnd(28)} ${String(row.size).padStart(6)}  ${summary}`);
   };
 }
 

@@ -7,7 +7,7 @@ import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
 import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
-import { readHeaderFile } from './nodeFiles';
+import { readHeaderFile } from '../protocol/localFiles';
 import { runProfileInit } from './profileCommand';
 import { runStats, STATS_USAGE, StatsUsageError } from './statsCommand';
 

@@ -4,7 +4,7 @@ import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../protocol/abi
 import { formatDiagnostic } from '../protocol/diagnostics';
 import { analyzeHeader } from '../protocol/headerAnalysis';
 import { inferProfile, type InferredProfile } from '../protocol/profile/profileInference';
-import { readHeaderFile } from './nodeFiles';
+import { readHeaderFile } from '../protocol/localFiles';
 
 // `gpupv profile init <header.h>`: a proposed gpupv.json read off the protocol header, on
 // stdout (or into --write FILE), with every guess explained on stderr.

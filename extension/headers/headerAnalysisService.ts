@@ -1,6 +1,6 @@
 import { basename, relative } from 'node:path';
 import * as vscode from 'vscode';
-import { readHeaderFile } from '../cli/nodeFiles';
+import { readHeaderFile } from '../protocol/localFiles';
 import type { Logger } from '../common/logger';
 import type { AbiName } from '../protocol/abi';
 import { AnalysisCache } from '../protocol/analysisCache';
@@ -8,7 +8,7 @@ import type { HeaderAnalysis } from '../protocol/headerAnalysis';
 import { diffAbis } from '../protocol/report/abiDiff';
 import type { HeaderResult } from './headerResults';
 import type { FolderConfig, ProtocolConfigStore } from './protocolConfig';
-import type { ConfigProblem } from './protocolConfigParser';
+import type { ConfigProblem } from '../protocol/config/protocolConfigParser';
 
 // Analyses every header gpupv.json lists, for its ABI and the compared one, whenever the
 // configuration changes or a file an analysis read is saved. Analyses are cached by the

@@ -3,9 +3,9 @@ import * as vscode from 'vscode';
 import type { SourceLocation } from '../protocol/diagnostics';
 import type { HeaderAnalysisService } from './headerAnalysisService';
 import { headerProblems } from './headerProblems';
-import { positionAt } from './jsonc';
+import { positionAt } from '../protocol/config/jsonc';
 import type { ProtocolConfigStore } from './protocolConfig';
-import type { ConfigProblem } from './protocolConfigParser';
+import type { ConfigProblem } from '../protocol/config/protocolConfigParser';
 
 // The Problems view's "gpupv-headers" collection: gpupv.json's own problems at the
 // offending property, and for analysed headers the engine's errors and warnings, failed

@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
-import { positionAt } from './jsonc';
+import { positionAt } from '../protocol/config/jsonc';
 import {
   CONFIG_FILE_NAME,
   parseProtocolConfig,
   resolveProtocolConfig,
   type ConfigProblem,
   type ResolvedProtocolConfig,
-} from './protocolConfigParser';
+} from '../protocol/config/protocolConfigParser';
 
 // The gpupv.json of every workspace folder, read when the extension starts and again
 // whenever one is created, changed or deleted. Reading never throws: a file that cannot be

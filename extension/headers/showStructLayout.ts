@@ -3,7 +3,7 @@ import { Commands } from '../common/contributions';
 import type { HeaderAnalysisService } from './headerAnalysisService';
 import { samePath } from './headerAnalysisService';
 import { compareRecord, comparisonSummary, findRecord, sizeSummary } from './headerResults';
-import { CONFIG_FILE_NAME } from './protocolConfigParser';
+import { CONFIG_FILE_NAME } from '../protocol/config/protocolConfigParser';
 import { buildStructLayoutTable, type StructLayoutTable } from './structLayoutModel';
 
 // "GPU-PV: Show Struct Layout": with a target (from a CodeLens) the table for that record;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHeaderFile } from '../../extension/cli/nodeFiles';
+import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { PcapngWriter } from '../../extension/protocol/capture/pcapngWriter';
 import { RingSnooper } from '../../extension/protocol/live/ringSnooper';
 import { loadProtocol } from '../../extension/protocol/profile/loadProtocol';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { readHeaderFile } from '../../extension/cli/nodeFiles';
+import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { loadProtocol } from '../../extension/protocol/profile/loadProtocol';
-import { fenceTarget, RingSimulator } from '../../extension/protocol/simulate/ringSimulator';
+import { RingSimulator } from '../../extension/protocol/simulate/ringSimulator';
 
 // The producer side of the live benchmark, in its own process as a guest would be:
 //   node liveSimulatorProcess.js <profile> <shm file> <rate> <seconds> <publish log file>
@@ -13,7 +13,6 @@ async function main(): Promise<void> {
   const simulator = new RingSimulator({
     file: shm!,
     protocol,
-    fence: fenceTarget(protocol, { opcode: 'PVGPU_CMD_FENCE', valueField: 'fence_value' }),
     rate: Number(rate),
     pattern: 'frames',
     ringSize: 16 * 1024 * 1024,

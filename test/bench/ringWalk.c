@@ -1,8 +1,9 @@
 /*
  * The hardware bar for the protocol engine's index pass: the same walk in C, compiled with
  * gcc -O2. It walks a ring image (records back to back, u32 opcode at 0 and u32 total size
- * at 4) or a pcapng capture (Enhanced Packet Blocks), filling the same columnar arrays as
- * extension/protocol/trace/traceIndex.ts, and times the walk alone, not the file read.
+ * at 4) held in memory, timing the walk alone, or a pcapng capture (Enhanced Packet Blocks)
+ * read from the file 4 MiB at a time as the engine reads it, timing the reads and the walk;
+ * both fill the same columnar arrays as extension/protocol/trace/traceIndex.ts.
  *
  *   ringWalk ring <file> <from> <to>     prints "<records> <nanoseconds>"
  *   ringWalk pcapng <file>
@@ -36,7 +37,15 @@ static double now_ns(void) {
 int main(int argc, char **argv) {
     if (argc < 3) { fprintf(stderr, "usage: ringWalk ring FILE FROM TO | ringWalk pcapng FILE\n"); return 2; }
     size_t size;
-    uint8_t *data = read_file(argv[2], &size);
+    /* The ring is an image in memory; the capture is read while walking, below. */
+    uint8_t *data = strcmp(argv[1], "ring") == 0 ? read_file(argv[2], &size) : NULL;
+    if (!data) {
+        FILE *f = fopen(argv[2], "rb");
+        if (!f) { perror(argv[2]); return 2; }
+        fseek(f, 0, SEEK_END);
+        size = (size_t)ftell(f);
+        fclose(f);
+    }
     size_t capacity = size / 16 + 16;
     double *offsets = malloc(capacity * sizeof *offsets);
     uint32_t *sizes = malloc(capacity * sizeof *sizes);
@@ -62,21 +71,36 @@ int main(int argc, char **argv) {
             remaining -= length;
         }
     } else if (strcmp(argv[1], "pcapng") == 0) {
-        size_t at = 0;
+        enum { CHUNK = 4 << 20 };
+        FILE *f = fopen(argv[2], "rb");
+        if (!f) { perror(argv[2]); return 2; }
+        uint8_t *buffer = malloc(2 * CHUNK);
+        size_t held = 0, consumed = 0;
         uint64_t base = 0;
         int first = 1;
-        while (at + 12 <= size) {
-            uint32_t type = u32(data + at), length = u32(data + at + 4);
-            if (length < 12 || at + length > size) break;
-            if (type == 6 && u32(data + at + 8) == 0) {
-                uint32_t captured = u32(data + at + 20);
-                uint64_t time = ((uint64_t)u32(data + at + 12) << 32) | u32(data + at + 16);
-                if (first) { base = time; first = 0; }
-                offsets[count] = (double)(at + 28); sizes[count] = captured; opcodes[count] = u32(data + at + 28);
-                times[count] = (double)(time - base); count++;
+        for (;;) {
+            size_t n = fread(buffer + held, 1, CHUNK, f);
+            held += n;
+            size_t at = 0;
+            while (at + 12 <= held) {
+                uint32_t type = u32(buffer + at), length = u32(buffer + at + 4);
+                if (length < 12 || length > CHUNK) { n = 0; break; }
+                if (at + length > held) break;  /* the rest of this block comes with the next read */
+                if (type == 6 && u32(buffer + at + 8) == 0) {
+                    uint32_t captured = u32(buffer + at + 20);
+                    uint64_t time = ((uint64_t)u32(buffer + at + 12) << 32) | u32(buffer + at + 16);
+                    if (first) { base = time; first = 0; }
+                    offsets[count] = (double)(consumed + at + 28); sizes[count] = captured; opcodes[count] = u32(buffer + at + 28);
+                    times[count] = (double)(time - base); count++;
+                }
+                at += length;
             }
-            at += length;
+            memmove(buffer, buffer + at, held - at);
+            held -= at;
+            consumed += at;
+            if (n == 0) break;
         }
+        fclose(f);
     } else {
         fprintf(stderr, "usage: ringWalk ring FILE FROM TO | ringWalk pcapng FILE\n");
         return 2;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readHeaderFile } from '../../extension/cli/nodeFiles';
+import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { AnalysisCache } from '../../extension/protocol/analysisCache';
 import { analyzeHeader } from '../../extension/protocol/headerAnalysis';
 import { repoRoot } from '../harness/paths';

@@ -113,6 +113,51 @@ export interface PcapngContents {
   readonly error?: PcapngError;
 }
 
+/** One packet as `PcapngReader.nextFrame()` sees it: where its bytes are, without a copy. */
+export class PacketFrame {
+  index = 0;
+  interfaceId = 0;
+  /** The bytes the packet's data sits in, from `dataStart`, valid until the reader's next call. */
+  bytes: Uint8Array = new Uint8Array(0);
+  dataStart = 0;
+  /** The same bytes as a DataView (over their whole buffer), the data at `viewStart`. */
+  view = new DataView<ArrayBufferLike>(new ArrayBuffer(0));
+  viewStart = 0;
+  /** Byte offset of the packet's data in the file. */
+  dataOffset = 0;
+  capturedLength = 0;
+  originalLength = 0;
+  ringOffset: bigint | undefined;
+  comment: string | undefined;
+  flags: number | undefined;
+  /** The raw 64-bit timestamp in ticks of the interface's clock, as two 32-bit halves. */
+  timestampHigh = 0;
+  timestampLow = 0;
+  private clock: Clock | undefined;
+
+  /** @internal The reader refills one frame for every packet. */
+  set(index: number, interfaceId: number, clock: Clock | undefined, high: number, low: number): void {
+    this.index = index;
+    this.interfaceId = interfaceId;
+    this.clock = clock;
+    this.timestampHigh = high;
+    this.timestampLow = low;
+    this.ringOffset = undefined;
+    this.comment = undefined;
+    this.flags = undefined;
+  }
+
+  /** The interface counts nanoseconds from the epoch, so the halves are the time itself. */
+  get nanosecondTicks(): boolean {
+    return this.clock?.nanoseconds === true;
+  }
+
+  /** Nanoseconds since the Unix epoch (0n for Simple Packet Blocks, which carry no time). */
+  timestampNs(): bigint {
+    return this.clock ? toNanoseconds(ticksOf(this.timestampHigh, this.timestampLow), this.clock) : 0n;
+  }
+}
+
 /** Reads a whole file held in memory; packet data are views into `bytes`. Never throws. */
 export function readPcapng(bytes: Uint8Array): PcapngContents {
   const reader = PcapngReader.fromBuffer(bytes);
@@ -126,14 +171,22 @@ export function readPcapng(bytes: Uint8Array): PcapngContents {
   return { sections: reader.sections, interfaces: reader.interfaces, packets };
 }
 
-const MIN_BLOCK_LENGTH = 12;
-const MIN_LENGTH_BY_TYPE = new Map<number, number>([
-  [BLOCK_TYPE.sectionHeader, 28],
-  [BLOCK_TYPE.interfaceDescription, 20],
-  [BLOCK_TYPE.obsoletePacket, 32],
-  [BLOCK_TYPE.simplePacket, 16],
-  [BLOCK_TYPE.enhancedPacket, 32],
-]);
+/** The fixed fields of each block type; 12 (header and trailing length) for the rest. */
+function minimumLength(type: number): number {
+  switch (type) {
+    case BLOCK_TYPE.enhancedPacket:
+    case BLOCK_TYPE.obsoletePacket:
+      return 32;
+    case BLOCK_TYPE.sectionHeader:
+      return 28;
+    case BLOCK_TYPE.interfaceDescription:
+      return 20;
+    case BLOCK_TYPE.simplePacket:
+      return 16;
+    default:
+      return 12;
+  }
+}
 const BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a;
 const DEFAULT_TSRESOL = 6;
 
@@ -142,6 +195,8 @@ interface Clock {
   readonly multiplier: bigint;
   readonly divisor: bigint;
   readonly offsetNs: bigint;
+  /** Ticks are nanoseconds since the epoch: no conversion at all. */
+  readonly nanoseconds: boolean;
 }
 
 /**
@@ -172,6 +227,12 @@ export class PcapngReader {
   private sectionInterfaceBase = 0;
   private readonly clocks: Clock[] = [];
   private readonly decoder = new TextDecoder('utf-8');
+  private readonly frame = new PacketFrame();
+  /** The block `nextBlock` found: its bytes from `blockStart`, type and length. */
+  private blockBytes: Uint8Array = new Uint8Array(0);
+  private blockStart = 0;
+  private blockType = 0;
+  private blockLength = 0;
 
   /** A reader over a complete file; its packets' data are views into `bytes`. */
   static fromBuffer(bytes: Uint8Array): PcapngReader {
@@ -206,19 +267,117 @@ export class PcapngReader {
    * file is done). Throws a PcapngError at the first bad block, and again on every later call.
    */
   next(): PcapngPacket | undefined {
+    const frame = this.nextFrame(true);
+    if (!frame) return undefined;
+    return {
+      index: frame.index,
+      interfaceId: frame.interfaceId,
+      timestampNs: frame.timestampNs(),
+      data: this.copyData ? frame.bytes.slice(frame.dataStart, frame.dataStart + frame.capturedLength) : frame.bytes.subarray(frame.dataStart, frame.dataStart + frame.capturedLength),
+      originalLength: frame.originalLength,
+      ringOffset: frame.ringOffset,
+      comment: frame.comment,
+      flags: frame.flags,
+    };
+  }
+
+  /**
+   * The next packet as a frame over the reader's own bytes, without copying them: what an
+   * index needs (where the data is in the file, its length, its time) at millions of packets
+   * a second. The frame, and the bytes it points into, are valid until the next call. With
+   * `options` false, packet comments are decoded only for empty packets (the trace's event
+   * markers) and ring offsets not at all; options are still checked.
+   */
+  nextFrame(options = false): PacketFrame | undefined {
     if (this.failure) throw this.failure;
     try {
       for (;;) {
-        const block = this.nextBlock();
-        if (!block) return undefined;
-        const packet = this.parseBlock(block.bytes, block.start, block.type, block.length);
-        this.consume(block.length);
+        if (!this.nextBlock()) return undefined;
+        const length = this.blockLength;
+        const isPacket = this.parseBlock(this.blockBytes, this.blockStart, this.blockType, length, options);
+        this.consume(length);
         this.blockIndex++;
-        if (packet) return packet;
+        if (isPacket) return this.frame;
       }
     } catch (error) {
       if (error instanceof PcapngError) this.failure = error;
       throw error;
+    }
+  }
+
+  /**
+   * Hands every packet available now to `visit`, exactly as calling `nextFrame()` until it
+   * returns undefined would, only faster: Enhanced Packet Blocks of a little-endian section
+   * that lie whole in one pushed chunk (all of them but one per chunk, in our captures) are
+   * read in one tight loop; any other block, or one that is not perfectly framed, goes through
+   * `nextFrame()`, which reads it or throws the PcapngError it deserves.
+   */
+  scanFrames(visit: (frame: PacketFrame) => void): void {
+    for (;;) {
+      this.scanWholePackets(visit);
+      const frame = this.nextFrame();
+      if (!frame) return;
+      visit(frame);
+    }
+  }
+
+  private scanView = new DataView<ArrayBufferLike>(new ArrayBuffer(0));
+
+  /** Points the frame's view at `bytes` from `at`, reusing the DataView while the buffer is the same. */
+  private viewOnto(bytes: Uint8Array, at: number): void {
+    if (this.scanView.buffer !== bytes.buffer) this.scanView = new DataView(bytes.buffer);
+    this.frame.view = this.scanView;
+    this.frame.viewStart = bytes.byteOffset + at;
+  }
+
+  private scanWholePackets(visit: (frame: PacketFrame) => void): void {
+    if (this.failure || !this.littleEndian || this.sections.length === 0) return;
+    const chunk = this.queue[0];
+    if (!chunk) return;
+    if (this.scanView.buffer !== chunk.buffer) this.scanView = new DataView(chunk.buffer);
+    const view = this.scanView;
+    const base = chunk.byteOffset;
+    const end = chunk.length;
+    const interfaces = this.interfaces.length - this.sectionInterfaceBase;
+    const frame = this.frame;
+    this.decodeComments = false;
+    this.fullOptions = false;
+    while (this.queue[0] === chunk && this.head + 32 <= end) {
+      const at = this.head;
+      const length = view.getUint32(base + at + 4, true);
+      if (view.getUint32(base + at, true) !== BLOCK_TYPE.enhancedPacket || length < 32 || (length & 3) !== 0 || length > MAX_BLOCK_LENGTH || at + length > end) return;
+      if (view.getUint32(base + at + length - 4, true) !== length) return;
+      const localId = view.getUint32(base + at + 8, true);
+      const captured = view.getUint32(base + at + 20, true);
+      // Empty packets carry the trace's events in their comments: the general path decodes those.
+      if (localId >= interfaces || captured === 0 || captured > length - 32) return;
+      const interfaceId = this.sectionInterfaceBase + localId;
+      frame.set(this.packetIndex, interfaceId, this.clocks[interfaceId], view.getUint32(base + at + 12, true), view.getUint32(base + at + 16, true));
+      const options = at + 28 + pad4(captured);
+      const optionsEnd = at + length - 4;
+      // Our packets carry one comment (the ring offset, not decoded here) then the end marker:
+      // that needs no reading. Anything else is read, and checked, like any packet's options.
+      const single = options + 4 <= optionsEnd ? options + 4 + pad4(view.getUint16(base + options + 2, true)) : -1;
+      const plain = options === optionsEnd || (view.getUint16(base + options, true) === OPTION.comment && single + 4 === optionsEnd && view.getUint16(base + single, true) === OPTION.endOfOptions);
+      if (!plain) {
+        try {
+          this.readOptions(chunk, options, optionsEnd, this.packetOption);
+        } catch (error) {
+          if (error instanceof PcapngError) this.failure = error;
+          throw error;
+        }
+      }
+      frame.bytes = chunk;
+      frame.dataStart = at + 28;
+      frame.view = view;
+      frame.viewStart = base + at + 28;
+      frame.dataOffset = this.position + 28;
+      frame.capturedLength = captured;
+      frame.originalLength = view.getUint32(base + at + 24, true);
+      this.packetIndex++;
+      this.consume(length);
+      this.blockIndex++;
+      visit(frame);
     }
   }
 
@@ -227,18 +386,18 @@ export class PcapngReader {
     for (let packet = this.next(); packet; packet = this.next()) yield packet;
   }
 
-  /** Locates the next complete, well-framed block, or undefined when it has not all arrived. */
-  private nextBlock(): { bytes: Uint8Array; start: number; type: number; length: number } | undefined {
+  /** Locates the next complete, well-framed block into `block*`; false when it has not all arrived. */
+  private nextBlock(): boolean {
     if (this.available === 0) {
       if (this.ended && this.sections.length === 0) throw this.error('TRUNCATED', 'the file is empty (a pcapng file starts with a Section Header Block)');
-      return undefined;
+      return false;
     }
     // An SHB's byte order comes from its magic, 8 bytes in, so 12 bytes of header are looked at.
     const header = this.contiguous(Math.min(this.available, 12));
     let at = this.head;
     if (this.available < 4) {
       this.failIfEnded('its header');
-      return undefined;
+      return false;
     }
     // The SHB's type reads the same in both byte orders; other types are in the section's.
     const type = readU32(header, at, this.littleEndian);
@@ -250,7 +409,7 @@ export class PcapngReader {
     if (isSectionHeader) {
       if (this.available < 12) {
         this.failIfEnded('its 12-byte Section Header Block header');
-        return undefined;
+        return false;
       }
       const magic = readU32(header, at + 8, true);
       if (magic !== BYTE_ORDER_MAGIC && magic !== BYTE_ORDER_MAGIC_SWAPPED) {
@@ -259,16 +418,16 @@ export class PcapngReader {
       littleEndian = magic === BYTE_ORDER_MAGIC;
     } else if (this.available < 8) {
       this.failIfEnded('its 8-byte header');
-      return undefined;
+      return false;
     }
     const length = readU32(header, at + 4, littleEndian);
-    const minimum = MIN_LENGTH_BY_TYPE.get(type) ?? MIN_BLOCK_LENGTH;
+    const minimum = minimumLength(type);
     if (length % 4 !== 0) throw this.error('LENGTH_NOT_MULTIPLE_OF_4', `block length ${length} is not a multiple of 4`);
     if (length < minimum) throw this.error('LENGTH_TOO_SMALL', `block length ${length} is less than ${minimum}, the minimum for its type (${blockName(type)})`);
     if (length > MAX_BLOCK_LENGTH) throw this.error('LENGTH_TOO_LARGE', `block length ${length} is over the ${MAX_BLOCK_LENGTH}-byte limit for one block`);
     if (this.available < length) {
       this.failIfEnded(`the ${length}-byte ${blockName(type)} (a cut-off capture, or a corrupt length)`);
-      return undefined;
+      return false;
     }
 
     const bytes = this.contiguous(length);
@@ -278,7 +437,11 @@ export class PcapngReader {
       throw this.error('TRAILING_LENGTH_MISMATCH', `trailing length ${trailing} does not match leading length ${length} (the trailing copy is at byte ${this.position + length - 4})`);
     }
     if (isSectionHeader) this.littleEndian = littleEndian;
-    return { bytes, start: at, type, length };
+    this.blockBytes = bytes;
+    this.blockStart = at;
+    this.blockType = type;
+    this.blockLength = length;
+    return true;
   }
 
   /** Waiting for bytes is fine while more may come; once they cannot, it is a TRUNCATED file. */
@@ -327,21 +490,24 @@ export class PcapngReader {
     return new PcapngError(code, this.position, this.blockIndex, detail);
   }
 
-  private parseBlock(bytes: Uint8Array, start: number, type: number, length: number): PcapngPacket | undefined {
+  /** Reads one block; true when it was a packet, now in `frame`. */
+  private parseBlock(bytes: Uint8Array, start: number, type: number, length: number, options: boolean): boolean {
     switch (type) {
       case BLOCK_TYPE.sectionHeader:
         this.readSectionHeader(bytes, start, length);
-        return undefined;
+        return false;
       case BLOCK_TYPE.interfaceDescription:
         this.readInterfaceDescription(bytes, start, length);
-        return undefined;
+        return false;
       case BLOCK_TYPE.enhancedPacket:
       case BLOCK_TYPE.obsoletePacket:
-        return this.readPacket(bytes, start, length, type === BLOCK_TYPE.enhancedPacket);
+        this.readPacket(bytes, start, length, type === BLOCK_TYPE.enhancedPacket, options);
+        return true;
       case BLOCK_TYPE.simplePacket:
-        return this.readSimplePacket(bytes, start, length);
+        this.readSimplePacket(bytes, start, length);
+        return true;
       default:
-        return undefined;
+        return false;
     }
   }
 
@@ -414,49 +580,54 @@ export class PcapngReader {
   }
 
   /** Enhanced Packet Block, or the obsolete Packet Block (16-bit interface id, then drop count). */
-  private readPacket(bytes: Uint8Array, start: number, length: number, enhanced: boolean): PcapngPacket {
+  private readPacket(bytes: Uint8Array, start: number, length: number, enhanced: boolean, options: boolean): void {
     const le = this.littleEndian;
     const localId = enhanced ? readU32(bytes, start + 8, le) : readU16(bytes, start + 8, le);
     const interfaceId = this.interfaceFor(localId);
-    const high = readU32(bytes, start + 12, le);
-    const low = readU32(bytes, start + 16, le);
     const captured = readU32(bytes, start + 20, le);
-    const originalLength = readU32(bytes, start + 24, le);
     const room = length - 32;
     if (captured > room) {
       throw this.error('CAPTURED_LENGTH_EXCEEDS_BLOCK', `captured length ${captured} does not fit in the block's ${room} bytes of packet data`);
     }
-    const dataStart = start + 28;
-    let ringOffset: bigint | undefined;
-    let comment: string | undefined;
-    let flags: number | undefined;
-    this.readOptions(bytes, dataStart + pad4(captured), start + length - 4, (code, at, size) => {
-      if (code === OPTION.comment) {
-        const offset = ringOffset === undefined ? parseRingOffset(bytes, at, size) : undefined;
-        if (offset !== undefined) ringOffset = offset;
-        else {
-          const text = this.text(bytes, at, size);
-          comment = comment === undefined ? text : `${comment}\n${text}`;
-        }
-      } else if (code === OPTION.packetFlags) {
-        if (size !== 4) throw this.error('BAD_OPTION', `packet flags option is ${size} bytes long, not 4`);
-        flags = readU32(bytes, at, le);
-      }
-    });
-    const clock = this.clocks[interfaceId]!;
-    return {
-      index: this.packetIndex++,
-      interfaceId,
-      timestampNs: toNanoseconds(ticksOf(high, low), clock),
-      data: this.packetData(bytes, dataStart, captured),
-      originalLength,
-      ringOffset,
-      comment,
-      flags,
-    };
+    const frame = this.frame;
+    frame.set(this.packetIndex++, interfaceId, this.clocks[interfaceId], readU32(bytes, start + 12, le), readU32(bytes, start + 16, le));
+    frame.bytes = bytes;
+    frame.dataStart = start + 28;
+    this.viewOnto(bytes, start + 28);
+    frame.dataOffset = this.position + 28;
+    frame.capturedLength = captured;
+    frame.originalLength = readU32(bytes, start + 24, le);
+    this.decodeComments = options || captured === 0;
+    this.fullOptions = options;
+    this.ringOffsetSeen = false;
+    this.readOptions(bytes, start + 28 + pad4(captured), start + length - 4, this.packetOption);
   }
 
-  private readSimplePacket(bytes: Uint8Array, start: number, length: number): PcapngPacket {
+  /** What `packetOption` decodes of the packet being read: comments (all, or only an empty packet's) and ring offsets. */
+  private decodeComments = false;
+  private fullOptions = false;
+  /** The packet's first ring-offset comment is its offset, never its comment, whether or not it is decoded. */
+  private ringOffsetSeen = false;
+
+  /** One option of a packet; one function for every packet, so reading options allocates nothing. */
+  private readonly packetOption = (code: number, at: number, size: number, bytes: Uint8Array): void => {
+    const frame = this.frame;
+    if (code === OPTION.comment && this.decodeComments) {
+      const offset = this.ringOffsetSeen ? undefined : parseRingOffset(bytes, at, size);
+      if (offset !== undefined) {
+        this.ringOffsetSeen = true;
+        if (this.fullOptions) frame.ringOffset = offset;
+      } else {
+        const text = this.text(bytes, at, size);
+        frame.comment = frame.comment === undefined ? text : `${frame.comment}\n${text}`;
+      }
+    } else if (code === OPTION.packetFlags) {
+      if (size !== 4) throw this.error('BAD_OPTION', `packet flags option is ${size} bytes long, not 4`);
+      frame.flags = readU32(bytes, at, this.littleEndian);
+    }
+  };
+
+  private readSimplePacket(bytes: Uint8Array, start: number, length: number): void {
     const interfaceId = this.interfaceFor(0);
     const originalLength = readU32(bytes, start + 8, this.littleEndian);
     const snapLength = this.interfaces[interfaceId]!.snapLength;
@@ -465,16 +636,15 @@ export class PcapngReader {
     if (captured > room) {
       throw this.error('CAPTURED_LENGTH_EXCEEDS_BLOCK', `captured length ${captured} (original length ${originalLength}, snap length ${snapLength}) does not fit in the block's ${room} bytes of packet data`);
     }
-    return {
-      index: this.packetIndex++,
-      interfaceId,
-      timestampNs: 0n,
-      data: this.packetData(bytes, start + 12, captured),
-      originalLength,
-      ringOffset: undefined,
-      comment: undefined,
-      flags: undefined,
-    };
+    const frame = this.frame;
+    // Simple Packet Blocks carry no time.
+    frame.set(this.packetIndex++, interfaceId, undefined, 0, 0);
+    frame.bytes = bytes;
+    frame.dataStart = start + 12;
+    this.viewOnto(bytes, start + 12);
+    frame.dataOffset = this.position + 12;
+    frame.capturedLength = captured;
+    frame.originalLength = originalLength;
   }
 
   private interfaceFor(localId: number): number {
@@ -485,12 +655,8 @@ export class PcapngReader {
     return this.sectionInterfaceBase + localId;
   }
 
-  private packetData(bytes: Uint8Array, at: number, length: number): Uint8Array {
-    return this.copyData ? bytes.slice(at, at + length) : bytes.subarray(at, at + length);
-  }
-
   /** Calls `visit` for each option in [from, to) up to opt_endofopt. */
-  private readOptions(bytes: Uint8Array, from: number, to: number, visit: (code: number, at: number, size: number) => void): void {
+  private readOptions(bytes: Uint8Array, from: number, to: number, visit: (code: number, at: number, size: number, bytes: Uint8Array) => void): void {
     const le = this.littleEndian;
     let at = from;
     while (at < to) {
@@ -501,7 +667,7 @@ export class PcapngReader {
       if (at + 4 + size > to) {
         throw this.error('BAD_OPTION', `option ${code} of ${size} bytes runs ${at + 4 + size - to} bytes past the end of the block's options`);
       }
-      visit(code, at + 4, size);
+      visit(code, at + 4, size, bytes);
       at += 4 + pad4(size);
     }
   }
@@ -512,6 +678,30 @@ export class PcapngReader {
     while (end > at && bytes[end - 1] === 0) end--;
     return this.decoder.decode(bytes.subarray(at, end));
   }
+}
+
+/**
+ * The `gpupv-ring-offset=` of one Enhanced Packet Block read again on its own (a trace index
+ * keeps where packets are, not their options); undefined when the block has none or is not
+ * a well-framed EPB.
+ */
+export function ringOffsetOfPacketBlock(block: Uint8Array, littleEndian: boolean): bigint | undefined {
+  if (block.length < 32 || readU32(block, 0, littleEndian) !== BLOCK_TYPE.enhancedPacket) return undefined;
+  const length = readU32(block, 4, littleEndian);
+  if (length !== block.length || readU32(block, length - 4, littleEndian) !== length) return undefined;
+  const captured = readU32(block, 20, littleEndian);
+  let at = 28 + pad4(captured);
+  while (at + 4 <= length - 4) {
+    const code = readU16(block, at, littleEndian);
+    const size = readU16(block, at + 2, littleEndian);
+    if (code === OPTION.endOfOptions || at + 4 + size > length - 4) return undefined;
+    if (code === OPTION.comment) {
+      const offset = parseRingOffset(block, at + 4, size);
+      if (offset !== undefined) return offset;
+    }
+    at += 4 + pad4(size);
+  }
+  return undefined;
 }
 
 const TICKS = new DataView(new ArrayBuffer(8));
@@ -568,7 +758,10 @@ function clockFor(tsresol: number, offsetSeconds: bigint): Clock {
   const exponent = BigInt(tsresol & 0x7f);
   const ticksPerSecond = tsresol & 0x80 ? 1n << exponent : 10n ** exponent;
   const common = gcd(1_000_000_000n, ticksPerSecond);
-  return { multiplier: 1_000_000_000n / common, divisor: ticksPerSecond / common, offsetNs: offsetSeconds * 1_000_000_000n };
+  const multiplier = 1_000_000_000n / common;
+  const divisor = ticksPerSecond / common;
+  const offsetNs = offsetSeconds * 1_000_000_000n;
+  return { multiplier, divisor, offsetNs, nanoseconds: multiplier === 1n && divisor === 1n && offsetNs === 0n };
 }
 
 function gcd(a: bigint, b: bigint): bigint {

@@ -1,4 +1,4 @@
-import type { HeaderAnalysis } from '../headerAnalysis';
+import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import type { CommandProfile, OpcodeInfo } from '../profile/commandProfile';
 import { DecoderCompiler, type DecodedObject, type DecodedValue } from './decoderCompiler';
 import { describeValue, fieldMeanings, type Meaning } from './fieldMeaning';
@@ -92,6 +92,13 @@ export class CommandDecoder {
     const fields = this.headerOnly(view, offset, end);
     if (size > this.profile.header.size) fields.payload = hex(new Uint8Array(view.buffer, view.byteOffset + offset + this.profile.header.size, size - this.profile.header.size));
     return new LazyDecodedCommand(opcode, name, size, fields, plan.meanings, plan.info ? undefined : `unknown opcode 0x${key.toString(16)}`);
+  }
+
+  /** Any struct of the header (a control region, say), decoded from the start of `bytes`, with labels. */
+  decodeStruct(record: RecordInfo, bytes: Uint8Array): { fields: DecodedObject; labels: Readonly<Record<string, string>> } {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const decoded = new LazyDecodedCommand(0, record.name, record.size, this.compiler.decoderFor(record.decl)(view, 0, record.size), fieldMeanings(this.analysis, record));
+    return { fields: decoded.fields, labels: decoded.labels };
   }
 
   /** A command without a payload struct: its header under the name payload structs use for it. */

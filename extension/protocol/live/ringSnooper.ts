@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
-import { readGeometry, type RingGeometry } from '../simulate/sharedMemoryLayout';
+import { readGeometry, type RingGeometry } from '../ring/ringGeometry';
 
 // Watches a live ring in a file-backed shared-memory mapping, read-only: every poll reads
 // the control region, then the bytes the producer added since the last poll, and reports
@@ -27,13 +27,18 @@ export class RingSnooper {
   private readonly fencesSeen: { value: bigint; seenNs: bigint }[] = [];
   private readonly clockOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
   private buffer = new Uint8Array(0);
-  private closed = false;
+  private isClosed = false;
+  /** The pointers at the last look. */
+  lastProducer: bigint | undefined;
+  lastConsumer: bigint | undefined;
+
+  private readonly fenceOpcode: number | undefined;
 
   constructor(
     private readonly file: string,
     private readonly protocol: LoadedProtocol,
-    private readonly fence?: { readonly opcode: bigint; readonly valueOffset: number; readonly valueSize: number },
   ) {
+    this.fenceOpcode = protocol.fence ? Number(protocol.fence.opcode.value) : undefined;
     if (!protocol.ring) throw new SnoopError('the profile has no "protocol.ring" section: gpupv cannot find the ring in the mapping');
     try {
       this.fd = openSync(file, 'r');
@@ -41,6 +46,16 @@ export class RingSnooper {
       throw new SnoopError(`${file}: cannot open it for reading (${error instanceof Error ? error.message : String(error)})`);
     }
     this.control = new Uint8Array(protocol.ring.control.size);
+  }
+
+  /** The mapping was closed: by `close()`, or because it shrank or went away. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** The ring's size in bytes, once the control region has been read. */
+  get ringSize(): number | undefined {
+    return this.geometry?.ringSize;
   }
 
   /** Nanoseconds since the epoch, from the monotonic clock. */
@@ -67,7 +82,7 @@ export class RingSnooper {
     const timeNs = this.now();
     const ring = this.protocol.ring!;
     const events: SnoopEvent[] = [];
-    if (this.closed) return events;
+    if (this.isClosed) return events;
     const size = this.fileSize();
     if (size < this.control.length) return [this.fail(timeNs, `${this.file} is ${size} bytes now, smaller than the control region: the mapping shrank or went away`)];
     this.readAt(this.control, 0);
@@ -75,6 +90,8 @@ export class RingSnooper {
     if (geometry.ringOffset + geometry.ringSize > size) return [this.fail(timeNs, `${this.file} is ${size} bytes, but the ring ends at byte ${geometry.ringOffset + geometry.ringSize}: the mapping shrank`)];
     const producer = BigInt(readUnsigned(this.control, 0, ring.producer));
     const consumer = BigInt(readUnsigned(this.control, 0, ring.consumer));
+    this.lastProducer = producer;
+    this.lastConsumer = consumer;
     events.push({ kind: 'occupancy', timeNs, bytes: Number(producer - consumer) });
     this.lastSeen ??= consumer;
     let from = this.lastSeen;
@@ -107,6 +124,19 @@ export class RingSnooper {
     return events;
   }
 
+  /**
+   * Forgets what the producer wrote while nobody looked (a capture the user paused): the next
+   * poll starts at the producer. Returns the bytes skipped.
+   */
+  skipToProducer(): bigint {
+    if (this.isClosed || this.fileSize() < this.control.length) return 0n;
+    this.readAt(this.control, 0);
+    const producer = BigInt(readUnsigned(this.control, 0, this.protocol.ring!.producer));
+    const skipped = this.lastSeen === undefined ? 0n : producer - this.lastSeen;
+    this.lastSeen = producer;
+    return skipped > 0n ? skipped : 0n;
+  }
+
   /** Walks the linear copy of the new bytes; returns why it had to stop early, if it did. */
   private scan(bytes: Uint8Array, from: number, ringSize: number, timeNs: bigint, sink: (bytes: Uint8Array, position: number, ringOffset: number, timeNs: bigint, opcode: number) => void): string | undefined {
     const framing = this.protocol.command.framing;
@@ -123,8 +153,8 @@ export class RingSnooper {
       const opcode = fast ? view.getUint32(at + framing.opcode.offset, true) : Number(readUnsigned(bytes, at, framing.opcode));
       const record = bytes.subarray(at, at + size);
       sink(record, from + at, (from + at) % ringSize, timeNs, opcode);
-      if (this.fence && opcode === Number(this.fence.opcode)) {
-        this.fencesSeen.push({ value: BigInt(readUnsigned(record, 0, { offset: this.fence.valueOffset, size: this.fence.valueSize, byteOrder: 'little' })), seenNs: timeNs });
+      if (opcode === this.fenceOpcode && size >= this.protocol.fence!.value.offset + this.protocol.fence!.value.size) {
+        this.fencesSeen.push({ value: BigInt(readUnsigned(record, 0, this.protocol.fence!.value)), seenNs: timeNs });
       }
       at += framing.alignment <= 1 ? size : Math.ceil(size / framing.alignment) * framing.alignment;
     }
@@ -132,8 +162,8 @@ export class RingSnooper {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     closeSync(this.fd);
   }
 

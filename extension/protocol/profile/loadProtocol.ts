@@ -1,16 +1,24 @@
+import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { parseProtocolConfig, resolveProtocolConfig } from '../../headers/protocolConfigParser';
+import { parseProtocolConfig, resolveProtocolConfig } from '../config/protocolConfigParser';
 import { analyzeHeader, type HeaderAnalysis } from '../headerAnalysis';
 import { resolveCommandProfile, type CommandProfile, type ProfileDiagnostic } from './commandProfile';
+import { resolveFenceProfile, type FenceProfile } from './fenceProfile';
 import { resolveRingProfile, type RingProfile } from './ringProfile';
 
 // gpupv.json to everything decoding needs: the header analysed for the guest's ABI, the
-// command profile and, when configured, the ring. Used by the CLI; problems come back as
-// text naming the file and the property to fix.
+// command profile and, when configured, the fence command and the ring. The one place
+// that reads the file for the engine (the CLI and the trace viewer alike); problems come
+// back as text naming the file and the property to fix.
 
 export interface LoadedProtocol {
+  /** The gpupv.json it came from. */
+  readonly configPath: string;
+  /** SHA-256 of that file's text: captures name the profile they were taken with. */
+  readonly profileHash: string;
   readonly analysis: HeaderAnalysis;
   readonly command: CommandProfile;
+  readonly fence?: FenceProfile;
   readonly ring?: RingProfile;
   /** Warnings and notes worth showing (near matches, opcodes without a struct). */
   readonly notes: readonly string[];
@@ -37,13 +45,17 @@ export async function loadProtocol(configPath: string, readFile: (path: string) 
   const analysis = await analyzeHeader(header.path, { abi: config.abi, includeDirs: resolved.includeDirs, defines: resolved.defines, readFile });
   const headerErrors = analysis.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.location.file}:${d.location.line}:${d.location.column}: ${d.message}`);
   const command = resolveCommandProfile(analysis, config.command);
+  const fence = command.profile && config.fence ? resolveFenceProfile(command.profile, config.fence) : undefined;
   const ring = config.ring ? resolveRingProfile(analysis, config.ring) : undefined;
-  const diagnostics: ProfileDiagnostic[] = [...command.diagnostics, ...(ring?.diagnostics ?? [])];
+  const diagnostics: ProfileDiagnostic[] = [...command.diagnostics, ...(fence?.diagnostics ?? []), ...(ring?.diagnostics ?? [])];
   const profileErrors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`);
   if (!command.profile || profileErrors.length) throw new ProtocolLoadError([...headerErrors, ...profileErrors]);
   return {
+    configPath,
+    profileHash: createHash('sha256').update(text).digest('hex'),
     analysis,
     command: command.profile,
+    ...(fence?.profile ? { fence: fence.profile } : {}),
     ...(ring?.profile ? { ring: ring.profile } : {}),
     notes: [...headerErrors, ...diagnostics.filter((d) => d.severity !== 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`)],
   };

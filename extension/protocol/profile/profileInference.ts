@@ -1,4 +1,4 @@
-import type { FenceConfig } from '../../headers/decoderConfigParser';
+import type { FenceConfig } from '../config/decoderConfigParser';
 import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import { resolveCommandProfile, type CommandProfile, type CommandProfileConfig } from './commandProfile';
 import { inferCommandFraming, type CommandFraming } from './inference/commandHeader';

@@ -1,4 +1,5 @@
 import type { CommandProfile, OpcodeInfo } from '../profile/commandProfile';
+import type { FenceProfile } from '../profile/fenceProfile';
 import { writeUnsigned } from '../ring/recordFraming';
 import type { CommandSynthesizer, SynthesizedCommand } from './commandSynthesizer';
 
@@ -8,12 +9,6 @@ import type { CommandSynthesizer, SynthesizedCommand } from './commandSynthesize
 // straddle the end of the ring).
 
 export type StreamPattern = 'frames' | 'random' | 'stress';
-
-export interface FenceTarget {
-  readonly opcode: OpcodeInfo;
-  /** Offset and size of the fence value in the fence command. */
-  readonly value: { readonly offset: number; readonly size: number };
-}
 
 export class CommandStream {
   private readonly withPayload: OpcodeInfo[];
@@ -25,7 +20,7 @@ export class CommandStream {
     private readonly synthesizer: CommandSynthesizer,
     profile: CommandProfile,
     private readonly pattern: StreamPattern,
-    private readonly fence: FenceTarget | undefined,
+    private readonly fence: FenceProfile | undefined,
   ) {
     this.withPayload = [...profile.opcodes.values()].filter((o) => o.payload && o !== fence?.opcode);
     if (this.withPayload.length === 0) throw new Error('the profile has no opcode with a payload struct to simulate');
@@ -42,7 +37,7 @@ export class CommandStream {
     const opcode = this.nextOpcode();
     if (opcode === this.fence?.opcode) {
       const value = ++this.fenceValue;
-      return { ...this.synthesizer.build(opcode, (bytes) => writeUnsigned(bytes, 0, { ...this.fence!.value, byteOrder: 'little' }, value)), fenceValue: value };
+      return { ...this.synthesizer.build(opcode, (bytes) => writeUnsigned(bytes, 0, this.fence!.value, value)), fenceValue: value };
     }
     return this.synthesizer.build(opcode);
   }

@@ -1,20 +1,20 @@
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { writeUnsigned, type IntegerField } from '../ring/recordFraming';
-import { CommandStream, type FenceTarget, type StreamPattern } from './commandStream';
+import { writeRecord, type RingTarget } from '../ring/ringWriter';
+import { CommandStream, type StreamPattern } from './commandStream';
 import { CommandSynthesizer } from './commandSynthesizer';
-import { chooseGeometry, initialControlRegion, type RingGeometry } from './sharedMemoryLayout';
+import { chooseGeometry, initialControlRegion, type RingGeometry } from '../ring/ringGeometry';
 
 // Plays guest driver and host backend at once on a shared-memory file: writes a command
 // stream into the ring at a given rate (waiting when the ring is full, as a driver must),
 // consumes it a little later, and completes each fence after a latency. Any protocol with
-// a command and ring profile will do; this is what the demo, the tests and the benchmarks
-// drive.
+// a command and ring profile will do (with fences when the profile has a fence command);
+// this is what the demo, the tests and the benchmarks drive.
 
 export interface SimulatorOptions {
   readonly file: string;
   readonly protocol: LoadedProtocol;
-  readonly fence?: FenceTarget;
   /** Commands per second. */
   readonly rate: number;
   readonly pattern: StreamPattern;
@@ -56,6 +56,7 @@ export class RingSimulator {
   private readonly producerField: IntegerField;
   private readonly consumerField: IntegerField;
   private readonly scratch = new Uint8Array(8);
+  private readonly ring: RingTarget;
   private held: ReturnType<CommandStream['next']> | undefined;
 
   constructor(private readonly options: SimulatorOptions) {
@@ -65,12 +66,14 @@ export class RingSimulator {
     this.producerField = ring.producer;
     this.consumerField = ring.consumer;
     const synthesizer = new CommandSynthesizer(options.protocol.analysis.layoutEngine, options.protocol.command, options.seed ?? 1);
-    this.stream = new CommandStream(synthesizer, options.protocol.command, options.pattern, options.fence);
+    this.stream = new CommandStream(synthesizer, options.protocol.command, options.pattern, options.protocol.fence);
     if (options.recordPublishTimes) this.publishLog = [];
     this.fd = openSync(options.file, 'w+');
     ftruncateSync(this.fd, this.geometry.ringOffset + this.geometry.ringSize);
     const control = initialControlRegion(ring, this.geometry);
     writeSync(this.fd, control, 0, control.length, 0);
+    const { ringOffset, ringSize } = this.geometry;
+    this.ring = { size: ringSize, write: (offset, bytes) => writeSync(this.fd, bytes, 0, bytes.length, ringOffset + offset) };
   }
 
   /** Runs for `durationMs` (or until `signal` aborts), then closes the file. */
@@ -123,8 +126,7 @@ export class RingSimulator {
       data.set(bytes, at);
       at += bytes.length;
     }
-    this.writeRing(this.producer, data);
-    this.producer += BigInt(batchBytes);
+    this.producer = writeRecord(this.ring, this.producer, data);
     // Publish after the data, as a driver does (the snooper reads the pointer first).
     this.writePointer(this.producerField, this.producer);
     const now = performance.now();
@@ -155,25 +157,8 @@ export class RingSimulator {
     if (completed !== undefined && completedField) this.writePointer(completedField, completed);
   }
 
-  private writeRing(position: bigint, data: Uint8Array): void {
-    const { ringOffset, ringSize } = this.geometry;
-    const offset = Number(position % BigInt(ringSize));
-    const first = Math.min(data.length, ringSize - offset);
-    writeSync(this.fd, data, 0, first, ringOffset + offset);
-    if (first < data.length) writeSync(this.fd, data, first, data.length - first, ringOffset);
-  }
-
   private writePointer(field: IntegerField, value: bigint): void {
     writeUnsigned(this.scratch, 0, { ...field, offset: 0 }, value);
     writeSync(this.fd, this.scratch, 0, field.size, field.offset);
   }
-}
-
-/** The fence command and value field named in gpupv.json's `protocol.fence`. */
-export function fenceTarget(protocol: LoadedProtocol, fence: { opcode: string; valueField: string } | undefined): FenceTarget | undefined {
-  if (!fence) return undefined;
-  const opcode = [...protocol.command.opcodes.values()].find((o) => o.name === fence.opcode || o.shortName === fence.opcode);
-  const field = opcode?.payload?.fields.find((f) => f.path === fence.valueField);
-  if (!opcode || !field) return undefined;
-  return { opcode, value: { offset: field.offset, size: field.size } };
 }

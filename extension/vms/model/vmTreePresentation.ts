@@ -16,7 +16,7 @@ import { guestServiceInterface, isGuestServiceInterface } from './vmTreeChildren
 import type { GpuNode, HostNode, VmTreeNode } from './vmTreeNodes';
 
 // How each row looks: label, description, Markdown tooltip, codicon and theme colour, and
-// the contextValue menus match on. Pure data; vmTreeItems.ts turns it into TreeItems.
+// the contextValue menus match on. Pure data; vmTreeDataProvider.ts turns it into TreeItems.
 
 export interface RowIcon {
   readonly id: string;

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import { PcapngError, PcapngReader, readPcapng, type PcapngContents, type PcapngErrorCode, type PcapngPacket } from '../../../extension/protocol/capture/pcapngReader';
+import { PcapngError, PcapngReader, readPcapng, type PacketFrame, type PcapngContents, type PcapngErrorCode, type PcapngPacket } from '../../../extension/protocol/capture/pcapngReader';
 import { BLOCK_TYPE, OPTION, PcapngWriter } from '../../../extension/protocol/capture/pcapngWriter';
 import { seededRandom as random } from '../seededRandom';
 
@@ -173,6 +173,51 @@ export function readInChunks(bytes: Uint8Array, nextChunkSize: () => number): Re
     return { sections: reader.sections, interfaces: reader.interfaces, packets, error, peakPendingBytes };
   }
   return { sections: reader.sections, interfaces: reader.interfaces, packets, peakPendingBytes };
+}
+
+/**
+ * The fast path a trace index reads with (`scanFrames`), in chunks: packets as the frames it
+ * hands out, comments decoded only for empty packets, ring offsets not at all.
+ */
+export function scanInChunks(bytes: Uint8Array, nextChunkSize: () => number): ReadOutcome {
+  const reader = new PcapngReader();
+  const packets: PcapngPacket[] = [];
+  const collect = (frame: PacketFrame) =>
+    packets.push({
+      index: frame.index,
+      interfaceId: frame.interfaceId,
+      timestampNs: frame.timestampNs(),
+      data: frame.bytes.slice(frame.dataStart, frame.dataStart + frame.capturedLength),
+      originalLength: frame.originalLength,
+      ringOffset: undefined,
+      comment: frame.comment,
+      flags: frame.flags,
+    });
+  try {
+    for (let at = 0; at < bytes.length; ) {
+      const size = Math.max(1, Math.min(nextChunkSize(), bytes.length - at));
+      reader.push(bytes.slice(at, at + size));
+      at += size;
+      reader.scanFrames((frame) => {
+        // Where the frame says its data is, in the file and in its view, the data is.
+        const data = frame.bytes.subarray(frame.dataStart, frame.dataStart + frame.capturedLength);
+        assert.deepEqual(bytes.subarray(frame.dataOffset, frame.dataOffset + frame.capturedLength), data, 'dataOffset');
+        assert.deepEqual(new Uint8Array(frame.view.buffer, frame.viewStart, frame.capturedLength), data, 'view');
+        collect(frame);
+      });
+    }
+    reader.end();
+    reader.scanFrames(collect);
+  } catch (error) {
+    if (!(error instanceof PcapngError)) throw error;
+    return { sections: reader.sections, interfaces: reader.interfaces, packets, error, peakPendingBytes: 0 };
+  }
+  return { sections: reader.sections, interfaces: reader.interfaces, packets, peakPendingBytes: 0 };
+}
+
+/** What the fast path leaves out: ring offsets always, comments of packets with data. */
+function asScanned(contents: PcapngContents): PcapngContents {
+  return { ...contents, packets: contents.packets.map((p) => ({ ...p, ringOffset: undefined, comment: p.data.length === 0 ? p.comment : undefined })) };
 }
 
 /** Plain values of a packet, for comparisons that should not care about views and copies. */
@@ -417,15 +462,18 @@ export function runFuzzCase(fuzz: FuzzCase): FuzzResult {
   const started = performance.now();
   let whole: PcapngContents;
   let chunked: ReadOutcome;
+  let scanned: ReadOutcome;
   try {
     whole = readPcapng(fuzz.bytes);
     const next = random(fuzz.seed ^ 0x5a5a5a5a);
     chunked = readInChunks(fuzz.bytes, () => pick(next, [1, 3, 7, 64, 1000, 1 + int(next, 4096)]));
+    scanned = scanInChunks(fuzz.bytes, () => pick(next, [1, 5, 100, 4096, fuzz.bytes.length]));
   } catch (error) {
     assert.fail(`${context}: threw something other than a PcapngError: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
   const ms = performance.now() - started;
   assertSameOutcome(whole, chunked, context);
+  assertSameOutcome(asScanned(whole), scanned, `${context}, scanned`);
   if (fuzz.intactPackets !== undefined) {
     assert.equal(whole.error, undefined, `${context}: an intact capture gave an error`);
     assert.equal(whole.packets.length, fuzz.intactPackets, `${context}: packets of an intact capture`);

@@ -36,9 +36,13 @@ describe('gpupv stats', () => {
       assert.deepEqual(stats.opcodes.map((o) => [o.name, o.count, o.bytes]).sort(), [['DRAW', 10, 280], ['FENCE', 10, 240]]);
       assert.deepEqual(stats.fences, { completed: 10, pending: 0, latencyMs: { p50: 5, p90: 9, p99: 10, max: 10 } });
       assert.deepEqual(stats.overruns, { count: 1, lostBytes: '4096' });
-      // The markers are not commands: decode skips them.
+      // Fence completions are not rows; the overrun is one, after the last command.
       const decoded = await gpupv('decode', capture, '--profile', PROFILE, '--format', 'jsonl');
-      assert.equal(decoded.out.split('\n').length, 20);
+      const lines = decoded.out.split('\n').map((l) => JSON.parse(l) as { seq: number; kind?: string; error?: string });
+      assert.equal(lines.length, 21);
+      assert.deepEqual([lines[20]!.seq, lines[20]!.kind], [20, 'overrun']);
+      assert.match(lines[20]!.error ?? '', /4096 bytes/);
+      assert.equal(decoded.code, 1, 'lost commands make the status 1');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readHeaderFile } from '../../../extension/cli/nodeFiles';
+import { readHeaderFile } from '../../../extension/protocol/localFiles';
 import {
   compileFilter,
   OPCODE_GROUP,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runProfileInit } from '../../../extension/cli/profileCommand';
-import { readHeaderFile } from '../../../extension/cli/nodeFiles';
+import { readHeaderFile } from '../../../extension/protocol/localFiles';
 import { analyzeHeader } from '../../../extension/protocol/headerAnalysis';
 import { loadProtocol } from '../../../extension/protocol/profile/loadProtocol';
 import { abbreviates } from '../../../extension/protocol/profile/inference/payloadMap';

@@ -1,4 +1,4 @@
-import type { FenceConfig } from '../../../headers/decoderConfigParser';
+import type { FenceConfig } from '../../config/decoderConfigParser';
 import type { LeafField } from '../../layout/flatten';
 import type { CommandProfile, OpcodeInfo } from '../commandProfile';
 import { bestNamedField, hasWord, isPlainInteger, words, type Explain } from './names';

@@ -1,16 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseJsonc, positionAt } from '../../extension/headers/jsonc';
+import { parseJsonc, positionAt } from '../../../extension/protocol/config/jsonc';
 import {
   parseProtocolConfig,
   PROTOCOL_SETTINGS,
   resolveProtocolConfig,
   type ConfigProblem,
   type ParsedConfig,
-} from '../../extension/headers/protocolConfigParser';
-import { ABI_NAMES } from '../../extension/protocol/abi';
-import { repoRoot } from '../harness/paths';
+} from '../../../extension/protocol/config/protocolConfigParser';
+import { ABI_NAMES } from '../../../extension/protocol/abi';
+import { repoRoot } from '../../harness/paths';
 
 /** The problems as `line:column severity message`, 1-based like the Problems view. */
 function located(text: string, parsed: ParsedConfig): string[] {
@@ -204,7 +204,7 @@ describe('gpupv.json: the contributed schema', () => {
     properties: { protocol: { properties: Record<string, unknown>; additionalProperties: boolean } };
     definitions: { abi: { enum: string[]; enumDescriptions: string[] } };
   }
-  const schema = JSON.parse(readFileSync(path.join(repoRoot, 'extension', 'headers', 'gpupv.schema.json'), 'utf8')) as Schema;
+  const schema = JSON.parse(readFileSync(path.join(repoRoot, 'extension', 'protocol', 'config', 'gpupv.schema.json'), 'utf8')) as Schema;
 
   it('lists exactly the settings the reader knows, and closes protocol to typos', () => {
     assert.deepEqual(Object.keys(schema.properties.protocol.properties), [...PROTOCOL_SETTINGS]);
@@ -221,7 +221,7 @@ describe('gpupv.json: the contributed schema', () => {
       contributes: { jsonValidation?: { fileMatch: string; url: string }[] };
     };
     assert.deepEqual(manifest.contributes.jsonValidation, [{ fileMatch: 'gpupv.json', url: './dist/gpupv.schema.json' }]);
-    assert.deepEqual(readFileSync(path.join(repoRoot, 'dist', 'gpupv.schema.json'), 'utf8'), readFileSync(path.join(repoRoot, 'extension', 'headers', 'gpupv.schema.json'), 'utf8'));
+    assert.deepEqual(readFileSync(path.join(repoRoot, 'dist', 'gpupv.schema.json'), 'utf8'), readFileSync(path.join(repoRoot, 'extension', 'protocol', 'config', 'gpupv.schema.json'), 'utf8'));
     const ignore = readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8').split('\n');
     assert.ok(ignore.includes('!dist/gpupv.schema.json'), '.vscodeignore leaves the schema out of the VSIX');
   });

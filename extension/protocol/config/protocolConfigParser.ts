@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../protocol/abi';
-import type { CommandProfileConfig } from '../protocol/profile/commandProfile';
-import type { RingProfileConfig } from '../protocol/profile/ringProfile';
+import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../abi';
+import type { CommandProfileConfig } from '../profile/commandProfile';
+import type { RingProfileConfig } from '../profile/ringProfile';
 import { readCommandSection, readFenceSection, readRingSection, type FenceConfig } from './decoderConfigParser';
 import { parseJsonc, type JsonProperty, type JsonValue } from './jsonc';
 

@@ -1,5 +1,5 @@
 import type { RingProfile } from '../profile/ringProfile';
-import { readUnsigned, writeUnsigned, type IntegerField } from '../ring/recordFraming';
+import { readUnsigned, writeUnsigned, type IntegerField } from './recordFraming';
 
 // Where the ring sits in a shared-memory file, read from (or, when creating it, written
 // to) the control region the profile names.

@@ -1,5 +1,5 @@
-import type { CommandProfileConfig } from '../protocol/profile/commandProfile';
-import type { RingProfileConfig } from '../protocol/profile/ringProfile';
+import type { CommandProfileConfig } from '../profile/commandProfile';
+import type { RingProfileConfig } from '../profile/ringProfile';
 import type { JsonValue } from './jsonc';
 
 // The trace decoder's sections of gpupv.json: `protocol.command`, `protocol.fence` and

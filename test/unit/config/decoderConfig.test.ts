@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseProtocolConfig } from '../../extension/headers/protocolConfigParser';
-import { repoRoot } from '../harness/paths';
+import { parseProtocolConfig } from '../../../extension/protocol/config/protocolConfigParser';
+import { repoRoot } from '../../harness/paths';
 
 function problemsOf(protocol: Record<string, unknown>): string[] {
   return parseProtocolConfig(JSON.stringify({ protocol: { headers: ['p.h'], ...protocol } })).problems.map((p) => p.message);

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { HeaderError } from '../protocol/diagnostics';
+import { HeaderError } from './diagnostics';
 
 /** Largest single file the engine reads; real protocol headers are far below this. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions';
 import { registerVirtualMachinesView, type VirtualMachinesApi } from './vms/virtualMachinesView';
 import { registerRingTracesView } from './traces/ringTracesView';
-import { TraceViewerPanel } from './traces/traceViewerPanel';
+import { registerTraceViewer } from './traces/registerTraceViewer';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
 
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
@@ -24,13 +24,12 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
 
   void vscode.commands.executeCommand('setContext', ContextKeys.hostPlatform, process.platform);
   const virtualMachines = registerVirtualMachinesView(context, log);
+  const traceViewer = registerTraceViewer(context, log);
 
   context.subscriptions.push(
     vscode.commands.registerCommand(Commands.showLog, () => log.show(true)),
-    vscode.commands.registerCommand(Commands.openTraceViewer, () =>
-      TraceViewerPanel.show(context.extensionUri, log),
-    ),
     virtualMachines.disposable,
+    traceViewer,
     registerRingTracesView(),
     registerHeaderFeatures(context, log),
   );

@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../protocol/abi';
 import { formatDiagnostic } from '../protocol/diagnostics';
 import { analyzeHeader } from '../protocol/headerAnalysis';
-import { inferProfile, type InferredProfile } from '../protocol/profile/profileInference';
+import { inferProfile } from '../protocol/profile/profileInference';
+import { profileProposal } from '../protocol/profile/profileProposal';
 import { readHeaderFile } from '../protocol/localFiles';
 
 // `gpupv profile init <header.h>`: a proposed gpupv.json read off the protocol header, on
@@ -61,7 +62,8 @@ export async function runProfileInit(args: readonly string[], out: (s: string) =
     err(`gpupv: no command profile could be inferred from ${options.header}; see above, and write protocol.command by hand`);
     return 2;
   }
-  const text = JSON.stringify(proposal(options, inferred), null, 2);
+  const base = options.write === undefined ? process.cwd() : dirname(options.write);
+  const text = JSON.stringify(profileProposal({ ...options, base }, inferred), null, 2);
   if (options.write === undefined) {
     out(text);
     return 0;
@@ -97,22 +99,6 @@ function parseProfileArguments(args: readonly string[]): ProfileInitOptions {
   if (!options.header) throw new ProfileUsageError('no header given');
   if (options.force && options.write === undefined) throw new ProfileUsageError('--force only goes with --write FILE');
   return options;
-}
-
-/** gpupv.json as the user will keep it: paths relative to where it lives (the current directory when printed). */
-function proposal(options: ProfileInitOptions, inferred: InferredProfile): { protocol: Record<string, unknown> } {
-  const base = options.write === undefined ? process.cwd() : dirname(options.write);
-  const path = (absolute: string) => relative(base, absolute).split(sep).join('/') || '.';
-  const defines = Object.entries(options.defines).map(([name, value]) => [name, value === undefined ? null : /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : value]);
-  return {
-    protocol: {
-      headers: [path(options.header)],
-      ...(options.includeDirs.length > 0 ? { includeDirs: options.includeDirs.map(path) } : {}),
-      ...(defines.length > 0 ? { defines: Object.fromEntries(defines) as Record<string, unknown> } : {}),
-      abi: options.abi,
-      ...inferred.protocol,
-    },
-  };
 }
 
 function writeProposal(file: string, text: string, force: boolean, err: (s: string) => void): number {

@@ -7,6 +7,10 @@ export const EXTENSION_ID = 'gpupv.gpupv-devkit';
 export const Commands = {
   showLog: 'gpupv.showLog',
   openTraceViewer: 'gpupv.traces.openViewer',
+  attachLiveRing: 'gpupv.traces.attachLive',
+  createProfile: 'gpupv.traces.createProfile',
+  reopenTraceAsText: 'gpupv.traces.reopenAsText',
+  showLivePanel: 'gpupv.traces.showLivePanel',
   showStructLayout: 'gpupv.headers.showStructLayout',
 
   // Virtual Machines view
@@ -42,7 +46,10 @@ export const Views = {
 export type ViewId = Exclude<(typeof Views)[keyof typeof Views], typeof Views.container>;
 
 export const WebviewTypes = {
+  /** The custom editor of captures and snapshots. */
   traceViewer: 'gpupv.traceViewer',
+  /** The panel of a live ring. */
+  liveTrace: 'gpupv.liveTrace',
   structLayout: 'gpupv.structLayout',
 } as const;
 

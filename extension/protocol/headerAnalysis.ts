@@ -47,6 +47,8 @@ export interface HeaderAnalysis {
   readonly enums: readonly EnumInfo[];
   /** Object-like macros with an integer or string value. */
   readonly constants: ReadonlyMap<string, bigint | string>;
+  /** Where each of `constants` is defined (go to definition of an opcode, say). */
+  readonly constantLocations: ReadonlyMap<string, SourceLocation>;
   readonly staticAssertions: readonly StaticAssertion[];
   readonly diagnostics: readonly HeaderDiagnostic[];
   /** Every file read, the header first. */
@@ -99,6 +101,7 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
     .map((e) => ({ name: e.displayName!, values: new Map((e.constants ?? []).map((c) => [c.name, c.value])), location: e.location, decl: e }));
 
   const constants = new Map<string, bigint | string>();
+  const constantLocations = new Map<string, SourceLocation>();
   // Evaluating macros as constants gets a budget of its own, whatever the text used up.
   pre.macros.budget = EXPANSION_BUDGET;
   for (const macro of pre.macros.all()) {
@@ -107,9 +110,10 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
       const expanded = expandMacros(macro.body, pre.macros);
       if (expanded.length === 1 && expanded[0]!.kind === 'string') {
         constants.set(macro.name, JSON.parse(expanded[0]!.text) as string);
-        continue;
+      } else {
+        constants.set(macro.name, reader.constants.evaluate(expanded, macro.location).value);
       }
-      constants.set(macro.name, reader.constants.evaluate(expanded, macro.location).value);
+      constantLocations.set(macro.name, macro.location);
     } catch {
       // Not an integer constant (a type, an attribute, a statement): not a constant then.
     }
@@ -120,6 +124,7 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
     records,
     enums,
     constants,
+    constantLocations,
     staticAssertions: declarations.staticAssertions,
     diagnostics: diagnostics.items,
     files: pre.files,

@@ -12,7 +12,12 @@ export interface WebviewPageOptions {
   readonly nonce: string;
   /** `webview.asWebviewUri(...)` of the bundled script, as a string. */
   readonly scriptUri: string;
-  /** Stylesheets, in cascade order. */
+  /**
+   * The codicon stylesheet: linked first, with the id `@vscode-elements/elements` looks for
+   * when its icons copy the font into their shadow roots.
+   */
+  readonly codiconsUri: string;
+  /** The page's own stylesheets, in cascade order. */
   readonly styleUris: readonly string[];
 }
 
@@ -38,9 +43,7 @@ export function renderWebviewPage(options: WebviewPageOptions): string {
   if (!/^[A-Za-z0-9_-]{16,}$/.test(options.nonce)) {
     throw new Error('webview nonce must be at least 16 URL-safe characters');
   }
-  const styles = options.styleUris
-    .map((uri) => `<link rel="stylesheet" href="${escapeHtml(uri)}">`)
-    .join('\n    ');
+  const styles = [`<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${escapeHtml(options.codiconsUri)}">`, ...options.styleUris.map((uri) => `<link rel="stylesheet" href="${escapeHtml(uri)}">`)].join('\n    ');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>

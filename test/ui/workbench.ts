@@ -33,6 +33,8 @@ export class Workbench {
   }
 
   async openViewContainer(title: string): Promise<void> {
+    // A click on the icon of the container already shown would close it.
+    if (await this.page.locator('.part.sidebar .title-label h2', { hasText: title }).isVisible()) return;
     await this.activityBarItem(title).click();
     await this.page.locator('.part.sidebar .title-label h2', { hasText: title }).waitFor();
     // Park the pointer so the activity-bar hover does not cover screenshots.
@@ -110,8 +112,9 @@ export class Workbench {
    * Runs a command through the command palette, as a person would. Right after the page
    * loads, the workbench can swallow the first F1 or refill the palette while it restores
    * its editors, so a palette that does not list the command is closed and opened again.
+   * A command that `asks` opens an input of its own, so the palette does not close.
    */
-  async runCommand(title: string): Promise<void> {
+  async runCommand(title: string, then: 'closes' | 'asks' = 'closes'): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
     const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
     for (let attempt = 1; ; attempt++) {
@@ -121,7 +124,8 @@ export class Workbench {
         await input.fill(`>${title}`);
         await row.waitFor({ timeout: 5_000 });
         await input.press('Enter');
-        await input.waitFor({ state: 'hidden', timeout: 5_000 });
+        if (then === 'asks') await this.page.locator('.quick-input-widget .quick-input-title', { hasText: /\S/ }).waitFor({ timeout: 5_000 });
+        else await input.waitFor({ state: 'hidden', timeout: 5_000 });
         return;
       } catch (error) {
         if (attempt === 3) {

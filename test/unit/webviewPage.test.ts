@@ -10,7 +10,8 @@ describe('webview page', () => {
     cspSource: CSP_SOURCE,
     nonce,
     scriptUri: `${CSP_SOURCE}/dist/webviews/traceViewer.js`,
-    styleUris: [`${CSP_SOURCE}/dist/webviews/codicons/codicon.css`, `${CSP_SOURCE}/x.css?a=1&b=2`],
+    codiconsUri: `${CSP_SOURCE}/dist/webviews/codicons/codicon.css`,
+    styleUris: [`${CSP_SOURCE}/x.css?a=1&b=2`],
   });
 
   it('creates a fresh, unguessable nonce each time', () => {
@@ -30,8 +31,11 @@ describe('webview page', () => {
   it('loads exactly one script, carrying the nonce, and the stylesheets in order', () => {
     const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map(([tag]) => tag);
     assert.deepEqual(scripts, [`<script nonce="${nonce}" src="${CSP_SOURCE}/dist/webviews/traceViewer.js">`]);
-    const styles = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map(([, href]) => href);
-    assert.deepEqual(styles, [`${CSP_SOURCE}/dist/webviews/codicons/codicon.css`, `${CSP_SOURCE}/x.css?a=1&#38;b=2`]);
+    const styles = [...html.matchAll(/<link rel="stylesheet"(?: id="([^"]+)")? href="([^"]+)">/g)].map(([, id, href]) => [id, href]);
+    assert.deepEqual(styles, [
+      ['vscode-codicon-stylesheet', `${CSP_SOURCE}/dist/webviews/codicons/codicon.css`],
+      [undefined, `${CSP_SOURCE}/x.css?a=1&#38;b=2`],
+    ]);
   });
 
   it('escapes the title so it cannot become markup', () => {
@@ -40,7 +44,7 @@ describe('webview page', () => {
 
   it('refuses a nonce that is short or could break out of the attribute', () => {
     for (const bad of ['short', 'a'.repeat(20) + '"><script>', '']) {
-      assert.throws(() => renderWebviewPage({ title: '', cspSource: CSP_SOURCE, nonce: bad, scriptUri: '', styleUris: [] }));
+      assert.throws(() => renderWebviewPage({ title: '', cspSource: CSP_SOURCE, nonce: bad, scriptUri: '', codiconsUri: '', styleUris: [] }));
     }
   });
 });

@@ -1,4 +1,5 @@
 import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
+import type { LeafField } from '../layout/flatten';
 import { resolveTypedefs } from '../model/types';
 import { meaningOfAnnotation } from '../decode/fieldMeaning';
 import type { IntegerField, RecordFraming } from '../ring/recordFraming';
@@ -116,6 +117,15 @@ function embeddedHeaderName(header: RecordInfo, opcodes: ReadonlyMap<bigint, Opc
     if (first?.member.name && first.offset === 0 && type?.kind === 'record' && type.decl === header.decl) counts.set(first.member.name, (counts.get(first.member.name) ?? 0) + 1);
   }
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'header';
+}
+
+/**
+ * The header field naming the object a command acts on (`resource_id`, `handle`, `ctx_id`):
+ * the viewer's resource column, the simulator's varied id. Undefined when the header has none.
+ */
+export function objectIdField(profile: CommandProfile): LeafField | undefined {
+  const { framing } = profile;
+  return profile.header.fields.find((f) => /resource|handle|ctx|context/i.test(f.path) && f.size <= 4 && f.bitWidth === undefined && f.offset !== framing.opcode.offset && f.offset !== framing.size?.offset);
 }
 
 export function findRecord(analysis: HeaderAnalysis, name: string): RecordInfo | undefined {

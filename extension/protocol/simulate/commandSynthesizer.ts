@@ -1,6 +1,6 @@
 import type { LayoutEngine, RecordLayout } from '../layout/recordLayout';
 import { resolveTypedefs, type CType } from '../model/types';
-import type { CommandProfile, OpcodeInfo } from '../profile/commandProfile';
+import { objectIdField, type CommandProfile, type OpcodeInfo } from '../profile/commandProfile';
 import { writeUnsigned } from '../ring/recordFraming';
 
 // Builds plausible commands for any protocol from its header alone: every scalar of the
@@ -25,8 +25,7 @@ export class CommandSynthesizer {
     seed = 1,
   ) {
     this.state = seed >>> 0 || 1;
-    const framing = profile.framing;
-    const field = profile.header.fields.find((f) => /resource|handle|ctx|context/i.test(f.path) && f.size <= 4 && f.offset !== framing.opcode.offset && f.offset !== framing.size?.offset);
+    const field = objectIdField(profile);
     const type = field?.resolved;
     this.resourceField = field && type?.kind === 'integer' && type.byteOrder === 'little' ? { offset: field.offset, size: field.size } : undefined;
   }

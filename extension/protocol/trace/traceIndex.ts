@@ -115,6 +115,11 @@ export class TraceIndex {
     return this.notes.get(seq);
   }
 
+  /** The seqs of the error and overrun rows held. */
+  noteSeqs(): IterableIterator<number> {
+    return this.notes.keys();
+  }
+
   /** Nanoseconds since the epoch of a relative time (undefined for traces without time). */
   absoluteTime(time: number): bigint | undefined {
     return this.baseTime === undefined ? undefined : this.baseTime + BigInt(Math.round(time));
@@ -295,7 +300,7 @@ export class TraceIndex {
 }
 
 /** The first of `values[0..count)` (ascending) that is at least `value`; `count` when none is. */
-function lowerBound(values: Float64Array, count: number, value: number): number {
+export function lowerBound(values: Float64Array, count: number, value: number): number {
   let low = 0;
   let high = count;
   while (low < high) {

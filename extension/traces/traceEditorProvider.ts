@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../common/logger';
+import { serveBundledWebview } from '../webview/bundledWebviewPanel';
+import { TraceDocument } from './traceDocument';
+import { TraceViewerSession } from './traceViewerSession';
+
+// The Ring Trace Viewer as the editor of captures (`*.pcapng`) and ring snapshots
+// (`*.ringsnap`, or any file opened with it): read-only, several side by side, each tab its
+// own filter and scroll position over a document shared by the tabs of one file.
+
+export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<TraceDocument> {
+  private readonly sessions = new Map<vscode.WebviewPanel, { document: TraceDocument; session: TraceViewerSession }>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: Logger,
+    private readonly workspaceState: vscode.Memento,
+  ) {}
+
+  /** The document of the trace tab the user looks at, if one is active. */
+  get active(): TraceDocument | undefined {
+    for (const [panel, { document }] of this.sessions) if (panel.active) return document;
+    return undefined;
+  }
+
+  async openCustomDocument(uri: vscode.Uri): Promise<TraceDocument> {
+    return TraceDocument.open(uri, this.log);
+  }
+
+  resolveCustomEditor(document: TraceDocument, panel: vscode.WebviewPanel): void {
+    serveBundledWebview(panel, this.extensionUri, document.name, 'traceViewer');
+    const session = new TraceViewerSession(panel, document, { log: this.log, workspaceState: this.workspaceState });
+    this.sessions.set(panel, { document, session });
+    panel.onDidDispose(() => {
+      session.dispose();
+      this.sessions.delete(panel);
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import { decodeRowPage, type PageRow } from '../shared/rowPage';
+import { request } from './hostConnection';
+
+// The rows the table has seen, in pages of PAGE_ROWS fetched from the extension host as
+// binary pages, kept in a small LRU. The table asks for what it draws and what it is about to
+// draw (ahead of the scroll direction); a new generation (a new filter, a dropped window)
+// empties the cache, since positions then mean other rows.
+
+export const PAGE_ROWS = 256;
+const MAX_PAGES = 96;
+
+export class RowCache {
+  private readonly pages = new Map<number, readonly PageRow[]>();
+  private readonly inFlight = new Set<number>();
+  private generation = -1;
+  /** A row count the cached pages were filled against; a page that was short may have grown. */
+  private count = 0;
+
+  constructor(private readonly loaded: () => void) {}
+
+  /** A new view (generation) or more rows: stale pages go. */
+  reset(generation: number, count: number): void {
+    if (generation !== this.generation) {
+      this.generation = generation;
+      this.pages.clear();
+      this.inFlight.clear();
+    } else if (count !== this.count) {
+      // The last page may have been short: fetch it again when drawn.
+      const last = Math.floor(Math.max(0, this.count - 1) / PAGE_ROWS);
+      const page = this.pages.get(last);
+      if (page && page.length < PAGE_ROWS) this.pages.delete(last);
+    }
+    this.count = count;
+  }
+
+  row(position: number): PageRow | undefined {
+    const page = this.pages.get(Math.floor(position / PAGE_ROWS));
+    if (!page) return undefined;
+    // The most recent use moves to the back of the map: the front is evicted first.
+    const key = Math.floor(position / PAGE_ROWS);
+    this.pages.delete(key);
+    this.pages.set(key, page);
+    return page[position - key * PAGE_ROWS];
+  }
+
+  /** Fetches what [from, to) needs, then `ahead` more rows in the direction of travel. */
+  want(from: number, to: number, ahead: number): void {
+    const first = Math.max(0, Math.floor(Math.min(from, from + ahead) / PAGE_ROWS));
+    const last = Math.floor(Math.max(0, Math.min(this.count, Math.max(to, to + ahead)) - 1) / PAGE_ROWS);
+    // Visible pages first.
+    const visible: number[] = [];
+    const others: number[] = [];
+    for (let p = first; p <= last; p++) (p * PAGE_ROWS < to && (p + 1) * PAGE_ROWS > from ? visible : others).push(p);
+    for (const p of [...visible, ...others]) this.fetch(p);
+  }
+
+  private fetch(page: number): void {
+    if (this.pages.has(page) || this.inFlight.has(page) || page * PAGE_ROWS >= this.count) return;
+    this.inFlight.add(page);
+    const generation = this.generation;
+    void request({ type: 'getRows', generation, from: page * PAGE_ROWS, count: PAGE_ROWS }).then((reply) => {
+      this.inFlight.delete(page);
+      if (reply.generation !== this.generation) return;
+      this.pages.set(page, decodeRowPage(reply.page));
+      while (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
+      this.loaded();
+    });
+  }
+}

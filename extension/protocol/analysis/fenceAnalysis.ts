@@ -16,8 +16,8 @@ import { LatencyHistogram, type LatencyPercentiles } from './latencyHistogram';
 export interface GroupLatency {
   readonly group: string;
   /** The group's opcode values, smallest and largest; undefined for opcodes the profile does not know. */
-  readonly first?: bigint;
-  readonly last?: bigint;
+  readonly first?: number;
+  readonly last?: number;
   /** Commands completed at a known time: the sample the percentiles are read from. */
   readonly commands: number;
   /** Commands completed at an unknown time (a snapshot knows that, not when). */
@@ -109,7 +109,7 @@ export class FenceAnalysis {
       if (histogram.count === 0 && this.untimed[g] === 0) return;
       const group = this.groups.groups[g];
       const latencyMs = histogram.percentiles();
-      groups.push({ group: this.groups.nameOf(g), ...(group ? { first: group.first, last: group.last } : {}), commands: histogram.count, untimed: this.untimed[g]!, ...(latencyMs ? { latencyMs } : {}) });
+      groups.push({ group: this.groups.nameOf(g), ...(group ? { first: Number(group.first), last: Number(group.last) } : {}), commands: histogram.count, untimed: this.untimed[g]!, ...(latencyMs ? { latencyMs } : {}) });
     });
     const first: FenceRef[] = [];
     for (let i = index.pendingFenceIndex; i < index.fenceCount && first.length < this.listed; i++) first.push({ seq: index.fenceSeqs[i]!, value: index.fenceValues[i]! });

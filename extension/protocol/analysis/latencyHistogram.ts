@@ -37,6 +37,9 @@ export class LatencyHistogram {
 
   private percentile(p: number): number {
     const rank = Math.max(1, Math.ceil(p * this.count));
+    // The extremes are known exactly.
+    if (rank === this.count) return this.max;
+    if (rank === 1) return this.min;
     let seen = 0;
     for (let bucket = 0; bucket < BUCKETS; bucket++) {
       seen += this.counts[bucket]!;

@@ -197,7 +197,8 @@ export function readResourcesSection(value: JsonValue, problems: SectionProblems
   (read.kinds as JsonValue & { kind: 'array' }).items.forEach((item, i) => {
     const kind = readResourceKind(`protocol.resources.kinds[${i}]`, item, problems);
     if (!kind) return;
-    if (kinds.some((k) => k.name === kind.name)) problems.error(`"protocol.resources.kinds[${i}].name": "${kind.name}" names another kind already`, item);
+    const name = item.kind === 'object' ? item.properties.find((p) => p.key === 'name')!.value : item;
+    if (kinds.some((k) => k.name === kind.name)) problems.error(`"protocol.resources.kinds[${i}].name": "${kind.name}" names another kind already`, name);
     else kinds.push(kind);
   });
   return { ...(read.invalidIds ? { invalidIds } : {}), kinds };

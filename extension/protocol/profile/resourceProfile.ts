@@ -80,7 +80,7 @@ function resolveKind(config: ResourceKindConfig, property: string, command: Comm
       const leaf = fields.leaf(opcode, field);
       const record = fields.recordOf(opcode).name;
       if (!leaf) {
-        error(`${record} has no field "${field}"${suggest(field, fields.paths(opcode))}`, at);
+        error(`${record} has no field "${field}"${suggestPath(field, fields.paths(opcode))}`, at);
         continue;
       }
       if (!isPlainInteger(leaf)) {
@@ -114,9 +114,15 @@ function resolveKind(config: ResourceKindConfig, property: string, command: Comm
       if (creates.get(opcode.value)?.field === written || destroys.get(opcode.value)?.field === written) continue;
       uses.set(opcode.value, [...(uses.get(opcode.value) ?? []), slots]);
     }
-    if (!found) error(`no command has a field "${written}"${suggest(pattern.array, fields.allPaths())}`, at);
+    if (!found) error(`no command has a field "${written}"${suggestPath(pattern.array, fields.allPaths())}`, at);
   });
   return { name: config.name, creates, destroys, uses };
+}
+
+/** The path that ends in the name written (`hdr.resource_id` for `resource_id`), else the closest one. */
+function suggestPath(wanted: string, paths: readonly string[]): string {
+  const ending = paths.filter((p) => p.endsWith(`.${wanted}`));
+  return ending.length === 1 ? ` (did you mean "${ending[0]!}"?)` : suggest(wanted, paths);
 }
 
 export function findOpcode(command: CommandProfile, name: string): OpcodeInfo | undefined {

@@ -114,8 +114,8 @@ describe('fence analysis', () => {
     analysis.update();
     const report = analysis.report();
     assert.deepEqual(report.groups, [
-      { group: 'draw', first: 0x201n, last: 0x207n, commands: 0, untimed: 1 },
-      { group: 'fence', first: 0x301n, last: 0x304n, commands: 0, untimed: 1 },
+      { group: 'draw', first: 0x201, last: 0x207, commands: 0, untimed: 1 },
+      { group: 'fence', first: 0x301, last: 0x304, commands: 0, untimed: 1 },
     ]);
     assert.deepEqual(report.slowest, []);
     source.close();

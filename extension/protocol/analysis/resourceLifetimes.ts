@@ -92,8 +92,12 @@ class IdLife {
   afterDestroy: Mutable<LifetimeProblem> | undefined;
 }
 
+/** Ids below this are looked up in an array (drivers hand out small ids), others in a map. */
+const SMALL_IDS = 65536;
+
 class KindState {
-  ids = new Map<number | bigint, IdLife>();
+  private small: (IdLife | undefined)[] = [];
+  private large = new Map<number | bigint, IdLife>();
   created = 0;
   destroyed = 0;
   used = 0;
@@ -102,13 +106,41 @@ class KindState {
   readonly problems: Record<LifetimeProblemKind, number> = { useAfterDestroy: 0, doubleDestroy: 0, recreated: 0, neverDestroyed: 0 };
 
   constructor(readonly kind: ResourceKind) {}
+
+  get(id: number | bigint): IdLife | undefined {
+    return typeof id === 'number' && id < SMALL_IDS ? this.small[id] : this.large.get(id);
+  }
+
+  set(id: number | bigint, life: IdLife): void {
+    if (typeof id !== 'number' || id >= SMALL_IDS) {
+      this.large.set(id, life);
+      return;
+    }
+    // Grown element by element so the array stays dense (a sparse one is a slow dictionary).
+    const small = this.small;
+    if (id >= small.length) {
+      const length = Math.min(SMALL_IDS, Math.max(id + 1, small.length * 2, 64));
+      while (small.length < length) small.push(undefined);
+    }
+    small[id] = life;
+  }
+
+  *lives(): Generator<[number | bigint, IdLife]> {
+    for (let id = 0; id < this.small.length; id++) if (this.small[id]) yield [id, this.small[id]!];
+    yield* this.large;
+  }
+
+  forget(): void {
+    this.small = [];
+    this.large = new Map();
+  }
 }
 
 const NOTHING: readonly IdRead[] = [];
 
 export class ResourceLifetimes {
   private readonly kinds: KindState[];
-  private readonly invalid: Set<number | bigint>;
+  private readonly invalid: readonly (number | bigint)[];
   /** Per opcode id of the index, what its commands create, destroy and use; undefined until first needed. */
   private plans: (readonly IdRead[] | undefined)[] = [];
   private next: number | undefined;
@@ -124,7 +156,7 @@ export class ResourceLifetimes {
     options: LifetimeOptions = {},
   ) {
     this.kinds = profile.kinds.map((kind) => new KindState(kind));
-    this.invalid = new Set(profile.invalidIds.map((value) => normalId(value)!));
+    this.invalid = profile.invalidIds.map((value) => normalId(value)!);
     this.kept = options.kept ?? 10_000;
     this.listed = options.listed ?? 10;
   }
@@ -140,7 +172,7 @@ export class ResourceLifetimes {
     this.next ??= index.firstSeq;
     if (this.next < index.firstSeq) {
       this.unread += index.firstSeq - this.next;
-      for (const kind of this.kinds) kind.ids = new Map();
+      for (const kind of this.kinds) kind.forget();
       this.next = index.firstSeq;
     }
     const end = index.endSeq;
@@ -151,12 +183,22 @@ export class ResourceLifetimes {
       const stop = at + size;
       const opcode = index.opcodeAt(row);
       for (const read of plan) {
+        const kind = this.kinds[read.kind]!;
         let n = read.readers.length;
         if (read.count) n = Math.min(n, Number(countOf(read.count(view, at, stop))));
         for (let i = 0; i < n; i++) {
-          const id = normalId(read.readers[i]?.(view, at, stop));
-          if (id === undefined || this.invalid.has(id)) continue;
-          this.event(read, i, id, seq, opcode);
+          const value = read.readers[i]?.(view, at, stop);
+          const id = typeof value === 'number' ? value : normalId(value);
+          if (id === undefined || this.invalid.includes(id)) continue;
+          if (read.role === Role.use) {
+            // Most reads are uses of a live object: counted, nothing else.
+            const life = kind.get(id);
+            if (life?.alive) {
+              kind.used++;
+              continue;
+            }
+          }
+          this.event(kind, read, i, id, seq, opcode);
         }
       }
     });
@@ -170,7 +212,7 @@ export class ResourceLifetimes {
     if (this.source.complete) {
       for (const kind of this.kinds) {
         let count = 0;
-        for (const [id, life] of kind.ids) {
+        for (const [id, life] of kind.lives()) {
           if (!life.alive || !life.created) continue;
           count++;
           problemCount++;
@@ -181,7 +223,7 @@ export class ResourceLifetimes {
     }
     const kinds = this.kinds.map((kind): KindLifetimes => {
       let alive = 0;
-      for (const life of kind.ids.values()) if (life.alive && life.created) alive++;
+      for (const [, life] of kind.lives()) if (life.alive && life.created) alive++;
       return {
         name: kind.kind.name,
         created: kind.created,
@@ -200,9 +242,8 @@ export class ResourceLifetimes {
     return { origin: this.profile.origin, kinds, problems, problemCount, unread: this.unread, notes };
   }
 
-  private event(read: IdRead, element: number, id: number | bigint, seq: number, opcode: number): void {
-    const kind = this.kinds[read.kind]!;
-    const life = kind.ids.get(id);
+  private event(kind: KindState, read: IdRead, element: number, id: number | bigint, seq: number, opcode: number): void {
+    const life = kind.get(id);
     const field = read.paths[element]!;
     switch (read.role) {
       case Role.use: {
@@ -227,7 +268,7 @@ export class ResourceLifetimes {
         const created: LifetimeRow = { seq, opcode, role: 'created', field };
         if (life?.alive && life.created) this.found(kind, 'recreated', id, [life.created, created]);
         const next = life ?? new IdLife();
-        if (!life) kind.ids.set(id, next);
+        if (!life) kind.set(id, next);
         next.alive = true;
         next.created = created;
         next.destroyed = undefined;
@@ -241,7 +282,7 @@ export class ResourceLifetimes {
     kind.unknownOrigin++;
     if (kind.firstUnknown.length < this.listed) kind.firstUnknown.push({ id, row });
     const life = new IdLife();
-    kind.ids.set(id, life);
+    kind.set(id, life);
     return life;
   }
 

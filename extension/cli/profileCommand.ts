@@ -14,8 +14,10 @@ import { readHeaderFile } from '../protocol/localFiles';
 export const PROFILE_USAGE = `usage: gpupv profile init <header.h> [options]
 
 Proposes gpupv.json's decoding profile for a protocol header: the struct every command
-starts with, its opcode and size fields, the opcodes and payload structs, the fence command
-and the ring's control region. Each guess is explained on stderr with its evidence.
+starts with, its opcode and size fields, the opcodes and payload structs, the fence command,
+the ring's control region and the resource kinds (which opcodes create and destroy which
+objects, their id fields and the fields that use them). Each guess is explained on stderr
+with its evidence.
 
   --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
   -I DIR                add an include directory; repeatable

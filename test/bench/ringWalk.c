@@ -86,7 +86,8 @@ int main(int argc, char **argv) {
                 uint32_t type = u32(buffer + at), length = u32(buffer + at + 4);
                 if (length < 12 || length > CHUNK) { n = 0; break; }
                 if (at + length > held) break;  /* the rest of this block comes with the next read */
-                if (type == 6 && u32(buffer + at + 8) == 0) {
+                /* Empty packets are in-band events (a fence completed), not rows. */
+                if (type == 6 && u32(buffer + at + 8) == 0 && u32(buffer + at + 20) != 0) {
                     uint32_t captured = u32(buffer + at + 20);
                     uint64_t time = ((uint64_t)u32(buffer + at + 12) << 32) | u32(buffer + at + 16);
                     if (first) { base = time; first = 0; }

@@ -8,13 +8,17 @@ import { loadProtocol } from '../../extension/protocol/profile/loadProtocol';
 import { walkRing } from '../../extension/protocol/ring/ringWalker';
 import { CommandStream } from '../../extension/protocol/simulate/commandStream';
 import { CommandSynthesizer } from '../../extension/protocol/simulate/commandSynthesizer';
+import { TraceAnalyses } from '../../extension/protocol/analysis/traceAnalyses';
+import { writeUnsigned } from '../../extension/protocol/ring/recordFraming';
 import { CaptureTraceSource } from '../../extension/protocol/trace/captureSource';
+import { fenceCompletedMarker } from '../../extension/protocol/trace/traceEvents';
 import { repoRoot } from '../harness/paths';
 
 // The trace side of `npm run bench`: a ring image and a capture of N commands of the sample
 // protocol (10 million by default; GPUPV_BENCH_COMMANDS changes it), walked and indexed by the
 // engine (the capture from its file, as the viewer and the CLI read it) and by the same walk
-// in C (gcc -O2), then fully decoded and paged.
+// in C (gcc -O2), then fully decoded and paged, and analysed (fence latency per opcode group,
+// resource lifetimes) as the viewer and `gpupv stats` do.
 
 export async function traceBenchmarks(dir: string): Promise<[string, string][]> {
   const count = Number(process.env.GPUPV_BENCH_COMMANDS ?? 10_000_000);
@@ -37,10 +41,24 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
   const ringFile = join(dir, 'ring.bin');
   writeFileSync(ringFile, ring);
 
-  // The same commands as a capture.
+  // The same commands as a capture, each fence with a value of its own and completed 50 µs after it was seen.
   const chunks: Uint8Array[] = [];
   const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
-  for (let i = 0; i < count; i++) writer.writePacket({ timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1000n, data: templates[i % templates.length]! });
+  const fence = protocol.fence!;
+  const fenceOpcode = fence.opcode.value;
+  let fenceValue = 0n;
+  for (let i = 0; i < count; i++) {
+    const timestampNs = 1_700_000_000_000_000_000n + BigInt(i) * 1000n;
+    const template = templates[i % templates.length]!;
+    if (BigInt(new DataView(template.buffer, template.byteOffset).getUint32(protocol.command.framing.opcode.offset, true)) !== fenceOpcode) {
+      writer.writePacket({ timestampNs, data: template });
+      continue;
+    }
+    const data = template.slice();
+    writeUnsigned(data, 0, fence.value, ++fenceValue);
+    writer.writePacket({ timestampNs, data });
+    writer.writePacket({ timestampNs: timestampNs + 50_000n, data: new Uint8Array(0), comment: fenceCompletedMarker(fenceValue) });
+  }
   writer.close();
   const capture = Buffer.concat(chunks);
   chunks.length = 0;
@@ -112,6 +130,16 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
   }) / pages;
   if (shown === 0) throw new Error('the page benchmark decoded nothing');
 
+  // Every analysis over the whole indexed capture, as the viewer runs them when it opens one.
+  let report: ReturnType<TraceAnalyses['report']> | undefined;
+  const analysisMs = best(3, () => {
+    const analyses = new TraceAnalyses(source);
+    analyses.update();
+    report = analyses.report();
+  });
+  if (!report || report.fences.groups.reduce((n, g) => n + g.commands, 0) < count * 0.9) throw new Error('the analyses timed fewer commands than the capture holds');
+  const uses = report.lifetimes?.kinds.reduce((n, k) => n + k.used, 0) ?? 0;
+
   const mb = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
   const rate = (n: number, ms: number) => `${((n / 1e6) / (ms / 1000)).toFixed(1)} M commands/s`;
   return [
@@ -123,5 +151,6 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
     ['index memory per command beyond the raw bytes', `${captureIndex.bytesPerRow.toFixed(1)} bytes (target at most 24)`],
     [`full decode into field trees (${decodeCount.toLocaleString('en')} commands)`, `${rate(decodeCount, decodeMs)} (target at least 5M/s)`],
     ['a page of 50 rows anywhere in the trace, decoded', `${(pageMs * 1000).toFixed(0)} µs (a frame is 16,000 µs)`],
+    [`analyses: fence latency per group + resource lifetimes (${(uses / 1e6).toFixed(1)} M id reads)`, `${analysisMs.toFixed(0)} ms: ${rate(count, analysisMs)}`],
   ];
 }

@@ -1,9 +1,10 @@
 import type { CommandProfileConfig } from '../profile/commandProfile';
+import type { ResourceKindConfig, ResourcesConfig } from '../profile/resourceProfile';
 import type { RingProfileConfig } from '../profile/ringProfile';
 import type { JsonValue } from './jsonc';
 
-// The trace decoder's sections of gpupv.json: `protocol.command`, `protocol.fence` and
-// `protocol.ring`. Checked by shape here (names that must exist in the header are checked
+// The trace decoder's sections of gpupv.json: `protocol.command`, `protocol.fence`,
+// `protocol.ring` and `protocol.resources`. Checked by shape here (names that must exist in the header are checked
 // later, against the header, by the profile resolvers). Pure: no `vscode` import.
 
 export interface FenceConfig {
@@ -15,7 +16,7 @@ export interface SectionProblems {
   error(message: string, at: { offset: number; length: number }): void;
 }
 
-type Kind = 'string' | 'boolean' | 'integer' | 'object' | 'pointers';
+type Kind = 'string' | 'boolean' | 'integer' | 'object' | 'array' | 'pointers';
 
 interface PropertySpec {
   readonly kind: Kind;
@@ -48,6 +49,18 @@ const RING: Readonly<Record<string, PropertySpec>> = {
   ringSize: { kind: 'integer' },
   pointers: { kind: 'pointers' },
   completedFenceField: { kind: 'string' },
+};
+
+const RESOURCES: Readonly<Record<string, PropertySpec>> = {
+  invalidIds: { kind: 'array' },
+  kinds: { kind: 'array', required: true },
+};
+
+const RESOURCE_KIND: Readonly<Record<string, PropertySpec>> = {
+  name: { kind: 'string', required: true },
+  create: { kind: 'object', required: true },
+  destroy: { kind: 'object', required: true },
+  uses: { kind: 'array' },
 };
 
 export function readCommandSection(value: JsonValue, problems: SectionProblems): CommandProfileConfig | undefined {
@@ -120,11 +133,13 @@ function readValue(kind: Kind, value: JsonValue): unknown {
       return value.kind === 'string' && (value.value === 'monotonic' || value.value === 'wrapped') ? value.value : undefined;
     case 'object':
       return value.kind === 'object' ? value : undefined;
+    case 'array':
+      return value.kind === 'array' ? value : undefined;
   }
 }
 
 function describeKind(kind: Kind): string {
-  return { string: 'a non-empty string', boolean: 'true or false', integer: 'a whole number of 0 or more', pointers: '"monotonic" or "wrapped"', object: 'an object' }[kind];
+  return { string: 'a non-empty string', boolean: 'true or false', integer: 'a whole number of 0 or more', pointers: '"monotonic" or "wrapped"', object: 'an object', array: 'an array' }[kind];
 }
 
 function readOpcodes(value: JsonValue, problems: SectionProblems): CommandProfileConfig['opcodes'] | undefined {
@@ -166,4 +181,50 @@ function readPayloads(value: JsonValue, problems: SectionProblems): CommandProfi
     } else problems.error(`"protocol.command.payloads.${key}" is not a known setting (structPrefix: a string, map: an object)`, keySpan);
   }
   return { ...(structPrefix !== undefined ? { structPrefix } : {}), ...(Object.keys(map).length ? { map } : {}) };
+}
+
+/** `protocol.resources`; a kind with a mistake is left out (and said so), the others kept. */
+export function readResourcesSection(value: JsonValue, problems: SectionProblems): ResourcesConfig | undefined {
+  const read = readSection('resources', value, RESOURCES, problems);
+  if (!read) return undefined;
+  const invalidIds: (string | number)[] = [];
+  for (const item of (read.invalidIds as JsonValue & { kind: 'array' } | undefined)?.items ?? []) {
+    if (item.kind === 'string' && item.value.trim() !== '') invalidIds.push(item.value);
+    else if (item.kind === 'number' && Number.isSafeInteger(item.value) && item.value >= 0) invalidIds.push(item.value);
+    else problems.error('each entry of "protocol.resources.invalidIds" must be a constant of the header (PVGPU_INVALID_ID) or a whole number', item);
+  }
+  const kinds: ResourceKindConfig[] = [];
+  (read.kinds as JsonValue & { kind: 'array' }).items.forEach((item, i) => {
+    const kind = readResourceKind(`protocol.resources.kinds[${i}]`, item, problems);
+    if (!kind) return;
+    const name = item.kind === 'object' ? item.properties.find((p) => p.key === 'name')!.value : item;
+    if (kinds.some((k) => k.name === kind.name)) problems.error(`"protocol.resources.kinds[${i}].name": "${kind.name}" names another kind already`, name);
+    else kinds.push(kind);
+  });
+  return { ...(read.invalidIds ? { invalidIds } : {}), kinds };
+}
+
+function readResourceKind(name: string, value: JsonValue, problems: SectionProblems): ResourceKindConfig | undefined {
+  const read = readSection(name.slice('protocol.'.length), value, RESOURCE_KIND, problems);
+  if (!read) return undefined;
+  let ok = true;
+  const lifecycle = (role: 'create' | 'destroy') => {
+    const map = readStringMap(`${name}.${role}`, read[role] as JsonValue, problems);
+    if (Object.keys(map).length === 0) {
+      problems.error(`"${name}.${role}" must map at least one opcode to the field holding the id: { "MY_CMD_${role.toUpperCase()}_X": "x_id" }`, read[role] as JsonValue);
+      ok = false;
+    }
+    return map;
+  };
+  const create = lifecycle('create');
+  const destroy = lifecycle('destroy');
+  const uses: string[] = [];
+  for (const item of (read.uses as JsonValue & { kind: 'array' } | undefined)?.items ?? []) {
+    if (item.kind === 'string' && item.value.trim() !== '') uses.push(item.value);
+    else {
+      problems.error(`each entry of "${name}.uses" must be a field path (src_resource_id, rtv_ids[num_rtvs], buffers[].resource_id)`, item);
+      ok = false;
+    }
+  }
+  return ok ? { name: read.name as string, create, destroy, ...(read.uses ? { uses } : {}) } : undefined;
 }

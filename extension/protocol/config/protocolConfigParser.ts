@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../abi';
 import type { CommandProfileConfig } from '../profile/commandProfile';
+import type { ResourcesConfig } from '../profile/resourceProfile';
 import type { RingProfileConfig } from '../profile/ringProfile';
-import { readCommandSection, readFenceSection, readRingSection, type FenceConfig } from './decoderConfigParser';
+import { readCommandSection, readFenceSection, readResourcesSection, readRingSection, type FenceConfig } from './decoderConfigParser';
 import { parseJsonc, type JsonProperty, type JsonValue } from './jsonc';
 
 // gpupv.json, the workspace's protocol configuration: read, checked by hand and resolved
@@ -31,6 +32,7 @@ export interface ProtocolConfig {
   readonly command?: CommandProfileConfig;
   readonly fence?: FenceConfig;
   readonly ring?: RingProfileConfig;
+  readonly resources?: ResourcesConfig;
 }
 
 export interface ConfigProblem {
@@ -74,6 +76,7 @@ interface ProtocolDraft {
   command?: CommandProfileConfig;
   fence?: FenceConfig;
   ring?: RingProfileConfig;
+  resources?: ResourcesConfig;
 }
 
 type ProtocolPropertyReader = (value: JsonValue, draft: ProtocolDraft, problems: Problems) => void;
@@ -92,6 +95,7 @@ const PROTOCOL_PROPERTIES = new Map<string, ProtocolPropertyReader>([
   ['command', (value, draft, problems) => (draft.command = readCommandSection(value, problems))],
   ['fence', (value, draft, problems) => (draft.fence = readFenceSection(value, problems))],
   ['ring', (value, draft, problems) => (draft.ring = readRingSection(value, problems))],
+  ['resources', (value, draft, problems) => (draft.resources = readResourcesSection(value, problems))],
 ]);
 
 /** The settings `protocol` holds, in the order the schema lists them. */
@@ -151,6 +155,7 @@ function readProtocol(property: JsonProperty, problems: Problems): ProtocolConfi
     ...(draft.command ? { command: draft.command } : {}),
     ...(draft.fence ? { fence: draft.fence } : {}),
     ...(draft.ring ? { ring: draft.ring } : {}),
+    ...(draft.resources ? { resources: draft.resources } : {}),
   };
 }
 

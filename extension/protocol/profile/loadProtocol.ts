@@ -4,10 +4,14 @@ import { parseProtocolConfig, resolveProtocolConfig } from '../config/protocolCo
 import { analyzeHeader, type HeaderAnalysis } from '../headerAnalysis';
 import { resolveCommandProfile, type CommandProfile, type ProfileDiagnostic } from './commandProfile';
 import { resolveFenceProfile, type FenceProfile } from './fenceProfile';
+import { inferResources } from './inference/resources';
+import { resolveResourceProfile, type ResourceProfile, type ResourcesConfig } from './resourceProfile';
 import { resolveRingProfile, type RingProfile } from './ringProfile';
 
 // gpupv.json to everything decoding needs: the header analysed for the guest's ABI, the
-// command profile and, when configured, the fence command and the ring. The one place
+// command profile and, when configured, the fence command and the ring; the resource kinds
+// as configured, else as the header suggests them (the lifetime analysis works before
+// anyone has written them down). The one place
 // that reads the file for the engine (the CLI and the trace viewer alike); problems come
 // back as text naming the file and the property to fix.
 
@@ -20,6 +24,8 @@ export interface LoadedProtocol {
   readonly command: CommandProfile;
   readonly fence?: FenceProfile;
   readonly ring?: RingProfile;
+  /** The kinds of objects commands create and destroy by id; `origin` says whether gpupv.json named them. */
+  readonly resources?: ResourceProfile;
   /** Warnings and notes worth showing (near matches, opcodes without a struct). */
   readonly notes: readonly string[];
 }
@@ -47,7 +53,8 @@ export async function loadProtocol(configPath: string, readFile: (path: string) 
   const command = resolveCommandProfile(analysis, config.command);
   const fence = command.profile && config.fence ? resolveFenceProfile(command.profile, config.fence) : undefined;
   const ring = config.ring ? resolveRingProfile(analysis, config.ring) : undefined;
-  const diagnostics: ProfileDiagnostic[] = [...command.diagnostics, ...(fence?.diagnostics ?? []), ...(ring?.diagnostics ?? [])];
+  const resources = command.profile ? resourcesOf(analysis, command.profile, config.resources) : undefined;
+  const diagnostics: ProfileDiagnostic[] = [...command.diagnostics, ...(fence?.diagnostics ?? []), ...(ring?.diagnostics ?? []), ...(resources?.diagnostics ?? [])];
   const profileErrors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`);
   if (!command.profile || profileErrors.length) throw new ProtocolLoadError([...headerErrors, ...profileErrors]);
   return {
@@ -57,6 +64,16 @@ export async function loadProtocol(configPath: string, readFile: (path: string) 
     command: command.profile,
     ...(fence?.profile ? { fence: fence.profile } : {}),
     ...(ring?.profile ? { ring: ring.profile } : {}),
+    ...(resources?.profile ? { resources: resources.profile } : {}),
     notes: [...headerErrors, ...diagnostics.filter((d) => d.severity !== 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`)],
   };
+}
+
+function resourcesOf(analysis: HeaderAnalysis, command: CommandProfile, config: ResourcesConfig | undefined): ReturnType<typeof resolveResourceProfile> | undefined {
+  if (config) return resolveResourceProfile(analysis, command, config, 'gpupv.json');
+  const inferred = inferResources(analysis, command, () => undefined);
+  if (!inferred) return undefined;
+  const resolved = resolveResourceProfile(analysis, command, inferred, 'header');
+  // A guess that does not hold is nothing the user wrote: a note, never a reason not to load.
+  return { ...resolved, diagnostics: resolved.diagnostics.map((d) => ({ ...d, severity: 'warning', message: `inferred from the header, but ${d.message}; write protocol.resources (gpupv profile init proposes it)` })) };
 }

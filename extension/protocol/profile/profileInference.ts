@@ -6,7 +6,9 @@ import { inferFence } from './inference/fence';
 import { commonWordPrefix, type Explain, type Explanation } from './inference/names';
 import { chooseOpcodeFamily } from './inference/opcodeFamily';
 import { inferPayloadMap } from './inference/payloadMap';
+import { inferResources } from './inference/resources';
 import { inferRing } from './inference/ring';
+import type { ResourcesConfig } from './resourceProfile';
 import type { RingProfileConfig } from './ringProfile';
 
 // `gpupv profile init`: a first decoding profile read off the protocol header alone, each
@@ -16,7 +18,7 @@ import type { RingProfileConfig } from './ringProfile';
 export type { Confidence, Explanation } from './inference/names';
 
 export interface InferredProfile {
-  readonly protocol: { command?: CommandProfileConfig; fence?: FenceConfig; ring?: RingProfileConfig };
+  readonly protocol: { command?: CommandProfileConfig; fence?: FenceConfig; ring?: RingProfileConfig; resources?: ResourcesConfig };
   readonly explanations: Explanation[];
 }
 
@@ -27,8 +29,9 @@ export function inferProfile(analysis: HeaderAnalysis): InferredProfile {
   const fence = command ? inferFence(command.profile, explain) : undefined;
   const commandStructs = new Set<RecordInfo>(command ? [command.framing.header, ...command.framing.embedders] : []);
   const ring = inferRing(analysis, commandStructs, explain);
+  const resources = command ? inferResources(analysis, command.profile, explain) : undefined;
   return {
-    protocol: { ...(command ? { command: command.config } : {}), ...(fence ? { fence } : {}), ...(ring ? { ring } : {}) },
+    protocol: { ...(command ? { command: command.config } : {}), ...(fence ? { fence } : {}), ...(ring ? { ring } : {}), ...(resources ? { resources } : {}) },
     explanations,
   };
 }

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
+import { TraceAnalyses } from '../protocol/analysis/traceAnalyses';
+import { describeLifetimeProblem } from '../protocol/analysis/resourceLifetimes';
 import { commandAsCInitializer, commandAsJson } from '../protocol/decode/commandText';
 import type { CommandFieldRef } from '../protocol/decode/commandFilterScope';
 import { fieldTree, type FieldNode } from '../protocol/decode/fieldTree';
@@ -27,7 +29,6 @@ import {
   type ViewStatus,
 } from '../../webviews/shared/traceViewerProtocol';
 import { encodeRowPage } from '../../webviews/shared/rowPage';
-import { opcodeGroups } from './opcodeGroups';
 import { RowPages } from './rowPages';
 import type { TraceHandle } from './traceHandle';
 
@@ -66,6 +67,7 @@ export interface ViewerHost {
 export class TraceViewerSession implements vscode.Disposable {
   private view: TraceView | undefined;
   private pages: RowPages | undefined;
+  private analysesOf: TraceAnalyses | undefined;
   private filterText = '';
   private filterJob: { cancelled: boolean } | undefined;
   private findJob: { cancelled: boolean } | undefined;
@@ -109,6 +111,7 @@ export class TraceViewerSession implements vscode.Disposable {
       this.sourceListener?.dispose();
       this.view = source ? new TraceView(source) : undefined;
       this.pages = source ? new RowPages(source) : undefined;
+      this.analysesOf = source ? new TraceAnalyses(source) : undefined;
       this.sourceListener = source?.onDidChange(() => {
         this.keepFiltering();
         this.postStatus(false);
@@ -217,8 +220,8 @@ export class TraceViewerSession implements vscode.Disposable {
 
   private traceInfo(source: TraceSource): TraceInfo {
     const { protocol } = source;
-    const groups = opcodeGroups(protocol.command);
-    const opcodes = [...protocol.command.opcodes.values()].map((o) => ({ value: Number(o.value), name: o.shortName, fullName: o.name, group: groups.get(o.value) ?? '' }));
+    const groups = this.analysesOf!.groups;
+    const opcodes = [...protocol.command.opcodes.values()].map((o) => ({ value: Number(o.value), name: o.shortName, fullName: o.name, group: groups.nameOf(groups.indexOf(Number(o.value))) }));
     const symbols = [...protocol.analysis.constants.keys(), ...protocol.analysis.enums.flatMap((e) => [...e.values.keys()])];
     const objectId = objectIdField(protocol.command);
     const base = source.index.baseTime;
@@ -454,24 +457,34 @@ export class TraceViewerSession implements vscode.Disposable {
     };
   }
 
+  /** Every analysis of the trace, brought up to date with what arrived since the last time. */
   private analyses(): AnalysesView {
     const source = this.trace.source;
-    if (!source) return { opcodes: [] };
-    const stats = source.statistics();
-    const groups = opcodeGroups(source.protocol.command);
-    const opcodes = stats.opcodes.map((o) => ({ opcode: o.opcode, name: o.name, group: groups.get(BigInt(o.opcode)) ?? '', count: o.count, bytes: o.bytes }));
-    const index = source.index;
-    const slowest: { seq: number; value: string; latencyMs: number }[] = [];
-    for (let i = 0; i < index.fenceCount; i++) {
-      const fence = index.fenceAt(i);
-      if (!Number.isNaN(fence.completedAt)) slowest.push({ seq: fence.seq, value: fence.value.toString(), latencyMs: (fence.completedAt - fence.time) / 1e6 });
-    }
-    slowest.sort((a, b) => b.latencyMs - a.latencyMs);
+    const analyses = this.analysesOf;
+    if (!source || !analyses) return { opcodes: [] };
+    analyses.update();
+    const report = analyses.report();
+    const { fences, lifetimes } = report;
+    const name = (opcode: number) => source.opcodeName(opcode);
     return {
-      opcodes,
+      opcodes: report.opcodes.map((o) => ({ opcode: o.opcode, name: o.name, group: o.group, count: o.count, bytes: o.bytes })),
       ...(source.protocol.fence
-        ? { fences: { completed: stats.fences.completed, pending: stats.fences.pending, ...(stats.fences.latencyMs ? { overall: stats.fences.latencyMs } : {}), groups: [], slowest: slowest.slice(0, 20) } }
+        ? {
+            fences: {
+              completed: fences.completed,
+              pending: fences.unfinished.count,
+              ...(fences.latencyMs ? { overall: fences.latencyMs } : {}),
+              groups: fences.groups.map((g) => ({ group: g.group, commands: g.commands, ...(g.latencyMs ? { latency: g.latencyMs } : {}) })),
+              slowest: fences.slowest.slice(0, 20).map((f) => ({ seq: f.seq, value: f.value.toString(), latencyMs: f.latencyMs })),
+            },
+          }
         : {}),
+      ...(lifetimes
+        ? {
+            resources: lifetimes.problems.slice(0, 500).map((p) => ({ kind: p.resourceKind, problem: p.kind, id: String(p.id), seqs: p.rows.map((r) => r.seq), message: describeLifetimeProblem(p, name) })),
+            ...(lifetimes.notes.length ? { resourcesNote: lifetimes.notes.join(' ') } : {}),
+          }
+        : { resourcesNote: 'The profile names no resource kinds (protocol.resources) and none could be read off the header.' }),
     };
   }
 

@@ -3,7 +3,7 @@ import { fuzzCase, runFuzzCase } from './pcapngFuzzLong';
 
 // Seeded random and mutated captures through the reader, read whole and in random chunks:
 // only PcapngError, both ways agree, no more packets than the bytes can hold, intact
-// captures read completely, each case within MAX_CASE_MS. A failure names its seed;
+// captures read completely (a case that hangs trips mocha's timeout). A failure names its seed;
 // `node out/test/unit/capture/pcapngFuzzLong.js 1 <seed>` replays it alone, and with no
 // arguments that script runs 100,000 cases.
 

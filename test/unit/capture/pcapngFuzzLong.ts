@@ -451,11 +451,11 @@ export interface FuzzResult {
 
 /** Smallest block that yields a packet: a Simple Packet Block with no data. */
 const MIN_PACKET_BLOCK = 16;
-export const MAX_CASE_MS = 2000;
 
 /**
  * Reads the case whole and in random chunks and checks what must hold for any input:
- * only PcapngError, both ways agree, no more packets than the bytes can hold, bounded time.
+ * only PcapngError, every way of reading agrees, no more packets than the bytes can hold; the time
+ * each case took goes into the long run's report.
  */
 export function runFuzzCase(fuzz: FuzzCase): FuzzResult {
   const context = `seed ${fuzz.seed} (${fuzz.recipe}, ${fuzz.bytes.length} bytes)`;
@@ -486,7 +486,6 @@ export function runFuzzCase(fuzz: FuzzCase): FuzzResult {
     assert.match(whole.error.message, /^block \d+ at byte \d+: /, `${context}: error message`);
   }
   assert.ok(chunked.peakPendingBytes <= fuzz.bytes.length, `${context}: held ${chunked.peakPendingBytes} bytes`);
-  assert.ok(ms < MAX_CASE_MS, `${context}: took ${ms.toFixed(0)} ms`);
   return { packets: whole.packets.length, error: whole.error?.code, ms };
 }
 

@@ -40,6 +40,8 @@ import type { TraceHandle } from './traceHandle';
 
 /** Rows a filter slice looks at before the event loop gets a turn. */
 const FILTER_SLICE_ROWS = 250_000;
+/** Rows a following page gets with every status: more than a screen shows. */
+const TAIL_ROWS = 128;
 /** Status messages at most this often (the last one always goes). */
 const STATUS_INTERVAL_MS = 50;
 const LAYOUT_KEY = 'gpupv.traceViewer.layout';
@@ -75,6 +77,8 @@ export class TraceViewerSession implements vscode.Disposable {
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
   private lastStatus = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** The page shows the newest rows of a live trace: each status brings them along. */
+  private following = false;
   /** Commands this tab's page was offered (banner actions): the only ones it may run. */
   private offered = new Set<string>(['gpupv.showLog']);
 
@@ -281,6 +285,8 @@ export class TraceViewerSession implements vscode.Disposable {
       ...(view.filtered ? { filter: { text: this.filterText, scanned: progress.scanned, total: progress.total, matched: view.count, done: view.upToDate && !this.filterJob } } : {}),
       ...(this.range ? { range: this.range } : {}),
       lastTime: index.count > 0 ? index.times[index.count - 1]! : 0,
+      // A page following a live ring would always ask for rows a round trip old: the newest come along.
+      ...(live && this.following && this.pages ? { tail: this.pages.page(view, Math.max(0, view.count - TAIL_ROWS), TAIL_ROWS) } : {}),
       ...(live
         ? {
             live: {
@@ -555,6 +561,10 @@ export class TraceViewerSession implements vscode.Disposable {
         break;
       }
       case 'follow':
+        this.following = true;
+        break;
+      case 'unfollow':
+        this.following = false;
         break;
     }
     this.postStatus(true);

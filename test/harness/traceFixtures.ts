@@ -5,6 +5,7 @@ import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { loadProtocol, type LoadedProtocol } from '../../extension/protocol/profile/loadProtocol';
 import { writeUnsigned } from '../../extension/protocol/ring/recordFraming';
 import { writeRecord } from '../../extension/protocol/ring/ringWriter';
+import type { OpcodeInfo } from '../../extension/protocol/profile/commandProfile';
 import { CommandStream } from '../../extension/protocol/simulate/commandStream';
 import { CommandSynthesizer } from '../../extension/protocol/simulate/commandSynthesizer';
 import { fenceCompletedMarker, occupancyMarker } from '../../extension/protocol/trace/traceEvents';
@@ -35,6 +36,7 @@ export function writeFramesCapture(file: string, protocol: LoadedProtocol, count
       writer.writePacket({ timestampNs: done.at, data: new Uint8Array(0), comment: fenceCompletedMarker(done.value) });
     }
     const command = stream.next();
+    varyCounts(command.opcode, command.bytes, i);
     writer.writePacket({ timestampNs: time, data: command.bytes, ringOffset });
     ringOffset = (ringOffset + command.bytes.length) % (16 << 20);
     if (command.fenceValue !== undefined) {
@@ -48,6 +50,18 @@ export function writeFramesCapture(file: string, protocol: LoadedProtocol, count
   writer.close();
   closeSync(fd);
   return size;
+}
+
+/**
+ * The simulator varies only a command's resource id; a capture whose draws all draw the same
+ * number of vertices would make a dull filter. Every 32-bit field named like a count (outside
+ * the header) gets a value that changes from command to command.
+ */
+function varyCounts(opcode: OpcodeInfo, bytes: Uint8Array, i: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const field of opcode.payload?.fields ?? []) {
+    if (/count/.test(field.path) && !field.path.includes('.') && field.size === 4 && field.count === undefined && field.offset + 4 <= bytes.length) view.setUint32(field.offset, (i * 37) % 2000, true);
+  }
 }
 
 /**

@@ -30,9 +30,16 @@ describe('UI: the Ring Trace Viewer', () => {
     writeFramesCapture(path.join(traces, 'million.pcapng'), protocol, MILLION, 7);
     writeHangSnapshot(path.join(traces, 'hang.ringsnap'), protocol, 400, 6);
     workbench = await Workbench.open();
+    // The extension must be active before a trace is opened: until then VS Code opens it as text.
+    await workbench.openGpuPvSidebar();
   });
 
   after(() => workbench.close());
+
+  afterEach(async function () {
+    // What the page looked like when a step failed.
+    if (this.currentTest?.state === 'failed') await workbench.screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`);
+  });
 
   /** The viewer's page; the editor area holds one webview at a time in these tests. */
   function viewer(): FrameLocator {

@@ -86,6 +86,8 @@ export interface ViewStatus {
   /** Nanoseconds after the first row of the last row held: the timeline's extent. */
   readonly lastTime: number;
   readonly live?: LiveStatusView;
+  /** While the page follows a live trace: its newest rows, a row page (rowPage.ts). */
+  readonly tail?: ArrayBuffer;
   readonly banners: readonly Banner[];
 }
 
@@ -158,7 +160,8 @@ export interface FilterProblem {
   readonly end: number;
 }
 
-export type LiveAction = 'follow' | 'pause' | 'resume' | 'record' | 'stopRecording' | 'stop';
+/** `follow`/`unfollow`: the page shows (or stops showing) the newest rows; the others act on the ring. */
+export type LiveAction = 'follow' | 'unfollow' | 'pause' | 'resume' | 'record' | 'stopRecording' | 'stop';
 export type CopyFormat = 'json' | 'c';
 export type RevealTarget = { readonly kind: 'field'; readonly seq: number; readonly path: string } | { readonly kind: 'struct'; readonly seq: number } | { readonly kind: 'opcode'; readonly seq: number };
 
@@ -186,7 +189,7 @@ export type TraceViewerToHostMessage =
 
 const MAX_TEXT = 4096;
 const COLUMN_IDS: readonly ColumnId[] = ['seq', 'time', 'opcode', 'size', 'resource', 'summary', 'fence'];
-const LIVE_ACTIONS: readonly LiveAction[] = ['follow', 'pause', 'resume', 'record', 'stopRecording', 'stop'];
+const LIVE_ACTIONS: readonly LiveAction[] = ['follow', 'unfollow', 'pause', 'resume', 'record', 'stopRecording', 'stop'];
 
 type Fields = Record<string, unknown>;
 

@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-context-menu/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { codicon, h } from '../shared/dom';
 import { pageRoot } from '../shared/page';
-import type { PageRow } from '../shared/rowPage';
+import { decodeRowPage, type PageRow } from '../shared/rowPage';
 import type { ColumnLayout, LiveAction, TimeMode, TraceInfo, ViewStatus } from '../shared/traceViewerProtocol';
 import { AnalysesPane } from './analysesPane';
 import { DetailPane } from './detailPane';
@@ -185,6 +185,8 @@ function showInfo(next: TraceInfo): void {
   }
   drawSnapshot();
   if (next.kind !== 'live') follow = false;
+  // The host starts each page unfollowed; a live page that follows says so.
+  else if (follow) send({ type: 'live', action: 'follow' });
   document.title = next.name;
 }
 
@@ -192,6 +194,7 @@ function showStatus(next: ViewStatus): void {
   const previous = status;
   status = next;
   cache.reset(next.generation, next.count);
+  if (next.tail) cache.setTail(decodeRowPage(next.tail));
   const generationChanged = previous?.generation !== next.generation;
   if (generationChanged) table.select(undefined, false);
   table.setCount(next.count, follow && next.live?.state === 'following');
@@ -306,6 +309,7 @@ function setFollow(on: boolean): void {
   if (follow === on) return;
   follow = on;
   updateState(vscode, { follow: on });
+  if (info?.kind === 'live') send({ type: 'live', action: on ? 'follow' : 'unfollow' });
   if (status) drawLiveBar(status);
   if (on && status) table.setCount(status.count, true);
 }

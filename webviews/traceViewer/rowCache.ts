@@ -5,6 +5,9 @@ import { request } from './hostConnection';
 // binary pages, kept in a small LRU. The table asks for what it draws and what it is about to
 // draw (ahead of the scroll direction); a new generation (a new filter, a dropped window)
 // empties the cache, since positions then mean other rows.
+//
+// `count` never shrinks within a generation (rows are only added), so a page once complete
+// stays right.
 
 export const PAGE_ROWS = 256;
 const MAX_PAGES = 96;
@@ -12,29 +15,37 @@ const MAX_PAGES = 96;
 export class RowCache {
   private readonly pages = new Map<number, readonly PageRow[]>();
   private readonly inFlight = new Set<number>();
+  private tail = new Map<number, PageRow>();
   private generation = -1;
   /** A row count the cached pages were filled against; a page that was short may have grown. */
   private count = 0;
 
   constructor(private readonly loaded: () => void) {}
 
-  /** A new view (generation) or more rows: stale pages go. */
+  /**
+   * A new view (generation) empties the cache. More rows (a live trace, a filter still
+   * running) keep it: a page that was short is fetched again when drawn, and shows what it
+   * had meanwhile.
+   */
   reset(generation: number, count: number): void {
     if (generation !== this.generation) {
       this.generation = generation;
       this.pages.clear();
       this.inFlight.clear();
-    } else if (count !== this.count) {
-      // The last page may have been short: fetch it again when drawn.
-      const last = Math.floor(Math.max(0, this.count - 1) / PAGE_ROWS);
-      const page = this.pages.get(last);
-      if (page && page.length < PAGE_ROWS) this.pages.delete(last);
+      this.tail.clear();
     }
     this.count = count;
   }
 
+  /** The newest rows of a live trace, as the host sent them with its status. */
+  setTail(rows: readonly PageRow[]): void {
+    this.tail = new Map(rows.map((r) => [r.position, r]));
+  }
+
   row(position: number): PageRow | undefined {
     const page = this.pages.get(Math.floor(position / PAGE_ROWS));
+    const row = page?.[position - Math.floor(position / PAGE_ROWS) * PAGE_ROWS];
+    if (!row) return this.tail.get(position);
     if (!page) return undefined;
     // The most recent use moves to the back of the map: the front is evicted first.
     const key = Math.floor(position / PAGE_ROWS);
@@ -55,7 +66,9 @@ export class RowCache {
   }
 
   private fetch(page: number): void {
-    if (this.pages.has(page) || this.inFlight.has(page) || page * PAGE_ROWS >= this.count) return;
+    const held = this.pages.get(page);
+    const complete = held !== undefined && (held.length === PAGE_ROWS || page * PAGE_ROWS + held.length >= this.count);
+    if (complete || this.inFlight.has(page) || page * PAGE_ROWS >= this.count) return;
     this.inFlight.add(page);
     const generation = this.generation;
     void request({ type: 'getRows', generation, from: page * PAGE_ROWS, count: PAGE_ROWS }).then((reply) => {

@@ -15,7 +15,7 @@ export interface SectionProblems {
   error(message: string, at: { offset: number; length: number }): void;
 }
 
-type Kind = 'string' | 'boolean' | 'integer' | 'object' | 'pointers';
+type Kind = 'string' | 'boolean' | 'integer' | 'integerOrName' | 'object' | 'pointers';
 
 interface PropertySpec {
   readonly kind: Kind;
@@ -48,6 +48,8 @@ const RING: Readonly<Record<string, PropertySpec>> = {
   ringSize: { kind: 'integer' },
   pointers: { kind: 'pointers' },
   completedFenceField: { kind: 'string' },
+  magicField: { kind: 'string' },
+  magic: { kind: 'integerOrName' },
 };
 
 export function readCommandSection(value: JsonValue, problems: SectionProblems): CommandProfileConfig | undefined {
@@ -72,6 +74,12 @@ export function readRingSection(value: JsonValue, problems: SectionProblems): Ri
       problems.error(`"protocol.ring" needs exactly one of "${field}" (a field of the control region) and "${number}" (a number)`, value);
       return undefined;
     }
+  }
+  if ((ring.magicField === undefined) !== (ring.magic === undefined)) {
+    const [given, missing] = ring.magic === undefined ? ['magicField', 'magic'] : ['magic', 'magicField'];
+    const at = value.properties.find((p) => p.key === given)!;
+    problems.error(`"protocol.ring.${given}" needs "protocol.ring.${missing}" beside it: the control region's magic field and the value it holds`, at.keySpan);
+    return undefined;
   }
   return ring;
 }
@@ -116,6 +124,10 @@ function readValue(kind: Kind, value: JsonValue): unknown {
       return value.kind === 'boolean' ? value.value : undefined;
     case 'integer':
       return value.kind === 'number' && Number.isSafeInteger(value.value) && value.value >= 0 ? value.value : undefined;
+    case 'integerOrName':
+      // A magic above 2^53 cannot be a JSON number; it can be written as "0x..." text.
+      if (value.kind === 'number') return Number.isSafeInteger(value.value) && value.value >= 0 ? value.value : undefined;
+      return value.kind === 'string' && /^(?:[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+)$/.test(value.value) ? value.value : undefined;
     case 'pointers':
       return value.kind === 'string' && (value.value === 'monotonic' || value.value === 'wrapped') ? value.value : undefined;
     case 'object':
@@ -124,7 +136,14 @@ function readValue(kind: Kind, value: JsonValue): unknown {
 }
 
 function describeKind(kind: Kind): string {
-  return { string: 'a non-empty string', boolean: 'true or false', integer: 'a whole number of 0 or more', pointers: '"monotonic" or "wrapped"', object: 'an object' }[kind];
+  return {
+    string: 'a non-empty string',
+    boolean: 'true or false',
+    integer: 'a whole number of 0 or more',
+    integerOrName: 'a whole number of 0 or more ("0x50564750" as text for values above 2^53), or the name of a macro or enum constant of the header such as "PVGPU_MAGIC"',
+    pointers: '"monotonic" or "wrapped"',
+    object: 'an object',
+  }[kind];
 }
 
 function readOpcodes(value: JsonValue, problems: SectionProblems): CommandProfileConfig['opcodes'] | undefined {

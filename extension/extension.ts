@@ -1,14 +1,16 @@
 import * as vscode from 'vscode';
 import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions';
 import { registerVirtualMachinesView, type VirtualMachinesApi } from './vms/virtualMachinesView';
-import { registerRingTracesView } from './traces/ringTracesView';
+import { registerRingTracesView, type AttachLive, type RingTracesApi } from './traces/ringTracesView';
 import { TraceViewerPanel } from './traces/traceViewerPanel';
+import { ProtocolConfigStore } from './headers/protocolConfig';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
 
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
 export interface GpuPvApi {
   readonly log: vscode.LogOutputChannel;
   readonly virtualMachines: VirtualMachinesApi;
+  readonly ringTraces: RingTracesApi;
 }
 
 // One place wires every service; everything disposable goes into context.subscriptions once.
@@ -24,6 +26,12 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
 
   void vscode.commands.executeCommand('setContext', ContextKeys.hostPlatform, process.platform);
   const virtualMachines = registerVirtualMachinesView(context, log);
+  // gpupv.json of every folder, read once for the header features and the Ring Traces view.
+  const configs = new ProtocolConfigStore(log);
+  // Until the live viewer is part of the Ring Trace Viewer, attaching says so.
+  const attachLive: AttachLive = (target) =>
+    void vscode.window.showInformationMessage(`Live viewing of ${target.name} opens in the Ring Trace Viewer, which does not have its live view yet.`);
+  const ringTraces = registerRingTracesView(context, log, configs, attachLive);
 
   context.subscriptions.push(
     vscode.commands.registerCommand(Commands.showLog, () => log.show(true)),
@@ -31,11 +39,12 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
       TraceViewerPanel.show(context.extensionUri, log),
     ),
     virtualMachines.disposable,
-    registerRingTracesView(),
-    registerHeaderFeatures(context, log),
+    configs,
+    ringTraces.disposable,
+    registerHeaderFeatures(context, log, configs),
   );
 
-  return { log, virtualMachines: virtualMachines.api };
+  return { log, virtualMachines: virtualMachines.api, ringTraces: ringTraces.api };
 }
 
 export function deactivate(): void {

@@ -9,6 +9,14 @@ export const Commands = {
   openTraceViewer: 'gpupv.traces.openViewer',
   showStructLayout: 'gpupv.headers.showStructLayout',
 
+  // Ring Traces view
+  tracesRefresh: 'gpupv.traces.refresh',
+  tracesOpenTrace: 'gpupv.traces.openTrace',
+  tracesOpenAsSnapshot: 'gpupv.traces.openAsSnapshot',
+  tracesAttachLive: 'gpupv.traces.attachLive',
+  tracesShowMoreCaptures: 'gpupv.traces.showMoreCaptures',
+  tracesRemoveRecent: 'gpupv.traces.removeRecent',
+
   // Virtual Machines view
   vmsRefresh: 'gpupv.vms.refresh',
   vmStart: 'gpupv.vms.start',

@@ -32,7 +32,7 @@ export interface RingRate {
 export type RingStatus = { readonly kind: 'readable'; readonly glance: RingGlance } | { readonly kind: 'unreadable'; readonly reason: string };
 
 /** Headers read at most per glance to learn record sizes. */
-const SAMPLE_RECORDS = 32;
+const SAMPLE_RECORDS = 256;
 const SAMPLE_BYTES = 16 * 1024;
 
 interface Previous {

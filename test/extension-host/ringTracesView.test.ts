@@ -172,6 +172,20 @@ describe('Ring Traces: the view', function () {
     assert.equal(label(message!), 'No live ring');
   });
 
+  it('says in Live Sources why it lists nothing: no protocol.ring, no gpupv.json', async () => {
+    const config = JSON.parse(new TextDecoder().decode(originalConfig)) as { protocol: Record<string, unknown> };
+    await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ protocol: { ...config.protocol, ring: undefined } })));
+    await refreshUntil(() => api.live.state.kind === 'noRing', 'the state without protocol.ring');
+    const [noRing] = await children(await group('live'));
+    assert.equal(label(noRing!), 'gpupv.json has no protocol.ring');
+    assert.deepEqual([api.tree.getTreeItem(noRing!).command?.command, String(api.tree.getTreeItem(noRing!).command?.arguments?.[0])], ['vscode.open', configUri.toString()]);
+    await vscode.workspace.fs.delete(configUri);
+    await refreshUntil(() => api.live.state.kind === 'noConfig', 'the state without gpupv.json');
+    const [noConfig] = await children(await group('live'));
+    assert.equal(label(noConfig!), 'No gpupv.json in this workspace');
+    await vscode.workspace.fs.writeFile(configUri, originalConfig);
+  });
+
   it('reads live sources only while the view is visible', async () => {
     await vscode.commands.executeCommand('gpupv.traces.focus');
     await waitFor(() => api.treeView.visible, 'the view to show');

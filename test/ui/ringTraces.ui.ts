@@ -41,6 +41,10 @@ describe('UI: the Ring Traces view', () => {
     await workbench.sidebarPane('Virtual Machines').locator('.pane-header').click();
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await workbench.screenshot(`failed-ring-traces-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 40)}`);
+  });
+
   after(async () => {
     simulation.abort();
     await simulating;
@@ -54,7 +58,8 @@ describe('UI: the Ring Traces view', () => {
     await workbench.treeRow('Ring Traces', 'Captures in Workspace').click();
     await workbench.treeRow('Ring Traces', 'frames.pcapng').waitFor();
     const ring = workbench.treeRow('Ring Traces', 'Win11 guest');
-    await ring.waitFor();
+    // The first look loads the protocol (the header through the engine): slow on a busy machine.
+    await ring.waitFor({ timeout: 60_000 });
     if (simulating) {
       // The rate needs two looks, a second apart.
       await ring.locator('.label-description', { hasText: /cmd\/s$/ }).waitFor({ timeout: 20_000 });

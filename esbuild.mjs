@@ -52,7 +52,8 @@ const extension = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['vscode'],
+  // koffi loads its prebuilt native binary from its own folder, so it cannot be bundled.
+  external: ['vscode', 'koffi'],
   // web-tree-sitter's ES module reads import.meta.url, which a CommonJS bundle lacks.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('url').pathToFileURL(__filename).href;" },

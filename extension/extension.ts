@@ -1,14 +1,17 @@
 import * as vscode from 'vscode';
 import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions';
 import { registerVirtualMachinesView, type VirtualMachinesApi } from './vms/virtualMachinesView';
-import { registerRingTracesView } from './traces/ringTracesView';
+import { registerRingTracesView, type RingTracesApi } from './traces/ringTracesView';
 import { registerTraceViewer } from './traces/registerTraceViewer';
+import { ProtocolConfigStore } from './headers/protocolConfig';
+import { TraceProtocols } from './traces/traceProtocols';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
 
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
 export interface GpuPvApi {
   readonly log: vscode.LogOutputChannel;
   readonly virtualMachines: VirtualMachinesApi;
+  readonly ringTraces: RingTracesApi;
 }
 
 // One place wires every service; everything disposable goes into context.subscriptions once.
@@ -24,17 +27,25 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
 
   void vscode.commands.executeCommand('setContext', ContextKeys.hostPlatform, process.platform);
   const virtualMachines = registerVirtualMachinesView(context, log);
-  const traceViewer = registerTraceViewer(context, log);
+  // gpupv.json of every folder, read once for the header features and the Ring Traces view.
+  const configs = new ProtocolConfigStore(log);
+  // Decoding profiles, loaded once for the view, the open traces and the live rings.
+  const protocols = new TraceProtocols(log);
+  const traceViewer = registerTraceViewer(context, log, protocols);
+  const ringTraces = registerRingTracesView(context, log, configs, protocols, (target) => traceViewer.livePanels.show({ name: target.name, location: target.location, configPath: target.configUri.fsPath }));
 
   context.subscriptions.push(
     vscode.commands.registerCommand(Commands.showLog, () => log.show(true)),
     virtualMachines.disposable,
-    traceViewer,
-    registerRingTracesView(),
-    registerHeaderFeatures(context, log),
+    configs,
+    protocols,
+    traceViewer.disposable,
+    traceViewer.onDidOpen((uri) => void ringTraces.api.recent.add(uri)),
+    ringTraces.disposable,
+    registerHeaderFeatures(context, log, configs),
   );
 
-  return { log, virtualMachines: virtualMachines.api };
+  return { log, virtualMachines: virtualMachines.api, ringTraces: ringTraces.api };
 }
 
 export function deactivate(): void {

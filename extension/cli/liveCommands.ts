@@ -10,7 +10,8 @@ import { loadProtocolForCli } from './cliProtocol';
 
 export const LIVE_USAGE = `usage: gpupv simulate --shm FILE [--profile gpupv.json] [--rate N] [--pattern frames|random|stress]
                       [--fence-latency MS] [--duration S] [--ring-size BYTES] [--seed N]
-       gpupv snoop <shm-file> --out capture.pcapng [--profile gpupv.json] [--duration S] [--interval MS]`;
+       gpupv snoop <shm-file> --out capture.pcapng [--profile gpupv.json] [--duration S] [--interval MS]
+       gpupv snoop --mapping 'Global\\pvgpu_shmem_vm1' --out capture.pcapng [...]   (a Windows named mapping)`;
 
 export class LiveUsageError extends Error {}
 
@@ -79,17 +80,18 @@ export async function runSimulate(args: readonly string[], out: (s: string) => v
 }
 
 export async function runSnoop(args: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const { flags, positional } = parseFlags(args, ['out', 'profile', 'duration', 'interval']);
+  const { flags, positional } = parseFlags(args, ['out', 'profile', 'duration', 'interval', 'mapping']);
   const shm = positional[0];
+  const mapping = flags.get('mapping');
   const output = flags.get('out');
-  if (!shm || positional.length > 1) throw new LiveUsageError('give one shared-memory file to snoop');
+  if ((shm === undefined) === (mapping === undefined) || positional.length > 1) throw new LiveUsageError('give one shared-memory file to snoop, or --mapping NAME for a Windows named mapping');
   if (!output) throw new LiveUsageError('--out capture.pcapng is required');
   const protocol = await loadProtocolForCli(resolve(flags.get('profile') ?? 'gpupv.json'), err);
   if (!protocol) return 2;
   let live: LiveTraceSource;
   try {
     // Only recording: no row is kept for viewing.
-    live = openLiveRing(resolve(shm), protocol, { keepRows: 0 });
+    live = openLiveRing(mapping === undefined ? { path: resolve(shm!) } : { mapping }, protocol, { keepRows: 0 });
   } catch (error) {
     if (error instanceof SnoopError) {
       err(error.message);

@@ -6,12 +6,18 @@ export const EXTENSION_ID = 'gpupv.gpupv-devkit';
 
 export const Commands = {
   showLog: 'gpupv.showLog',
-  openTraceViewer: 'gpupv.traces.openViewer',
-  attachLiveRing: 'gpupv.traces.attachLive',
   createProfile: 'gpupv.traces.createProfile',
   reopenTraceAsText: 'gpupv.traces.reopenAsText',
   showLivePanel: 'gpupv.traces.showLivePanel',
   showStructLayout: 'gpupv.headers.showStructLayout',
+
+  // Ring Traces view
+  tracesRefresh: 'gpupv.traces.refresh',
+  tracesOpenTrace: 'gpupv.traces.openTrace',
+  tracesOpenAsSnapshot: 'gpupv.traces.openAsSnapshot',
+  tracesAttachLive: 'gpupv.traces.attachLive',
+  tracesShowMoreCaptures: 'gpupv.traces.showMoreCaptures',
+  tracesRemoveRecent: 'gpupv.traces.removeRecent',
 
   // Virtual Machines view
   vmsRefresh: 'gpupv.vms.refresh',

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import { positionAt } from '../protocol/config/jsonc';
+import { resolveLiveConfig, type LiveConfig } from '../protocol/config/liveConfigParser';
 import {
   CONFIG_FILE_NAME,
   parseProtocolConfig,
@@ -21,6 +22,8 @@ export interface FolderConfig {
   readonly text: string;
   /** Undefined when the file has no usable `protocol` section. */
   readonly protocol: ResolvedProtocolConfig | undefined;
+  /** The `live` section with paths made absolute; undefined when the file has none. */
+  readonly live: LiveConfig | undefined;
   readonly problems: readonly ConfigProblem[];
 }
 
@@ -93,7 +96,8 @@ export class ProtocolConfigStore implements vscode.Disposable {
     }
     const parsed = parseProtocolConfig(text);
     const protocol = parsed.protocol && resolveProtocolConfig(parsed.protocol, folder.uri.fsPath);
-    this.configs.set(key, { folder, uri, text, protocol, problems: parsed.problems });
+    const live = parsed.live && resolveLiveConfig(parsed.live, folder.uri.fsPath);
+    this.configs.set(key, { folder, uri, text, protocol, live, problems: parsed.problems });
     for (const problem of parsed.problems) {
       const { line, character } = positionAt(text, problem.offset);
       const message = `${uri.fsPath}:${line + 1}:${character + 1}: ${problem.message}`;

@@ -6,7 +6,7 @@ import { HeaderAnalysisService } from './headerAnalysisService';
 import { LayoutCodeLensProvider } from './layoutCodeLens';
 import { LayoutDiagnostics } from './layoutDiagnostics';
 import { LayoutHoverProvider } from './layoutHover';
-import { ProtocolConfigStore } from './protocolConfig';
+import type { ProtocolConfigStore } from './protocolConfig';
 import { isStructLayoutTarget, pickStructLayoutTarget } from './showStructLayout';
 import { StructLayoutPanel } from './structLayoutPanel';
 
@@ -21,8 +21,8 @@ const HEADER_DOCUMENTS: vscode.DocumentSelector = [
   { scheme: 'file', language: 'cpp' },
 ];
 
-export function registerHeaderFeatures(context: vscode.ExtensionContext, log: Logger): vscode.Disposable {
-  const store = new ProtocolConfigStore(log);
+/** `store` is the workspace's gpupv.json, shared with the Ring Traces view; its owner disposes it. */
+export function registerHeaderFeatures(context: vscode.ExtensionContext, log: Logger, store: ProtocolConfigStore): vscode.Disposable {
   const service = new HeaderAnalysisService(store, log);
 
   const showStructLayout = async (argument: unknown): Promise<void> => {
@@ -31,7 +31,6 @@ export function registerHeaderFeatures(context: vscode.ExtensionContext, log: Lo
   };
 
   return vscode.Disposable.from(
-    store,
     service,
     new LayoutDiagnostics(store, service),
     vscode.languages.registerCodeLensProvider(HEADER_DOCUMENTS, new LayoutCodeLensProvider(service)),

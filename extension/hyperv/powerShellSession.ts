@@ -126,6 +126,8 @@ export class PowerShellSession {
       }
       onAbort = () => resolve(new HyperVError('Cancelled', 'Cancelled.', this.options.hostLabel));
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Cancelled while the process was still starting: the event has fired already.
+      if (signal?.aborted) onAbort();
     });
     try {
       const outcome = await Promise.race([

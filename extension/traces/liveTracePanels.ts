@@ -2,12 +2,13 @@ import * as vscode from 'vscode';
 import { WebviewTypes } from '../common/contributions';
 import type { Logger } from '../common/logger';
 import { SnoopError } from '../protocol/live/ringSnooper';
+import { locationName, type SharedMemoryLocation } from '../protocol/live/sharedMemory';
 import { LiveTraceSource } from '../protocol/trace/liveSource';
 import { openLiveRing } from '../protocol/trace/openTrace';
 import { bundledWebviewOptions, serveBundledWebview } from '../webview/bundledWebviewPanel';
 import type { Banner } from '../../webviews/shared/traceViewerProtocol';
 import { sourceBanners, type TraceHandle } from './traceHandle';
-import { loadTraceProtocol, workspaceConfig, type ProtocolState } from './traceProtocolLoader';
+import type { ProtocolState, TraceProtocols } from './traceProtocols';
 import { TraceViewerSession } from './traceViewerSession';
 
 // Live rings in the viewer: one panel per attached ring, polling it while the panel lives
@@ -15,15 +16,20 @@ import { TraceViewerSession } from './traceViewerSession';
 // the same ring again. A status bar item shows the ring's rate, occupancy, lost bytes and
 // the size of a recording in progress.
 
-/** What identifies a live ring: what the Ring Traces view lists, what a restored panel remembers. */
+/** What identifies a live ring: what the Ring Traces view attaches to, what a restored panel remembers. */
 export interface LiveRingEntry {
   readonly name: string;
-  /** The file-backed mapping (`/dev/shm/...`, a QEMU memory-backend-file). */
-  readonly path: string;
+  readonly location: SharedMemoryLocation;
+  /** The gpupv.json whose profile decodes it. */
+  readonly configPath: string;
 }
 
 export function isLiveRingEntry(value: unknown): value is LiveRingEntry {
-  return typeof value === 'object' && value !== null && typeof (value as LiveRingEntry).name === 'string' && typeof (value as LiveRingEntry).path === 'string' && (value as LiveRingEntry).path.length > 0;
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, location, configPath } = value as Partial<Record<keyof LiveRingEntry, unknown>>;
+  if (typeof name !== 'string' || typeof configPath !== 'string' || typeof location !== 'object' || location === null) return false;
+  const where = location as Partial<Record<'path' | 'mapping', unknown>>;
+  return typeof where.path === 'string' || typeof where.mapping === 'string';
 }
 
 class LiveTrace implements TraceHandle {
@@ -68,6 +74,7 @@ export class LiveTracePanels implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly log: Logger,
     private readonly workspaceState: vscode.Memento,
+    private readonly protocols: TraceProtocols,
   ) {
     this.statusItem.name = 'GPU-PV Live Ring';
     this.statusTimer = setInterval(() => this.showStatus(), 500);
@@ -86,7 +93,7 @@ export class LiveTracePanels implements vscode.Disposable {
     const target = panel ?? vscode.window.createWebviewPanel(WebviewTypes.liveTrace, `Live: ${entry.name}`, vscode.ViewColumn.Active, bundledWebviewOptions(this.extensionUri));
     target.title = `Live: ${entry.name}`;
     serveBundledWebview(target, this.extensionUri, target.title, 'traceViewer');
-    const session = new TraceViewerSession(target, trace, { log: this.log, workspaceState: this.workspaceState }, entry);
+    const session = new TraceViewerSession(target, trace, { log: this.log, workspaceState: this.workspaceState }, { name: entry.name, location: entry.location, configPath: entry.configPath });
     this.open.set(target, { trace, session });
     target.onDidDispose(() => {
       session.dispose();
@@ -105,16 +112,17 @@ export class LiveTracePanels implements vscode.Disposable {
   }
 
   private async attach(entry: LiveRingEntry): Promise<LiveTrace> {
-    const protocol = await loadTraceProtocol(await workspaceConfig());
+    const protocol = await this.protocols.load(entry.configPath);
     if (protocol.kind !== 'loaded') return new LiveTrace(entry, protocol, undefined, undefined);
+    const where = locationName(entry.location);
     try {
-      const source = openLiveRing(entry.path, protocol.protocol);
-      this.log.info(`Attached to the live ring ${entry.path} (${entry.name})`);
+      const source = openLiveRing(entry.location, protocol.protocol);
+      this.log.info(`Attached to the live ring ${where} (${entry.name})`);
       return new LiveTrace(entry, protocol, source, undefined);
     } catch (error) {
       if (!(error instanceof SnoopError)) throw error;
       this.log.warn(error.message);
-      return new LiveTrace(entry, protocol, undefined, `Cannot attach to ${entry.path}: ${error.message}`);
+      return new LiveTrace(entry, protocol, undefined, `Cannot attach to ${where}: ${error.message}`);
     }
   }
 
@@ -132,7 +140,7 @@ export class LiveTracePanels implements vscode.Disposable {
     const recording = status.recording ? ` · $(record) ${megabytes(status.recording.bytes)}` : '';
     const state = status.state === 'following' ? '$(pulse)' : status.state === 'paused' ? '$(debug-pause)' : '$(debug-disconnect)';
     this.statusItem.text = `${state} ${rate(status.rate)}${percent} · ${status.lostBytes} B lost${recording}`;
-    this.statusItem.tooltip = `Live ring ${shown[1].trace.entry.path}: ${status.commands.toLocaleString('en')} commands seen${status.recording ? `, recording to ${status.recording.path}` : ''}`;
+    this.statusItem.tooltip = `Live ring ${locationName(shown[1].trace.entry.location)}: ${status.commands.toLocaleString('en')} commands seen${status.recording ? `, recording to ${status.recording.path}` : ''}`;
     this.statusItem.backgroundColor = status.lostBytes > 0n ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.statusItem.command = { title: 'Show the live ring', command: 'gpupv.traces.showLivePanel', arguments: [shown[1].trace.entry] };
     this.statusItem.show();
@@ -140,7 +148,7 @@ export class LiveTracePanels implements vscode.Disposable {
 
   /** Brings the panel of `entry` to the front. */
   reveal(entry: LiveRingEntry): void {
-    for (const [panel, { trace }] of this.open) if (trace.entry.path === entry.path) panel.reveal();
+    for (const [panel, { trace }] of this.open) if (locationName(trace.entry.location) === locationName(entry.location)) panel.reveal();
   }
 }
 

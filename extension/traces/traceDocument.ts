@@ -4,7 +4,7 @@ import { CaptureTraceSource } from '../protocol/trace/captureSource';
 import { openTraceFile, type TraceFileSource } from '../protocol/trace/openTrace';
 import type { Banner } from '../../webviews/shared/traceViewerProtocol';
 import { sourceBanners, type TraceHandle } from './traceHandle';
-import { configFor, loadTraceProtocol, watchProtocol, type ProtocolState } from './traceProtocolLoader';
+import { configFor, type ProtocolState, type TraceProtocols } from './traceProtocols';
 
 // A capture or ring snapshot opened in the viewer (the custom editor's document): the file
 // decoded with the workspace's profile, indexed in the background a few megabytes per turn
@@ -16,18 +16,27 @@ export class TraceDocument implements vscode.CustomDocument, TraceHandle {
   private current: TraceFileSource | undefined;
   private state: ProtocolState = { kind: 'missing', configPath: undefined, reason: 'not read yet' };
   private reloadProblem: string | undefined;
-  private watcher: vscode.Disposable | undefined;
+  private readonly watcher: vscode.Disposable;
   private indexing: AbortController | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
+  private configPath: string | undefined;
+
   private constructor(
     readonly uri: vscode.Uri,
     private readonly log: Logger,
-  ) {}
+    private readonly protocols: TraceProtocols,
+  ) {
+    this.watcher = protocols.onDidChange((configPath) => {
+      if (configPath !== this.configPath) return;
+      this.log.info(`${configPath} or its header changed: decoding ${uri.fsPath} again`);
+      this.reload().catch((error: unknown) => this.log.error(`Could not decode ${uri.fsPath} again: ${String(error)}`));
+    });
+  }
 
-  static async open(uri: vscode.Uri, log: Logger): Promise<TraceDocument> {
-    const document = new TraceDocument(uri, log);
+  static async open(uri: vscode.Uri, log: Logger, protocols: TraceProtocols): Promise<TraceDocument> {
+    const document = new TraceDocument(uri, log, protocols);
     await document.load();
     return document;
   }
@@ -57,7 +66,7 @@ export class TraceDocument implements vscode.CustomDocument, TraceHandle {
 
   dispose(): void {
     this.indexing?.abort();
-    this.watcher?.dispose();
+    this.watcher.dispose();
     this.current?.close();
     this.current = undefined;
     this.changed.dispose();
@@ -65,13 +74,8 @@ export class TraceDocument implements vscode.CustomDocument, TraceHandle {
 
   private async load(): Promise<void> {
     const path = this.uri.fsPath;
-    const configPath = await configFor(path);
-    const state = await loadTraceProtocol(configPath);
-    this.watcher?.dispose();
-    this.watcher = watchProtocol(configPath, state.kind === 'loaded' ? state.protocol : this.current?.protocol, () => {
-      this.log.info(`${configPath ?? 'gpupv.json'} or its header changed: decoding ${path} again`);
-      this.reload().catch((error: unknown) => this.log.error(`Could not decode ${path} again: ${String(error)}`));
-    });
+    this.configPath = await configFor(path);
+    const state = await this.protocols.load(this.configPath);
     if (state.kind !== 'loaded') {
       if (this.current) {
         // Keep what decodes; say what no longer fits.

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import { serveBundledWebview } from '../webview/bundledWebviewPanel';
 import { TraceDocument } from './traceDocument';
+import type { TraceProtocols } from './traceProtocols';
 import { TraceViewerSession } from './traceViewerSession';
 
 // The Ring Trace Viewer as the editor of captures (`*.pcapng`) and ring snapshots
@@ -10,11 +11,15 @@ import { TraceViewerSession } from './traceViewerSession';
 
 export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<TraceDocument> {
   private readonly sessions = new Map<vscode.WebviewPanel, { document: TraceDocument; session: TraceViewerSession }>();
+  private readonly openedEmitter = new vscode.EventEmitter<vscode.Uri>();
+  /** A trace file was opened: the Ring Traces view lists it under Recent. */
+  readonly onDidOpen = this.openedEmitter.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: Logger,
     private readonly workspaceState: vscode.Memento,
+    private readonly protocols: TraceProtocols,
   ) {}
 
   /** The document of the trace tab the user looks at, if one is active. */
@@ -24,7 +29,9 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   }
 
   async openCustomDocument(uri: vscode.Uri): Promise<TraceDocument> {
-    return TraceDocument.open(uri, this.log);
+    const document = await TraceDocument.open(uri, this.log, this.protocols);
+    this.openedEmitter.fire(uri);
+    return document;
   }
 
   resolveCustomEditor(document: TraceDocument, panel: vscode.WebviewPanel): void {

@@ -3,7 +3,7 @@ import { LINKTYPE_USER0, LINKTYPE_USER15 } from '../protocol/capture/pcapngWrite
 import { CaptureTraceSource } from '../protocol/trace/captureSource';
 import type { TraceSource } from '../protocol/trace/traceSource';
 import type { Banner } from '../../webviews/shared/traceViewerProtocol';
-import type { ProtocolState } from './traceProtocolLoader';
+import type { ProtocolState } from './traceProtocols';
 
 // What a viewer session shows: a trace (a file, or a live ring), the source it reads now
 // (replaced when the header is edited and the trace decoded again) and what the user should

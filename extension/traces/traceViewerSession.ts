@@ -87,7 +87,7 @@ export class TraceViewerSession implements vscode.Disposable {
     private readonly trace: TraceHandle,
     private readonly host: ViewerHost,
     /** The live ring this tab shows, remembered by the page for a window reload. */
-    private readonly live?: { readonly name: string; readonly path: string },
+    private readonly live?: TraceInfo['live'],
   ) {
     this.subscriptions.push(
       panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),

@@ -12,7 +12,7 @@ import { GuestCredentials } from './guestCredentials';
 import { GuestDriverRecords } from './guestDriverRecords';
 import { HostInventories } from './hostInventories';
 import { affectsHyperVSettings, readHyperVSettings, type HyperVSettings } from './hyperVSettings';
-import { RefreshScheduler } from './refreshScheduler';
+import { RefreshScheduler } from '../common/refreshScheduler';
 import { VmTreeDataProvider } from './vmTreeDataProvider';
 
 /** What the extension-host tests reach through the extension's API. */

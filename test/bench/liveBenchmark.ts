@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { PcapngWriter } from '../../extension/protocol/capture/pcapngWriter';
+import { FileMapping } from '../../extension/protocol/live/fileMapping';
 import { RingSnooper } from '../../extension/protocol/live/ringSnooper';
 import { loadProtocol } from '../../extension/protocol/profile/loadProtocol';
 import { compiledTests, repoRoot } from '../harness/paths';
@@ -29,7 +30,7 @@ export async function liveBenchmark(dir: string): Promise<[string, string][]> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
-  const snooper = new RingSnooper(shm, protocol);
+  const snooper = new RingSnooper(FileMapping.open(shm), protocol);
   let captured = 0;
   const writer = new PcapngWriter(() => (captured += 1));
   // Typed arrays, not objects: the measurement must not add garbage-collection pauses of its own.

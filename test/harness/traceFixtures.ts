@@ -60,7 +60,7 @@ export function writeFramesCapture(file: string, protocol: LoadedProtocol, count
 function varyCounts(opcode: OpcodeInfo, bytes: Uint8Array, i: number): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const field of opcode.payload?.fields ?? []) {
-    if (/count/.test(field.path) && !field.path.includes('.') && field.size === 4 && field.count === undefined && field.offset + 4 <= bytes.length) view.setUint32(field.offset, (i * 37) % 2000, true);
+    if (field.path.includes('count') && !field.path.includes('.') && field.size === 4 && field.count === undefined && field.offset + 4 <= bytes.length) view.setUint32(field.offset, (i * 37) % 2000, true);
   }
 }
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { repoRoot } from '../harness/paths';
@@ -199,7 +199,8 @@ describe('UI: the Ring Trace Viewer', () => {
 
     before(async () => {
       const env = UiEnvironment.read();
-      shm = path.join(env.scratchDir, 'live-ring.shm');
+      // In /dev/shm, where the Ring Traces view discovers rings by their control region's magic.
+      shm = `/dev/shm/gpupv-ui-ring-${process.pid}`;
       simulator = spawn(process.execPath, [path.join(repoRoot, 'dist', 'gpupv.js'), 'simulate', '--shm', shm, '--profile', path.join(env.workspace, 'gpupv.json'), '--rate', '20000', '--pattern', 'frames', '--duration', '120'], { stdio: 'ignore' });
       for (let waited = 0; !existsSync(shm); waited += 100) {
         if (waited > 20_000) throw new Error('the simulator did not create its ring');
@@ -207,14 +208,17 @@ describe('UI: the Ring Trace Viewer', () => {
       }
     });
 
-    after(() => simulator?.kill());
+    after(() => {
+      simulator?.kill();
+      rmSync(shm, { force: true });
+    });
 
     it('is followed, paused and recorded', async function () {
       this.timeout(90_000);
-      await workbench.runCommand('GPU-PV: Attach to Live Ring', 'asks');
-      const input = workbench.page.locator('.quick-input-widget input');
-      await input.fill(shm);
-      await input.press('Enter');
+      await workbench.runCommand('GPU-PV: Attach Live Viewer', 'asks');
+      const ring = workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: path.basename(shm) });
+      await ring.waitFor();
+      await ring.click();
       await viewer().locator('.live-state', { hasText: 'Live' }).waitFor();
       // Following: the newest row is on screen and keeps changing.
       const lastSeq = async () => Number(await viewer().locator('.row:not(.empty):not(.loading) .cell-seq').last().innerText());

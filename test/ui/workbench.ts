@@ -45,12 +45,12 @@ export class Workbench {
    * Opens the GPU-PV container and waits until the extension has activated and both views
    * show their content (before activation the Virtual Machines view has no data provider
    * and shows VS Code's placeholder instead). The test server's Virtual Machines view lists
-   * the simulated Hyper-V host.
+   * the simulated Hyper-V host; Ring Traces its groups for the workspace folder.
    */
   async openGpuPvSidebar(): Promise<void> {
     await this.openViewContainer('GPU-PV');
     await this.treeRow('Virtual Machines', SIMULATED_HOST).waitFor({ timeout: 60_000 });
-    await this.sidebarPane('Ring Traces').getByText('Command-ring traces appear here', { exact: false }).waitFor();
+    await this.treeRow('Ring Traces', 'Live Sources').waitFor();
   }
 
   /** The row of a view's tree whose label contains `text`. */

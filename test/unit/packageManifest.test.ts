@@ -25,7 +25,7 @@ interface Manifest {
 const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Manifest;
 const contributedCommands = new Set(manifest.contributes.commands.map((c) => c.command));
 /** Built-in commands our welcome content may link to. */
-const BUILT_IN_COMMANDS = new Set(['workbench.trust.manage', 'workbench.action.openSettings']);
+const BUILT_IN_COMMANDS = new Set(['workbench.trust.manage', 'workbench.action.openSettings', 'workbench.action.files.openFolder']);
 
 describe('package.json contributions', () => {
   it('is the extension the issue names, for the oldest VS Code we test on', () => {

@@ -57,7 +57,7 @@ export interface TraceInfo {
   /** Filters used in this workspace, newest first. */
   readonly history: readonly string[];
   /** A live ring: what the page keeps in its state so a window reload attaches to it again. */
-  readonly live?: { readonly name: string; readonly path: string };
+  readonly live?: { readonly name: string; readonly location: { readonly path: string } | { readonly mapping: string }; readonly configPath: string };
 }
 
 export interface LiveStatusView {

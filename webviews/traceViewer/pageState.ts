@@ -1,4 +1,4 @@
-import type { TimeMode } from '../shared/traceViewerProtocol';
+import type { TimeMode, TraceInfo } from '../shared/traceViewerProtocol';
 
 // What the page remembers across hiding, re-showing and a window reload (VS Code keeps it
 // with the webview): where the table was, what was selected and filtered, how it looked.
@@ -13,7 +13,7 @@ export interface PageState {
   readonly sideWidth?: number;
   readonly timelineOpen?: boolean;
   readonly sideTab?: 'detail' | 'analyses';
-  readonly live?: { readonly name: string; readonly path: string };
+  readonly live?: TraceInfo['live'];
 }
 
 export function updateState(api: { getState(): PageState | undefined; setState(state: PageState): void }, patch: Partial<PageState>): void {

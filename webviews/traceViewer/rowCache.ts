@@ -43,15 +43,14 @@ export class RowCache {
   }
 
   row(position: number): PageRow | undefined {
-    const page = this.pages.get(Math.floor(position / PAGE_ROWS));
-    const row = page?.[position - Math.floor(position / PAGE_ROWS) * PAGE_ROWS];
-    if (!row) return this.tail.get(position);
-    if (!page) return undefined;
-    // The most recent use moves to the back of the map: the front is evicted first.
     const key = Math.floor(position / PAGE_ROWS);
+    const page = this.pages.get(key);
+    const row = page?.[position - key * PAGE_ROWS];
+    if (!page || !row) return this.tail.get(position);
+    // The most recent use moves to the back of the map: the front is evicted first.
     this.pages.delete(key);
     this.pages.set(key, page);
-    return page[position - key * PAGE_ROWS];
+    return row;
   }
 
   /** Fetches what [from, to) needs, then `ahead` more rows in the direction of travel. */

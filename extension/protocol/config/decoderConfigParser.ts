@@ -16,7 +16,7 @@ export interface SectionProblems {
   error(message: string, at: { offset: number; length: number }): void;
 }
 
-type Kind = 'string' | 'boolean' | 'integer' | 'object' | 'array' | 'pointers';
+type Kind = 'string' | 'boolean' | 'integer' | 'integerOrName' | 'object' | 'array' | 'pointers';
 
 interface PropertySpec {
   readonly kind: Kind;
@@ -49,6 +49,8 @@ const RING: Readonly<Record<string, PropertySpec>> = {
   ringSize: { kind: 'integer' },
   pointers: { kind: 'pointers' },
   completedFenceField: { kind: 'string' },
+  magicField: { kind: 'string' },
+  magic: { kind: 'integerOrName' },
 };
 
 const RESOURCES: Readonly<Record<string, PropertySpec>> = {
@@ -85,6 +87,12 @@ export function readRingSection(value: JsonValue, problems: SectionProblems): Ri
       problems.error(`"protocol.ring" needs exactly one of "${field}" (a field of the control region) and "${number}" (a number)`, value);
       return undefined;
     }
+  }
+  if ((ring.magicField === undefined) !== (ring.magic === undefined)) {
+    const [given, missing] = ring.magic === undefined ? ['magicField', 'magic'] : ['magic', 'magicField'];
+    const at = value.properties.find((p) => p.key === given)!;
+    problems.error(`"protocol.ring.${given}" needs "protocol.ring.${missing}" beside it: the control region's magic field and the value it holds`, at.keySpan);
+    return undefined;
   }
   return ring;
 }
@@ -129,6 +137,10 @@ function readValue(kind: Kind, value: JsonValue): unknown {
       return value.kind === 'boolean' ? value.value : undefined;
     case 'integer':
       return value.kind === 'number' && Number.isSafeInteger(value.value) && value.value >= 0 ? value.value : undefined;
+    case 'integerOrName':
+      // A magic above 2^53 cannot be a JSON number; it can be written as "0x..." text.
+      if (value.kind === 'number') return Number.isSafeInteger(value.value) && value.value >= 0 ? value.value : undefined;
+      return value.kind === 'string' && /^(?:[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+)$/.test(value.value) ? value.value : undefined;
     case 'pointers':
       return value.kind === 'string' && (value.value === 'monotonic' || value.value === 'wrapped') ? value.value : undefined;
     case 'object':
@@ -139,7 +151,15 @@ function readValue(kind: Kind, value: JsonValue): unknown {
 }
 
 function describeKind(kind: Kind): string {
-  return { string: 'a non-empty string', boolean: 'true or false', integer: 'a whole number of 0 or more', pointers: '"monotonic" or "wrapped"', object: 'an object', array: 'an array' }[kind];
+  return {
+    string: 'a non-empty string',
+    boolean: 'true or false',
+    integer: 'a whole number of 0 or more',
+    integerOrName: 'a whole number of 0 or more ("0x50564750" as text for values above 2^53), or the name of a macro or enum constant of the header such as "PVGPU_MAGIC"',
+    pointers: '"monotonic" or "wrapped"',
+    object: 'an object',
+    array: 'an array',
+  }[kind];
 }
 
 function readOpcodes(value: JsonValue, problems: SectionProblems): CommandProfileConfig['opcodes'] | undefined {

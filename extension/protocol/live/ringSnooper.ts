@@ -1,14 +1,17 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
 import { readGeometry, type RingGeometry } from '../ring/ringGeometry';
+import { magicMismatch } from '../ring/ringMagic';
+import type { SharedMemory } from './sharedMemory';
 
-// Watches a live ring in a file-backed shared-memory mapping, read-only: every poll reads
-// the control region, then the bytes the producer added since the last poll, and reports
-// each new command with the time it was seen. Fences are timed from when their command was
-// seen to when the host's completed-fence value reached them. A producer that moved more
-// than the ring holds since the last poll has overwritten commands nobody saw: that is
-// reported as an overrun with the bytes lost, and reading resumes at the consumer.
+// Watches a live ring in shared memory (a file-backed mapping or a Windows named one),
+// read-only: every poll reads the control region, then the bytes the producer added since
+// the last poll, and reports each new command with the time it was seen. Fences are timed
+// from when their command was seen to when the host's completed-fence value reached them.
+// A producer that moved more than the ring holds since the last poll has overwritten
+// commands nobody saw: that is reported as an overrun with the bytes lost, and reading
+// resumes at the consumer. A control region whose magic is not the profile's is no ring of
+// this protocol: the snooper refuses it, and stops if it changes while followed.
 
 export type SnoopEvent =
   | { readonly kind: 'command'; readonly timeNs: bigint; readonly position: bigint; readonly ringOffset: number; readonly opcode: number | bigint; readonly bytes: Uint8Array }
@@ -20,7 +23,6 @@ export type SnoopEvent =
 export class SnoopError extends Error {}
 
 export class RingSnooper {
-  private readonly fd: number;
   private readonly control: Uint8Array;
   private geometry: RingGeometry | undefined;
   private lastSeen: bigint | undefined;
@@ -34,18 +36,32 @@ export class RingSnooper {
 
   private readonly fenceOpcode: number | undefined;
 
+  /**
+   * Takes `memory` over (closing it when done, or at once when it is no ring of this protocol).
+   * Throws SnoopError for a profile without a ring, a mapping smaller than the control region,
+   * or a control region whose magic is not the profile's.
+   */
   constructor(
-    private readonly file: string,
+    private readonly memory: SharedMemory,
     private readonly protocol: LoadedProtocol,
   ) {
     this.fenceOpcode = protocol.fence ? Number(protocol.fence.opcode.value) : undefined;
-    if (!protocol.ring) throw new SnoopError('the profile has no "protocol.ring" section: gpupv cannot find the ring in the mapping');
-    try {
-      this.fd = openSync(file, 'r');
-    } catch (error) {
-      throw new SnoopError(`${file}: cannot open it for reading (${error instanceof Error ? error.message : String(error)})`);
+    const ring = protocol.ring;
+    this.control = new Uint8Array(ring?.control.size ?? 0);
+    const refusal = !ring ? 'the profile has no "protocol.ring" section: gpupv cannot find the ring in the mapping' : this.notThisRing();
+    if (refusal) {
+      memory.close();
+      throw new SnoopError(refusal);
     }
-    this.control = new Uint8Array(protocol.ring.control.size);
+  }
+
+  /** Why the mapping, as it is now, cannot be this protocol's ring. */
+  private notThisRing(): string | undefined {
+    const size = this.memory.size();
+    if (size < this.control.length) return `${this.memory.name} is ${size} bytes, smaller than the control region ${this.protocol.ring!.control.name} (${this.control.length} bytes): is it the ring's shared memory?`;
+    this.memory.read(this.control, 0);
+    const mismatch = magicMismatch(this.protocol.ring!, this.control);
+    return mismatch && `${this.memory.name}: ${mismatch}`;
   }
 
   /** The mapping was closed: by `close()`, or because it shrank or went away. */
@@ -83,11 +99,13 @@ export class RingSnooper {
     const ring = this.protocol.ring!;
     const events: SnoopEvent[] = [];
     if (this.isClosed) return events;
-    const size = this.fileSize();
-    if (size < this.control.length) return [this.fail(timeNs, `${this.file} is ${size} bytes now, smaller than the control region: the mapping shrank or went away`)];
-    this.readAt(this.control, 0);
+    const size = this.memory.size();
+    if (size < this.control.length) return [this.fail(timeNs, `${this.memory.name} is ${size} bytes now, smaller than the control region: the mapping shrank or went away`)];
+    this.memory.read(this.control, 0);
+    const mismatch = magicMismatch(ring, this.control);
+    if (mismatch) return [this.fail(timeNs, `${this.memory.name}: ${mismatch}`)];
     const geometry = (this.geometry ??= readGeometry(ring, this.control));
-    if (geometry.ringOffset + geometry.ringSize > size) return [this.fail(timeNs, `${this.file} is ${size} bytes, but the ring ends at byte ${geometry.ringOffset + geometry.ringSize}: the mapping shrank`)];
+    if (geometry.ringOffset + geometry.ringSize > size) return [this.fail(timeNs, `${this.memory.name} is ${size} bytes, but the ring ends at byte ${geometry.ringOffset + geometry.ringSize}: the mapping shrank`)];
     const producer = BigInt(readUnsigned(this.control, 0, ring.producer));
     const consumer = BigInt(readUnsigned(this.control, 0, ring.consumer));
     this.lastProducer = producer;
@@ -103,7 +121,7 @@ export class RingSnooper {
     if (producer > from) {
       const bytes = this.readRing(geometry, from, producer);
       // The producer may have lapped what was just read; re-read its pointer to find out.
-      this.readAt(this.control, 0);
+      this.memory.read(this.control, 0);
       const producerAfter = BigInt(readUnsigned(this.control, 0, ring.producer));
       if (producerAfter - from > BigInt(geometry.ringSize)) {
         events.push({ kind: 'overrun', timeNs, lostBytes: producerAfter - from - BigInt(geometry.ringSize) });
@@ -129,8 +147,8 @@ export class RingSnooper {
    * poll starts at the producer. Returns the bytes skipped.
    */
   skipToProducer(): bigint {
-    if (this.isClosed || this.fileSize() < this.control.length) return 0n;
-    this.readAt(this.control, 0);
+    if (this.isClosed || this.memory.size() < this.control.length) return 0n;
+    this.memory.read(this.control, 0);
     const producer = BigInt(readUnsigned(this.control, 0, this.protocol.ring!.producer));
     const skipped = this.lastSeen === undefined ? 0n : producer - this.lastSeen;
     this.lastSeen = producer;
@@ -164,7 +182,7 @@ export class RingSnooper {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    closeSync(this.fd);
+    this.memory.close();
   }
 
   /** The pending bytes [from, to) as one buffer, unwrapped; a view the next poll reuses. */
@@ -174,29 +192,9 @@ export class RingSnooper {
     const view = this.buffer.subarray(0, length);
     const offset = Number(from % BigInt(geometry.ringSize));
     const first = Math.min(length, geometry.ringSize - offset);
-    this.readAt(view.subarray(0, first), geometry.ringOffset + offset);
-    if (first < length) this.readAt(view.subarray(first), geometry.ringOffset);
+    this.memory.read(view.subarray(0, first), geometry.ringOffset + offset);
+    if (first < length) this.memory.read(view.subarray(first), geometry.ringOffset);
     return view;
-  }
-
-  private readAt(target: Uint8Array, position: number): void {
-    let done = 0;
-    while (done < target.length) {
-      const n = readSync(this.fd, target, done, target.length - done, position + done);
-      if (n === 0) {
-        target.fill(0, done);
-        return;
-      }
-      done += n;
-    }
-  }
-
-  private fileSize(): number {
-    try {
-      return fstatSync(this.fd).size;
-    } catch {
-      return 0;
-    }
   }
 
   private fail(timeNs: bigint, message: string): SnoopEvent {

@@ -16,9 +16,10 @@ export function chooseGeometry(ring: RingProfile, requestedRingSize: number): Ri
   return { ringOffset, ringSize };
 }
 
-/** A fresh control region for that geometry: offset and size fields set, pointers zero. */
+/** A fresh control region for that geometry: magic, offset and size fields set, pointers zero. */
 export function initialControlRegion(ring: RingProfile, geometry: RingGeometry): Uint8Array {
   const control = new Uint8Array(ring.control.size);
+  if (ring.magic) writeUnsigned(control, 0, ring.magic.field, ring.magic.value);
   if (typeof ring.ringOffset !== 'number') writeUnsigned(control, 0, ring.ringOffset, geometry.ringOffset);
   if (typeof ring.ringSize !== 'number') writeUnsigned(control, 0, ring.ringSize, geometry.ringSize);
   return control;

@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PcapngWriter } from '../capture/pcapngWriter';
 import { RingSnooper } from '../live/ringSnooper';
+import type { SharedMemory } from '../live/sharedMemory';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
 import { WindowRecordStore } from './recordStore';
@@ -8,8 +9,9 @@ import { fenceCompletedMarker, occupancyMarker, overrunMarker } from './traceEve
 import { RowKind, TraceIndex } from './traceIndex';
 import { TraceSource } from './traceSource';
 
-// A live ring as a trace: a file-backed shared-memory mapping (`/dev/shm/...`, a QEMU
-// memory-backend-file) snooped read-only every millisecond or so. New commands join the
+// A live ring as a trace: a shared-memory mapping (a file-backed one such as `/dev/shm/...`
+// or a QEMU memory-backend-file, or a Windows named mapping) snooped read-only every
+// millisecond or so. New commands join the
 // index as they are seen, with the time they were seen; the newest of them are kept in
 // memory (a window: a ring followed for hours must not grow without bound), and everything
 // can be recorded to a pcapng capture at the same time, in-band events included.
@@ -63,14 +65,14 @@ export class LiveTraceSource extends TraceSource {
   private recorder: Recorder | undefined;
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
 
-  constructor(path: string, protocol: LoadedProtocol, options: LiveOptions = {}) {
+  /** Takes `memory` over; throws SnoopError when it is no ring of this protocol (it is closed then). */
+  constructor(memory: SharedMemory, protocol: LoadedProtocol, options: LiveOptions = {}) {
     const window = new WindowRecordStore(options.keepBytes ?? 256 * 1024 * 1024);
-    super('live', path, protocol, new TraceIndex(64 * 1024), window);
+    super('live', memory.name, protocol, new TraceIndex(64 * 1024), window);
     this.window = window;
     this.keepRows = options.keepRows ?? 5_000_000;
     this.intervalMs = options.intervalMs ?? 1;
-    // Throws SnoopError for a mapping that cannot be opened or a profile without a ring.
-    this.snooper = new RingSnooper(path, protocol);
+    this.snooper = new RingSnooper(memory, protocol);
   }
 
   /** Starts looking at the ring every `intervalMs`. */

@@ -3,6 +3,7 @@ import type { DecodedObject } from '../decode/decoderCompiler';
 import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
 import { readGeometry } from '../ring/ringGeometry';
+import { magicMismatch } from '../ring/ringMagic';
 import { readRingSnapshot, SnapshotError } from '../ring/ringSnapshot';
 import { FileRecordStore, MemoryRecordStore } from './recordStore';
 import { RECOVERED_FLAG, RowKind, TraceIndex } from './traceIndex';
@@ -108,7 +109,10 @@ function readImage(file: FileRecordStore, protocol: LoadedProtocol): Uint8Array 
   if (!ring) throw new SnapshotError('this is not a pcapng capture, and gpupv.json has no "protocol.ring" section to read it as a ring snapshot');
   const size = file.size;
   if (size < ring.control.size) throw new SnapshotError(`the image is ${size} bytes, smaller than the control region ${ring.control.name} (${ring.control.size} bytes)`);
-  const geometry = readGeometry(ring, file.read(0, ring.control.size).slice());
+  const control = file.read(0, ring.control.size).slice();
+  const notThisProtocol = magicMismatch(ring, control);
+  if (notThisProtocol) throw new SnapshotError(notThisProtocol);
+  const geometry = readGeometry(ring, control);
   if (!Number.isSafeInteger(geometry.ringSize) || geometry.ringSize > MAX_RING_BYTES) {
     throw new SnapshotError(`the control region gives a ring of ${geometry.ringSize} bytes, more than the ${MAX_RING_BYTES / 2 ** 20} MiB a driver's ring can plausibly be: is this a ring snapshot?`);
   }

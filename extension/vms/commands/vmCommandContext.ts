@@ -9,7 +9,7 @@ import type { HostInventories } from '../hostInventories';
 import type { HyperVSettings } from '../hyperVSettings';
 import { displayText } from '../model/formatting';
 import { isVmScoped, type VmTreeNode } from '../model/vmTreeNodes';
-import type { RefreshScheduler } from '../refreshScheduler';
+import type { RefreshScheduler } from '../../common/refreshScheduler';
 
 /** What every Virtual Machines command works with. */
 export interface VmCommandContext {

@@ -28,3 +28,24 @@ describe('gpupv.json: the trace decoder sections', () => {
     assert.deepEqual(problemsOf({ ring: { control: 'C', producerField: 'p', consumerField: 'c', ringOffset: 4096, ringSize: 65536, pointers: 'circular' } }), ['"protocol.ring.pointers" must be "monotonic" or "wrapped"']);
   });
 });
+
+describe('gpupv.json: the ring magic', () => {
+  const ring = { control: 'C', producerField: 'p', consumerField: 'c', ringOffset: 4096, ringSize: 65536 };
+
+  it('takes a number, numeric text or a constant\u2019s name beside its field', () => {
+    for (const magic of [0x50564750, '0x50564750', 'PVGPU_MAGIC']) {
+      const parsed = parseProtocolConfig(JSON.stringify({ protocol: { headers: ['p.h'], ring: { ...ring, magicField: 'magic', magic } } }));
+      assert.deepEqual(parsed.problems, []);
+      assert.equal(parsed.protocol!.ring!.magic, magic);
+    }
+  });
+
+  it('wants the field and the value together, and a value that is a number or a name', () => {
+    assert.deepEqual(problemsOf({ ring: { ...ring, magicField: 'magic' } }), ['"protocol.ring.magicField" needs "protocol.ring.magic" beside it: the control region\'s magic field and the value it holds']);
+    assert.deepEqual(problemsOf({ ring: { ...ring, magic: 1 } }), ['"protocol.ring.magic" needs "protocol.ring.magicField" beside it: the control region\'s magic field and the value it holds']);
+    assert.deepEqual(problemsOf({ ring: { ...ring, magicField: 'magic', magic: 'PVGP as text' } }), [
+      '"protocol.ring.magic" must be a whole number of 0 or more ("0x50564750" as text for values above 2^53), or the name of a macro or enum constant of the header such as "PVGPU_MAGIC"',
+    ]);
+    assert.equal(problemsOf({ ring: { ...ring, magicField: 'magic', magic: -1 } }).length, 1);
+  });
+});

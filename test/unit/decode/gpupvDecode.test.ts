@@ -115,6 +115,7 @@ describe('gpupv decode: ring snapshots', () => {
       const image = new Uint8Array(0x1000 + ringSize);
       const view = new DataView(image.buffer);
       // PvgpuControlRegion: ring_offset and ring_size at 0x10 and 0x14, producer 0x20, consumer 0x60.
+      view.setUint32(0, 0x50564750, true); // PVGPU_MAGIC
       view.setUint32(0x10, 0x1000, true);
       view.setUint32(0x14, ringSize, true);
       const ring = image.subarray(0x1000);

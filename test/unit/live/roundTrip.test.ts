@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readHeaderFile } from '../../../extension/protocol/localFiles';
 import { readPcapng } from '../../../extension/protocol/capture/pcapngReader';
 import { PcapngWriter } from '../../../extension/protocol/capture/pcapngWriter';
+import { FileMapping } from '../../../extension/protocol/live/fileMapping';
 import { RingSnooper } from '../../../extension/protocol/live/ringSnooper';
 import { loadProtocol } from '../../../extension/protocol/profile/loadProtocol';
 import { CommandStream } from '../../../extension/protocol/simulate/commandStream';
@@ -31,7 +32,7 @@ describe('live ring: simulator -> snoop -> pcapng -> decode', () => {
     const fence = protocol.fence!;
     const shm = join(dir, 'ring.shm');
     const simulator = new RingSimulator({ file: shm, protocol, rate: 20_000, pattern: 'stress', ringSize: 256 * 1024, seed: 7, fenceLatencyMs: 1 });
-    const snooper = new RingSnooper(shm, protocol);
+    const snooper = new RingSnooper(FileMapping.open(shm), protocol);
     const chunks: Uint8Array[] = [];
     const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
     const seen = { commands: 0, overruns: 0, straddling: 0, fences: 0, errors: [] as string[] };
@@ -89,7 +90,7 @@ describe('live ring: simulator -> snoop -> pcapng -> decode', () => {
     const shm = join(dir, 'gone.shm');
     const simulator = new RingSimulator({ file: shm, protocol, rate: 1000, pattern: 'frames', ringSize: 65536 });
     await simulator.run(20);
-    const snooper = new RingSnooper(shm, protocol);
+    const snooper = new RingSnooper(FileMapping.open(shm), protocol);
     assert.ok(snooper.poll().some((e) => e.kind === 'occupancy'));
     writeFileSync(shm, new Uint8Array(100)); // truncated under the snooper
     const events = snooper.poll();
@@ -113,7 +114,7 @@ describe('live ring as a trace source', () => {
     const protocol = await loadProtocol(PROFILE, readHeaderFile);
     const shm = join(dir, 'ring.shm');
     const simulator = new RingSimulator({ file: shm, protocol, rate: 20_000, pattern: 'stress', ringSize: 256 * 1024, seed: 11, fenceLatencyMs: 1 });
-    const live = openLiveRing(shm, protocol, { intervalMs: 1 });
+    const live = openLiveRing({ path: shm }, protocol, { intervalMs: 1 });
     const recording = join(dir, 'recorded.pcapng');
     live.startRecording(recording);
     const events: string[] = [];
@@ -150,7 +151,7 @@ describe('live ring as a trace source', () => {
     const protocol = await loadProtocol(PROFILE, readHeaderFile);
     const shm = join(dir, 'window.shm');
     const simulator = new RingSimulator({ file: shm, protocol, rate: 20_000, pattern: 'frames', ringSize: 1 << 20 });
-    const live = openLiveRing(shm, protocol, { keepRows: 1000 });
+    const live = openLiveRing({ path: shm }, protocol, { keepRows: 1000 });
     live.start();
     const stats = await simulator.run(500);
     await new Promise((resolve) => setTimeout(resolve, 30));

@@ -209,8 +209,20 @@ describe('trace sources', () => {
     source.close();
   });
 
+  it('refuses an image whose magic is not the protocol\u2019s, naming the value expected and the one found', () => {
+    const image = new Uint8Array(0x2000);
+    new DataView(image.buffer).setUint32(0, 0x46464952, true); // "RIFF"
+    const file = join(dir, 'sound.wav');
+    writeFileSync(file, image);
+    const source = openTraceFile(file, protocol);
+    assert.equal(source.index.count, 0);
+    assert.equal(source.problem, `${file}: PvgpuControlRegion.magic is 0x46464952, not PVGPU_MAGIC (0x50564750): this is not a ring of this protocol (or the host has not initialised it yet)`);
+    source.close();
+  });
+
   it('refuses a control region that claims an absurd ring', () => {
     const image = new Uint8Array(0x1000);
+    new DataView(image.buffer).setUint32(0, 0x50564750, true); // magic
     new DataView(image.buffer).setUint32(0x14, 0xffff_ff00, true);
     const file = join(dir, 'huge.bin');
     writeFileSync(file, image);

@@ -1,11 +1,12 @@
 import type { HeaderAnalysis, RecordInfo } from '../../headerAnalysis';
 import type { LeafField } from '../../layout/flatten';
 import type { RingProfileConfig } from '../ringProfile';
-import { bestNamedField, commentText, hasWord, isPlainInteger, words, type Explain } from './names';
+import { bestNamedField, commentText, hasWord, isPlainInteger, listSome, words, type Explain } from './names';
 
 // The ring's control region: a struct (not a command) with a producer-like and a
 // consumer-like 32- or 64-bit field. Strong names (producer, wptr) beat weak ones (head,
-// write), which beat nothing.
+// write), which beat nothing. Its magic: a field named like magic or signature, whose value
+// its comment names (`/* PVGPU_MAGIC */`) or a `*_MAGIC` macro gives.
 
 const PRODUCER_WORDS = ['producer', 'prod', 'wptr', 'head', 'write', 'writer'];
 const CONSUMER_WORDS = ['consumer', 'cons', 'rptr', 'tail', 'read', 'reader'];
@@ -42,6 +43,7 @@ export function inferRing(analysis: HeaderAnalysis, commandStructs: ReadonlySet<
   }
   const completed = fields.find((f) => hasWord(f.path, new Set(['fence'])) && hasWord(f.path, new Set(['completed', 'complete', 'done', 'retired', 'signaled', 'host'])));
   if (completed) explain('protocol.ring.completedFenceField', `${completed.path} — named like the last fence the host completed`, 'likely');
+  const magic = inferMagic(analysis, record, fields, explain);
   return {
     control: record.name,
     producerField: producer.path,
@@ -50,7 +52,38 @@ export function inferRing(analysis: HeaderAnalysis, commandStructs: ReadonlySet<
     ...(ringSize ? { ringSizeField: ringSize.path } : {}),
     pointers: pointerMode(producer, consumer, explain),
     ...(completed ? { completedFenceField: completed.path } : {}),
+    ...(magic ? { magicField: magic.field.path, magic: magic.value } : {}),
   };
+}
+
+const MAGIC_WORDS = new Set(['magic', 'signature', 'sig']);
+
+/** The magic field and its value: a constant the field's comment names, a number in that comment, or the one `*_MAGIC` macro. */
+function inferMagic(analysis: HeaderAnalysis, record: RecordInfo, fields: readonly LeafField[], explain: Explain): { field: LeafField; value: string | number } | undefined {
+  const field = fields.find((f) => hasWord(f.path, MAGIC_WORDS));
+  if (!field) {
+    explain('protocol.ring.magic', `not inferred: ${record.name} has no 32- or 64-bit field named like magic or signature; without one, rings in /dev/shm cannot be recognised (configure them in "live.rings")`, 'likely');
+    return undefined;
+  }
+  const comment = commentText(field);
+  const named = comment.match(/[A-Za-z_]\w*/g)?.find((word) => typeof analysis.constants.get(word) === 'bigint');
+  if (named) {
+    explain('protocol.ring.magic', `${named} — ${record.name}.${field.path}'s comment names it`, 'sure');
+    return { field, value: named };
+  }
+  const literal = /\b(0[xX][0-9a-fA-F]+|\d{4,})\b/.exec(comment)?.[1];
+  if (literal) {
+    explain('protocol.ring.magic', `${literal} — the number in ${record.name}.${field.path}'s comment`, 'likely');
+    return { field, value: literal.toLowerCase().startsWith('0x') ? literal : Number(literal) };
+  }
+  const macros = [...analysis.constants].filter(([name, value]) => typeof value === 'bigint' && (name === 'MAGIC' || name.endsWith('_MAGIC'))).map(([name]) => name);
+  if (macros.length === 1) {
+    explain('protocol.ring.magic', `${macros[0]!} — the header's only *_MAGIC macro, for ${record.name}.${field.path} (its comment does not say)`, 'likely');
+    return { field, value: macros[0]! };
+  }
+  const why = macros.length === 0 ? 'no *_MAGIC macro either' : `${listSome(macros)} are all *_MAGIC macros`;
+  explain('protocol.ring.magic', `not inferred: ${record.name}.${field.path} is named like a magic, but its comment names no constant and ${why}; add "magicField": "${field.path}" and "magic"`, 'likely');
+  return undefined;
 }
 
 function controlCandidate(record: RecordInfo): ControlCandidate | undefined {

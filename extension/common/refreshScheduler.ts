@@ -1,11 +1,11 @@
 import type * as vscode from 'vscode';
 
 /**
- * When the Virtual Machines view reads its hosts again. Polls only while the view is
- * visible (a hidden view costs no PowerShell round trips), debounces automatic refreshes,
- * never delays a manual one, and never runs two refreshes at once: a request during a
- * refresh runs once more right after it, and the next poll is timed from the end of the
- * last refresh, so a slow host cannot pile calls up.
+ * When a polled view reads its data again (the Virtual Machines view its Hyper-V hosts, the
+ * Ring Traces view its live rings). Polls only while the view is visible (a hidden view
+ * costs nothing), debounces automatic refreshes, never delays a manual one, and never runs
+ * two refreshes at once: a request during a refresh runs once more right after it, and the
+ * next poll is timed from the end of the last refresh, so a slow source cannot pile calls up.
  */
 export class RefreshScheduler implements vscode.Disposable {
   private visible = false;
@@ -20,6 +20,11 @@ export class RefreshScheduler implements vscode.Disposable {
     private intervalMs: number,
     private readonly debounceMs = 300,
   ) {}
+
+  /** Whether a poll is armed: false while the view is hidden (what the tests check, instead of waiting). */
+  get pollScheduled(): boolean {
+    return this.pollTimer !== undefined;
+  }
 
   setInterval(intervalMs: number): void {
     this.intervalMs = intervalMs;

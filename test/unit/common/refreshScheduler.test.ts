@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { RefreshScheduler } from '../../../extension/vms/refreshScheduler';
+import { RefreshScheduler } from '../../../extension/common/refreshScheduler';
 
-// When the Virtual Machines view reads its hosts: polling only while visible, automatic
+// When a polled view reads its data again: polling only while visible, automatic
 // requests debounced, manual ones immediate, never two refreshes at once.
 
 function recorder(durationMs = 0) {

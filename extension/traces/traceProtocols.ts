@@ -1,0 +1,120 @@
+import { access } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { Logger } from '../common/logger';
+import type { FolderConfig } from '../headers/protocolConfig';
+import { CONFIG_FILE_NAME } from '../protocol/config/protocolConfigParser';
+import { readHeaderFile } from '../protocol/localFiles';
+import { loadProtocol, ProtocolLoadError, type LoadedProtocol } from '../protocol/profile/loadProtocol';
+
+// The decoding profiles of the traces in view, each gpupv.json loaded once and again only
+// when it, or a file its header read, changes: loading runs the header through the engine,
+// too slow to repeat at every poll of the Ring Traces view. Open traces listen to
+// `onDidChange` and decode again (or say what no longer fits).
+
+export type ProtocolState =
+  | { readonly kind: 'loaded'; readonly protocol: LoadedProtocol }
+  /** No gpupv.json with a `protocol.command` section: the viewer offers to make one. */
+  | { readonly kind: 'missing'; readonly configPath: string | undefined; readonly reason: string }
+  /** gpupv.json is there but cannot decode (a profile error, a header that no longer fits). */
+  | { readonly kind: 'broken'; readonly configPath: string; readonly problems: readonly string[] };
+
+interface Loaded {
+  readonly state: Promise<ProtocolState>;
+  readonly watchers: vscode.Disposable;
+}
+
+export class TraceProtocols implements vscode.Disposable {
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly changed = new vscode.EventEmitter<string>();
+  /** Fires with the path of a gpupv.json whose profile may have changed (it, or its header, was edited). */
+  readonly onDidChange = this.changed.event;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** The profile of the gpupv.json at `configPath` (undefined: there is none). */
+  load(configPath: string | undefined): Promise<ProtocolState> {
+    if (!configPath) return Promise.resolve({ kind: 'missing', configPath: undefined, reason: `no ${CONFIG_FILE_NAME} in the workspace folder or above the trace` });
+    const cached = this.loaded.get(configPath);
+    if (cached) return cached.state;
+    const state = this.read(configPath);
+    const watchers = new vscode.Disposable(() => undefined);
+    const entry = { state, watchers };
+    this.loaded.set(configPath, entry);
+    void state.then((s) => {
+      if (this.loaded.get(configPath) !== entry) return;
+      this.loaded.set(configPath, { state, watchers: this.watch(configPath, s.kind === 'loaded' ? s.protocol.analysis.files : []) });
+    });
+    return state;
+  }
+
+  /** A folder's profile as the Ring Traces view reads it: its gpupv.json as the config store last read it. */
+  forFolder(config: FolderConfig): Promise<ProtocolState> {
+    return this.load(config.uri.fsPath);
+  }
+
+  dispose(): void {
+    for (const { watchers } of this.loaded.values()) watchers.dispose();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.loaded.clear();
+    this.changed.dispose();
+  }
+
+  private async read(configPath: string): Promise<ProtocolState> {
+    try {
+      const protocol = await loadProtocol(configPath, readHeaderFile);
+      this.log.info(`${configPath}: decoding profile loaded${protocol.ring ? '' : ' (no protocol.ring: live rings and snapshots cannot be read)'}`);
+      return { kind: 'loaded', protocol };
+    } catch (error) {
+      if (!(error instanceof ProtocolLoadError)) throw error;
+      for (const problem of error.problems) this.log.warn(`Ring traces: ${problem}`);
+      const noCommand = error.problems.some((p) => p.includes('"protocol.command" is needed') || p.includes('no "protocol" section'));
+      return noCommand ? { kind: 'missing', configPath, reason: error.problems.join('\n') } : { kind: 'broken', configPath, problems: error.problems };
+    }
+  }
+
+  /** Forgets the profile when gpupv.json or a file its header read changes, then says so (debounced). */
+  private watch(configPath: string, files: readonly string[]): vscode.Disposable {
+    const watched = [...new Set([configPath, ...files])].map((file) => {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(file)), file.slice(dirname(file).length + 1)));
+      const fire = () => this.invalidate(configPath);
+      return vscode.Disposable.from(watcher, watcher.onDidChange(fire), watcher.onDidCreate(fire), watcher.onDidDelete(fire));
+    });
+    return vscode.Disposable.from(...watched);
+  }
+
+  private invalidate(configPath: string): void {
+    clearTimeout(this.timers.get(configPath));
+    this.timers.set(
+      configPath,
+      setTimeout(() => {
+        this.timers.delete(configPath);
+        this.loaded.get(configPath)?.watchers.dispose();
+        this.loaded.delete(configPath);
+        this.changed.fire(configPath);
+      }, 300),
+    );
+  }
+}
+
+/** Where the gpupv.json for a trace at `file` is: its workspace folder's, else the nearest above it. */
+export async function configFor(file: string): Promise<string | undefined> {
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
+  const candidates = folder?.uri.scheme === 'file' ? [join(folder.uri.fsPath, CONFIG_FILE_NAME)] : [];
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    candidates.push(join(dir, CONFIG_FILE_NAME));
+    if (dirname(dir) === dir) break;
+  }
+  for (const path of candidates) if (await exists(path)) return path;
+  return undefined;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions';
 import { registerVirtualMachinesView, type VirtualMachinesApi } from './vms/virtualMachinesView';
 import { registerRingTracesView, type RingTracesApi } from './traces/ringTracesView';
-import { registerTraceViewer } from './traces/registerTraceViewer';
+import { registerTraceViewer, type TraceViewer } from './traces/registerTraceViewer';
 import { ProtocolConfigStore } from './headers/protocolConfig';
 import { TraceProtocols } from './traces/traceProtocols';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
@@ -12,6 +12,7 @@ export interface GpuPvApi {
   readonly log: vscode.LogOutputChannel;
   readonly virtualMachines: VirtualMachinesApi;
   readonly ringTraces: RingTracesApi;
+  readonly traceViewer: TraceViewer;
 }
 
 // One place wires every service; everything disposable goes into context.subscriptions once.
@@ -45,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
     registerHeaderFeatures(context, log, configs),
   );
 
-  return { log, virtualMachines: virtualMachines.api, ringTraces: ringTraces.api };
+  return { log, virtualMachines: virtualMachines.api, ringTraces: ringTraces.api, traceViewer };
 }
 
 export function deactivate(): void {

@@ -146,6 +146,11 @@ export class LiveTracePanels implements vscode.Disposable {
     this.statusItem.show();
   }
 
+  /** The live rings open in panels (the extension-host tests read them). */
+  get traces(): readonly TraceHandle[] {
+    return [...this.open.values()].map((o) => o.trace);
+  }
+
   /** Brings the panel of `entry` to the front. */
   reveal(entry: LiveRingEntry): void {
     for (const [panel, { trace }] of this.open) if (locationName(trace.entry.location) === locationName(entry.location)) panel.reveal();

@@ -11,6 +11,7 @@ import type { TraceProtocols } from './traceProtocols';
 
 export interface TraceViewer {
   readonly disposable: vscode.Disposable;
+  readonly editors: TraceEditorProvider;
   readonly livePanels: LiveTracePanels;
   /** A trace file was opened in the viewer. */
   readonly onDidOpen: vscode.Event<vscode.Uri>;
@@ -34,5 +35,5 @@ export function registerTraceViewer(context: vscode.ExtensionContext, log: Logge
       if (isLiveRingEntry(entry)) livePanels.reveal(entry);
     }),
   );
-  return { disposable, livePanels, onDidOpen: editors.onDidOpen };
+  return { disposable, editors, livePanels, onDidOpen: editors.onDidOpen };
 }

@@ -22,6 +22,11 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     private readonly protocols: TraceProtocols,
   ) {}
 
+  /** Every trace open in a tab (the extension-host tests read them). */
+  get documents(): TraceDocument[] {
+    return [...new Set([...this.sessions.values()].map((s) => s.document))];
+  }
+
   /** The document of the trace tab the user looks at, if one is active. */
   get active(): TraceDocument | undefined {
     for (const [panel, { document }] of this.sessions) if (panel.active) return document;

@@ -1,5 +1,5 @@
-import type { LoadedProtocol } from '../../../extension/protocol/profile/loadProtocol';
-import { writeUnsigned } from '../../../extension/protocol/ring/recordFraming';
+import type { LoadedProtocol } from '../../extension/protocol/profile/loadProtocol';
+import { writeUnsigned } from '../../extension/protocol/ring/recordFraming';
 
 /**
  * A command of the demo protocol with some fields set, by the paths a decoded command has:

@@ -53,7 +53,8 @@ async function main(): Promise<number> {
     if (unitFiles.length) results.push(await runMochaTier('unit', unitFiles, 10_000));
 
     const workspace = path.join(scratch, 'workspace');
-    cpSync(demoWorkspace, workspace, { recursive: true });
+    // The tests make their own traces; what `npm run demo` left in demo/traces stays out.
+    cpSync(demoWorkspace, workspace, { recursive: true, filter: (source) => source !== path.join(demoWorkspace, 'traces') });
     const hyperV = prepareSimulatedHyperV(path.join(scratch, 'hyperv'));
     server = await startServer(scratch, hyperV);
 

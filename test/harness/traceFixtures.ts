@@ -9,6 +9,7 @@ import type { OpcodeInfo } from '../../extension/protocol/profile/commandProfile
 import { CommandStream } from '../../extension/protocol/simulate/commandStream';
 import { CommandSynthesizer } from '../../extension/protocol/simulate/commandSynthesizer';
 import { fenceCompletedMarker, occupancyMarker } from '../../extension/protocol/trace/traceEvents';
+import { demoCommand } from './demoCommands';
 import { repoRoot } from './paths';
 
 // Traces of the demo protocol for the tests and benchmarks that need real files: captures
@@ -50,6 +51,29 @@ export function writeFramesCapture(file: string, protocol: LoadedProtocol, count
   writer.close();
   closeSync(fd);
   return size;
+}
+
+/**
+ * A short capture in which the driver gets object lifetimes wrong, as the analyses must
+ * find it: resource 7 is used after it was destroyed and destroyed twice, shader 3 is never
+ * destroyed. Between them, ordinary draws on resource 5.
+ */
+export function writeLifetimeBugsCapture(file: string, protocol: LoadedProtocol): void {
+  const commands: Uint8Array[] = [
+    demoCommand(protocol, 'CREATE_RESOURCE', { 'hdr.resource_id': 5 }),
+    demoCommand(protocol, 'CREATE_RESOURCE', { 'hdr.resource_id': 7 }),
+    demoCommand(protocol, 'CREATE_SHADER', { shader_id: 3 }),
+    demoCommand(protocol, 'DRAW', { 'hdr.resource_id': 5, vertex_count: 3 }),
+    demoCommand(protocol, 'DESTROY_RESOURCE', { 'hdr.resource_id': 7 }),
+    demoCommand(protocol, 'DRAW', { 'hdr.resource_id': 7, vertex_count: 6 }),
+    demoCommand(protocol, 'DESTROY_RESOURCE', { 'hdr.resource_id': 7 }),
+    demoCommand(protocol, 'DESTROY_RESOURCE', { 'hdr.resource_id': 5 }),
+  ];
+  const fd = openSync(file, 'w');
+  const writer = new PcapngWriter((chunk) => writeSync(fd, chunk), { profileHash: protocol.profileHash });
+  commands.forEach((data, i) => writer.writePacket({ timestampNs: BASE_NS + BigInt(i) * 1000n, data }));
+  writer.close();
+  closeSync(fd);
 }
 
 /**

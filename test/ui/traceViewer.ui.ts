@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { repoRoot } from '../harness/paths';
-import { demoProtocol, writeFramesCapture, writeHangSnapshot } from '../harness/traceFixtures';
+import { demoProtocol, writeFramesCapture, writeHangSnapshot, writeLifetimeBugsCapture } from '../harness/traceFixtures';
 import { UiEnvironment } from './uiEnvironment';
 import { Workbench } from './workbench';
 
@@ -29,6 +29,7 @@ describe('UI: the Ring Trace Viewer', () => {
     writeFramesCapture(path.join(traces, 'frames.pcapng'), protocol, 20_000);
     writeFramesCapture(path.join(traces, 'million.pcapng'), protocol, MILLION, 7);
     writeHangSnapshot(path.join(traces, 'hang.ringsnap'), protocol, 400, 6);
+    writeLifetimeBugsCapture(path.join(traces, 'lifetimes.pcapng'), protocol);
     workbench = await Workbench.open();
     // The extension must be active before a trace is opened: until then VS Code opens it as text.
     await workbench.openGpuPvSidebar();
@@ -190,6 +191,21 @@ describe('UI: the Ring Trace Viewer', () => {
     assert.match(await snapshot.innerText(), /producer_ptr/);
     assert.ok((await viewer().locator('.row.recovered-row').count()) > 0, 'no recovered rows');
     await workbench.screenshot('trace-viewer-snapshot');
+    await closeEditors();
+  });
+
+  it('lists resource-lifetime problems, each a jump to its rows', async () => {
+    await openFromExplorer('lifetimes.pcapng');
+    await viewer().locator('vscode-tab-header', { hasText: 'Analyses' }).click();
+    const problems = viewer().locator('[data-testid="resource-analysis"]');
+    await problems.getByText('resource 7 used after it was destroyed', { exact: false }).waitFor();
+    assert.match(await problems.innerText(), /resource 7 destroyed twice/);
+    assert.match(await problems.innerText(), /shader 3 never destroyed/);
+    await workbench.screenshot('trace-viewer-resource-lifetimes');
+    // The use after destroy is the DRAW at seq 5.
+    await problems.locator('.problem-useAfterDestroy .seq-link', { hasText: '#5' }).click();
+    await viewer().locator('.row.selected .cell-seq').getByText('5', { exact: true }).waitFor();
+    assert.equal(await viewer().locator('.row.selected .cell-opcode').innerText(), 'DRAW');
     await closeEditors();
   });
 

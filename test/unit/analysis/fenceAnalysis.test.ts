@@ -8,7 +8,7 @@ import { repoRoot } from '../../harness/paths';
 import { analyzeText } from '../protocol/inMemoryHeaders';
 import { resolveCommandProfile } from '../../../extension/protocol/profile/commandProfile';
 import { seededRandom } from '../seededRandom';
-import { demoCommand } from './demoCommands';
+import { demoCommand } from '../../harness/demoCommands';
 import { ScriptedTraceSource } from './scriptedSource';
 
 const PROFILE = join(repoRoot, 'demo', 'gpupv.json');

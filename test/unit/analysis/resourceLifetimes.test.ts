@@ -5,7 +5,7 @@ import { readHeaderFile } from '../../../extension/protocol/localFiles';
 import { loadProtocol, type LoadedProtocol } from '../../../extension/protocol/profile/loadProtocol';
 import { repoRoot } from '../../harness/paths';
 import { seededRandom } from '../seededRandom';
-import { demoCommand } from './demoCommands';
+import { demoCommand } from '../../harness/demoCommands';
 import { ScriptedTraceSource } from './scriptedSource';
 
 const PROFILE = join(repoRoot, 'demo', 'gpupv.json');

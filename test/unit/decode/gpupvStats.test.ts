@@ -7,7 +7,7 @@ import { readHeaderFile } from '../../../extension/protocol/localFiles';
 import { loadProtocol } from '../../../extension/protocol/profile/loadProtocol';
 import { fenceCompletedMarker, overrunMarker } from '../../../extension/protocol/trace/traceEvents';
 import { repoRoot } from '../../harness/paths';
-import { demoCommand } from '../analysis/demoCommands';
+import { demoCommand } from '../../harness/demoCommands';
 import { gpupv } from '../protocol/runGpupv';
 import { commandBytes as command } from '../trace/commandBytes';
 

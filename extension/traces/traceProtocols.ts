@@ -38,13 +38,13 @@ export class TraceProtocols implements vscode.Disposable {
     if (!configPath) return Promise.resolve({ kind: 'missing', configPath: undefined, reason: `no ${CONFIG_FILE_NAME} in the workspace folder or above the trace` });
     const cached = this.loaded.get(configPath);
     if (cached) return cached.state;
-    const state = this.read(configPath);
-    const watchers = new vscode.Disposable(() => undefined);
-    const entry = { state, watchers };
+    const read = this.read(configPath);
+    const state = read.then((r) => r.state);
+    const entry = { state, watchers: new vscode.Disposable(() => undefined) };
     this.loaded.set(configPath, entry);
-    void state.then((s) => {
+    void read.then(({ files }) => {
       if (this.loaded.get(configPath) !== entry) return;
-      this.loaded.set(configPath, { state, watchers: this.watch(configPath, s.kind === 'loaded' ? s.protocol.analysis.files : []) });
+      this.loaded.set(configPath, { state, watchers: this.watch(configPath, files) });
     });
     return state;
   }
@@ -61,16 +61,18 @@ export class TraceProtocols implements vscode.Disposable {
     this.changed.dispose();
   }
 
-  private async read(configPath: string): Promise<ProtocolState> {
+  /** The profile, and the files it was read from (a broken one's too: the fix is made in one of them). */
+  private async read(configPath: string): Promise<{ state: ProtocolState; files: readonly string[] }> {
     try {
       const protocol = await loadProtocol(configPath, readHeaderFile);
       this.log.info(`${configPath}: decoding profile loaded${protocol.ring ? '' : ' (no protocol.ring: live rings and snapshots cannot be read)'}`);
-      return { kind: 'loaded', protocol };
+      return { state: { kind: 'loaded', protocol }, files: protocol.analysis.files };
     } catch (error) {
       if (!(error instanceof ProtocolLoadError)) throw error;
       for (const problem of error.problems) this.log.warn(`Ring traces: ${problem}`);
       const noCommand = error.problems.some((p) => p.includes('"protocol.command" is needed') || p.includes('no "protocol" section'));
-      return noCommand ? { kind: 'missing', configPath, reason: error.problems.join('\n') } : { kind: 'broken', configPath, problems: error.problems };
+      const state: ProtocolState = noCommand ? { kind: 'missing', configPath, reason: error.problems.join('\n') } : { kind: 'broken', configPath, problems: error.problems };
+      return { state, files: error.files };
     }
   }
 

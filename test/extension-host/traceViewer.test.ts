@@ -31,14 +31,11 @@ describe('the Ring Trace Viewer', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A folder of its own with the demo's header and a gpupv.json naming it: edits stay here. */
+  /** A folder of its own with the demo's gpupv.json and headers, byte for byte (the fixtures carry its hash): edits stay here. */
   function protocolFolder(name: string): string {
     const folder = path.join(dir, name);
-    const include = path.join(folder, 'include');
-    mkdirSync(include, { recursive: true });
-    copyFileSync(path.join(repoRoot, 'demo', 'include', 'pvgpu_protocol.h'), path.join(include, 'pvgpu_protocol.h'));
-    const demo = JSON.parse(readFileSync(path.join(repoRoot, 'demo', 'gpupv.json'), 'utf8')) as { protocol: Record<string, unknown> };
-    writeFileSync(path.join(folder, 'gpupv.json'), JSON.stringify({ protocol: { ...demo.protocol, headers: ['include/pvgpu_protocol.h'] } }, null, 2));
+    mkdirSync(path.join(folder, 'include'), { recursive: true });
+    for (const file of ['gpupv.json', 'include/pvgpu_protocol.h', 'include/legacy_status.h']) copyFileSync(path.join(repoRoot, 'demo', file), path.join(folder, file));
     return folder;
   }
 

@@ -31,7 +31,11 @@ export interface LoadedProtocol {
 }
 
 export class ProtocolLoadError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  /** `files`: what the header's analysis read before it failed, so an editor can watch them for the fix. */
+  constructor(
+    readonly problems: readonly string[],
+    readonly files: readonly string[] = [],
+  ) {
     super(problems.join('\n'));
     this.name = 'ProtocolLoadError';
   }
@@ -56,7 +60,7 @@ export async function loadProtocol(configPath: string, readFile: (path: string) 
   const resources = command.profile ? resourcesOf(analysis, command.profile, config.resources) : undefined;
   const diagnostics: ProfileDiagnostic[] = [...command.diagnostics, ...(fence?.diagnostics ?? []), ...(ring?.diagnostics ?? []), ...(resources?.diagnostics ?? [])];
   const profileErrors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${configPath}: ${d.property}: ${d.message}`);
-  if (!command.profile || profileErrors.length) throw new ProtocolLoadError([...headerErrors, ...profileErrors]);
+  if (!command.profile || profileErrors.length) throw new ProtocolLoadError([...headerErrors, ...profileErrors], analysis.files);
   return {
     configPath,
     profileHash: createHash('sha256').update(text).digest('hex'),

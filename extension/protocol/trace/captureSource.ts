@@ -13,6 +13,7 @@ import { TraceSource } from './traceSource';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const TWO_32 = 4294967296;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface CaptureInfo {
   readonly linkType: number | undefined;
@@ -41,7 +42,8 @@ export class CaptureTraceSource extends TraceSource {
     const store = new FileRecordStore(path);
     super('capture', path, protocol, new TraceIndex(64 * 1024), store);
     this.file = store;
-    this.options = new FileRecordStore(path);
+    // Offsets are asked for row after row: read the blocks ahead a megabyte at a time.
+    this.options = new FileRecordStore(path, 1 << 20);
     this.opcodeLittle = protocol.command.framing.opcode.byteOrder === 'little';
     const fence = protocol.fence;
     this.fenceOpcode = fence ? Number(fence.opcode.value) : -1;
@@ -68,9 +70,11 @@ export class CaptureTraceSource extends TraceSource {
     // An Enhanced Packet Block (type 6) in either byte order; anything else has no offset to give.
     const littleEndian = head[0] === 6 && head[3] === 0;
     if (!littleEndian && !(head[0] === 0 && head[3] === 6)) return seq;
-    const length = new DataView(head.buffer, head.byteOffset).getUint32(4, littleEndian);
+    const length = littleEndian ? (head[4]! | (head[5]! << 8) | (head[6]! << 16) | (head[7]! << 24)) >>> 0 : ((head[4]! << 24) | (head[5]! << 16) | (head[6]! << 8) | head[7]!) >>> 0;
     if (length < 32 || length > 64 * 1024 * 1024) return seq;
-    return ringOffsetOfPacketBlock(this.options.read(blockStart, length), littleEndian) ?? seq;
+    const offset = ringOffsetOfPacketBlock(this.options.read(blockStart, length), 0, littleEndian);
+    if (offset === undefined) return seq;
+    return offset <= MAX_SAFE ? Number(offset) : offset;
   }
 
   /** Indexes the next few megabytes; false once the whole file (or everything before damage) is indexed. */

@@ -173,15 +173,13 @@ function timeWriter(index: TraceIndex, json: boolean): (out: Uint8Array, p: numb
   let baseHigh = 0;
   let baseLow = 0;
   return (out, p, row) => {
-    // The base is fixed by the first timed row, which may come after the writer was made.
-    if (index.baseTime !== base) {
+    // The base is fixed by the first timed row, which may come after the writer was made, and never changes.
+    if (base === undefined) {
       base = index.baseTime;
-      if (base !== undefined) {
-        baseHigh = Number(base / 1_000_000_000n);
-        baseLow = Number(base % 1_000_000_000n);
-      }
+      if (base === undefined) return p;
+      baseHigh = Number(base / 1_000_000_000n);
+      baseLow = Number(base % 1_000_000_000n);
     }
-    if (base === undefined) return p;
     if (json) p = writeBytes(out, p, TIME_KEY);
     const relative = Math.round(index.times[row]!);
     if (relative < 0 || relative >= Number.MAX_SAFE_INTEGER) {

@@ -10,11 +10,15 @@ import { CommandStream } from '../../extension/protocol/simulate/commandStream';
 import { CommandSynthesizer } from '../../extension/protocol/simulate/commandSynthesizer';
 import { CaptureTraceSource } from '../../extension/protocol/trace/captureSource';
 import { repoRoot } from '../harness/paths';
+import { cliBenchmarks } from './cliBenchmarks';
+
+/** tshark reads this many of the commands (it is slow), and the rates are compared. */
+const TSHARK_COMMANDS = 200_000;
 
 // The trace side of `npm run bench`: a ring image and a capture of N commands of the sample
 // protocol (10 million by default; GPUPV_BENCH_COMMANDS changes it), walked and indexed by the
 // engine (the capture from its file, as the viewer and the CLI read it) and by the same walk
-// in C (gcc -O2), then fully decoded and paged.
+// in C (gcc -O2), then fully decoded and paged; then `gpupv decode` end to end beside tshark.
 
 export async function traceBenchmarks(dir: string): Promise<[string, string][]> {
   const count = Number(process.env.GPUPV_BENCH_COMMANDS ?? 10_000_000);
@@ -37,15 +41,20 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
   const ringFile = join(dir, 'ring.bin');
   writeFileSync(ringFile, ring);
 
-  // The same commands as a capture.
-  const chunks: Uint8Array[] = [];
-  const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
-  for (let i = 0; i < count; i++) writer.writePacket({ timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1000n, data: templates[i % templates.length]! });
-  writer.close();
-  const capture = Buffer.concat(chunks);
-  chunks.length = 0;
+  // The same commands as a capture, and its first ones on their own for tshark.
+  const captureOf = (commands: number) => {
+    const chunks: Uint8Array[] = [];
+    const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
+    for (let i = 0; i < commands; i++) writer.writePacket({ timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1000n, data: templates[i % templates.length]! });
+    writer.close();
+    return Buffer.concat(chunks);
+  };
+  const capture = captureOf(count);
   const captureFile = join(dir, 'capture.pcapng');
   writeFileSync(captureFile, capture);
+  const prefixCount = Math.min(count, TSHARK_COMMANDS);
+  const prefixFile = join(dir, 'capture-prefix.pcapng');
+  writeFileSync(prefixFile, captureOf(prefixCount));
 
   const framing = protocol.command.framing;
   const best = (runs: number, body: () => void) => {
@@ -112,6 +121,8 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
   }) / pages;
   if (shown === 0) throw new Error('the page benchmark decoded nothing');
 
+  const cli = cliBenchmarks({ capture: captureFile, count, prefix: prefixFile, prefixCount });
+
   const mb = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
   const rate = (n: number, ms: number) => `${((n / 1e6) / (ms / 1000)).toFixed(1)} M commands/s`;
   return [
@@ -123,5 +134,6 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
     ['index memory per command beyond the raw bytes', `${captureIndex.bytesPerRow.toFixed(1)} bytes (target at most 24)`],
     [`full decode into field trees (${decodeCount.toLocaleString('en')} commands)`, `${rate(decodeCount, decodeMs)} (target at least 5M/s)`],
     ['a page of 50 rows anywhere in the trace, decoded', `${(pageMs * 1000).toFixed(0)} µs (a frame is 16,000 µs)`],
+    ...cli,
   ];
 }

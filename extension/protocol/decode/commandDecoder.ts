@@ -2,7 +2,6 @@ import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import type { CommandProfile, OpcodeInfo } from '../profile/commandProfile';
 import { DecoderCompiler, type DecodedObject, type DecodedValue, type RecordJsonWriter } from './decoderCompiler';
 import { describeValue, fieldMeanings, type Meaning } from './fieldMeaning';
-import { fieldReader, type FieldReader } from './fieldReader';
 import { writeBytes } from './textBytes';
 
 // One command record in, its decoded form out: the opcode's name, every field of its
@@ -59,34 +58,37 @@ interface OpcodePlan {
   readonly decode: (view: DataView, base: number, end: number) => DecodedObject;
   readonly minimumSize: number;
   readonly meanings: ReadonlyMap<string, Meaning>;
-  /** Set on first use: the JSON of a command of this opcode decoded whole. */
-  json?: { readonly writeFields: RecordJsonWriter; readonly labels: readonly JsonLabel[] };
+  /** Set on first use: the JSON of a command of this opcode decoded whole, its fields and the entries of its labels. */
+  json?: { readonly writeFields: RecordJsonWriter; readonly writeLabels: RecordJsonWriter };
 }
 
 /** Labels made of one field's values are few: each is made once, up to this many per field. */
 const LABELS_KEPT = 4096;
 
-/** One entry of `labels`: the field read from the bytes, its `"path":"label"` text per value. */
-class JsonLabel {
+/** The `"path":"label"` text of one field's values, each made once (up to a bound). */
+class LabelEntries {
+  /** By value: small whole numbers (most enums and flags) in an array, the rest in a map. */
+  private readonly small: (Uint8Array | null | undefined)[] = [];
   private readonly made = new Map<number | bigint, Uint8Array | null>();
 
   constructor(
     private readonly path: string,
     private readonly meaning: Meaning,
-    readonly read: FieldReader,
   ) {}
 
   /** The entry's text for this value; null when the value has no label (as `labels` leaves it out). */
-  entry(value: number | bigint): Uint8Array | null {
-    let entry = this.made.get(value);
+  readonly entry = (value: number | bigint): Uint8Array | null => {
+    const small = typeof value === 'number' && value >= 0 && value < LABELS_KEPT && (value | 0) === value ? value : -1;
+    let entry = small >= 0 ? this.small[small] : this.made.get(value);
     if (entry === undefined) {
       // A float field named for an enum has a label only where it holds a whole number.
       const label = typeof value === 'bigint' || Number.isInteger(value) ? describeValue(this.meaning, BigInt(value)) : undefined;
       entry = label === undefined ? null : Buffer.from(`${JSON.stringify(this.path)}:${JSON.stringify(label)}`);
-      if (this.made.size < LABELS_KEPT) this.made.set(value, entry);
+      if (small >= 0) this.small[small] = entry;
+      else if (this.made.size < LABELS_KEPT) this.made.set(value, entry);
     }
     return entry;
-  }
+  };
 }
 
 const FIELDS_KEY = Buffer.from('"fields":');
@@ -158,17 +160,7 @@ export class CommandDecoder {
     const json = (plan.json ??= this.jsonOf(plan));
     p = writeBytes(out, p, FIELDS_KEY);
     p = plan.info?.payload ? json.writeFields(view, offset, end, out, outView, p) : this.writeHeaderOnly(view, offset, end, out, outView, p, size > this.profile.header.size);
-    p = writeBytes(out, p, LABELS_KEY);
-    let first = true;
-    for (const label of json.labels) {
-      const value = label.read(view, offset, end);
-      if (typeof value !== 'number' && typeof value !== 'bigint') continue;
-      const entry = label.entry(value);
-      if (entry === null) continue;
-      if (!first) out[p++] = 0x2c;
-      first = false;
-      p = writeBytes(out, p, entry);
-    }
+    p = json.writeLabels(view, offset, end, out, outView, writeBytes(out, p, LABELS_KEY));
     return p + closeBrace(out, p);
   }
 
@@ -216,13 +208,16 @@ export class CommandDecoder {
    */
   private jsonOf(plan: OpcodePlan): NonNullable<OpcodePlan['json']> {
     const payload = plan.info?.payload;
-    const labels: JsonLabel[] = [];
+    const prefix = `${this.profile.headerMember}.`;
+    const labels: { path: string; entry: LabelEntries['entry'] }[] = [];
     for (const [path, meaning] of plan.meanings) {
-      const prefix = `${this.profile.headerMember}.`;
-      const read = payload ? fieldReader(this.analysis.layoutEngine, payload.decl, path) : path.startsWith(prefix) ? fieldReader(this.analysis.layoutEngine, this.profile.header.decl, path.slice(prefix.length)) : undefined;
-      if (read) labels.push(new JsonLabel(path, meaning, read));
+      const within = payload ? path : path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
+      if (within !== undefined) labels.push({ path: within, entry: new LabelEntries(path, meaning).entry });
     }
-    return { writeFields: this.compiler.jsonWriterFor((payload ?? this.profile.header).decl), labels };
+    const decl = (payload ?? this.profile.header).decl;
+    // A command decoded as its header alone has its header's fields under the header's member name.
+    const labelled = payload ? decl : this.profile.header.decl;
+    return { writeFields: this.compiler.jsonWriterFor(decl), writeLabels: this.compiler.labelsWriterFor(labelled, labels) };
   }
 
   /** `{"hdr":{...}}` (the header's member name), with the bytes after the header as `"payload":"hex"` when asked. */

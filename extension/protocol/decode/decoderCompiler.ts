@@ -1,6 +1,7 @@
 import type { LayoutEngine, MemberLayout, RecordLayout } from '../layout/recordLayout';
 import { resolveTypedefs, type CType, type RecordDecl } from '../model/types';
-import { writeInteger, writeJsonBigInt, writeJsonFloat32, writeJsonInteger64, writeJsonNumber, writeUnsigned } from './textBytes';
+import { placeField, type Placement } from './fieldReader';
+import { writeBytes, writeInteger, writeJsonBigInt, writeJsonFloat32, writeJsonInteger64, writeJsonNumber, writeUnsigned } from './textBytes';
 
 // Compiles a record's layout into a specialised JavaScript function: straight-line typed
 // reads at constant offsets, byte order per field, no interpretation of the layout at
@@ -61,6 +62,40 @@ export class DecoderCompiler {
     const decoder = factory(context.helpers);
     this.compiled.set(decl, decoder);
     return decoder;
+  }
+
+  /**
+   * Writes the `"path":"label"` entries of a record's labels, comma-separated, for the
+   * fields at `labels[i].path` whose value has one: each field read as `decoderFor` reads
+   * it (a field that decodes to no number, a char array say, has none), its entry text
+   * from `labels[i].entry`, null for no label.
+   */
+  labelsWriterFor(decl: RecordDecl, labels: readonly { readonly path: string; readonly entry: (value: number | bigint) => Uint8Array | null }[]): RecordJsonWriter {
+    const context = new CodeContext();
+    const statements: string[] = [];
+    const write = context.helper(writeBytes);
+    for (const label of labels) {
+      const placement = placeField(this.engine, decl, label.path);
+      const read = placement && this.numberCode(placement, context);
+      if (read === undefined) continue;
+      const entry = context.helper(label.entry);
+      statements.push(`e = h[${entry}](${read}); if (e !== null) { if (!first) out[p++] = 44; p = h[${write}](out, p, e); first = false; }`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- as above: a compiled writer
+    const factory = new Function('h', `"use strict"; return function writeLabels(view, base, end, out, outView, p) { let first = true; let e; ${statements.join('\n')} return p; };`) as (helpers: unknown[]) => RecordJsonWriter;
+    return factory(context.helpers);
+  }
+
+  /** The read of a field the decoder decodes to a number or bigint; undefined for anything else. */
+  private numberCode(placement: Placement, context: CodeContext): string | undefined {
+    const type = resolveTypedefs(placement.type);
+    if (type.kind === 'integer' && type.isBool) return undefined;
+    if (placement.bitWidth !== undefined) {
+      const signed = type.kind === 'integer' ? type.signed : type.kind === 'enum' ? this.engine.enumType(type.decl).signed : false;
+      return `h[${context.helper(readBits)}](view, base, ${placement.bitOffset!}, ${placement.bitWidth}, ${signed})`;
+    }
+    const numeric = (type.kind === 'integer' && [1, 2, 4, 8].includes(type.size)) || type.kind === 'enum' || type.kind === 'pointer' || (type.kind === 'float' && (type.size === 4 || type.size === 8));
+    return numeric ? this.valueCode(type, `base + ${placement.offset}`, context) : undefined;
   }
 
   private objectCode(layout: RecordLayout, base: string, context: CodeContext): string {
@@ -207,7 +242,7 @@ class JsonCode {
       if (e.size === 8) this.integer64(at, true, e.signed);
       else this.call(e.signed ? writeInteger : writeUnsigned, `view.get${e.signed ? 'Int' : 'Uint'}${e.size * 8}(${at}${e.size === 1 ? '' : ', true'})`);
     } else if (t.kind === 'float') {
-      if (t.size === 4) this.call(writeJsonFloat32, `view.getUint32(${at}, true)`);
+      if (t.size === 4) this.call(writeJsonFloat32, `view.getUint32(${at}, true)`, true);
       else if (t.size === 8) this.call(writeJsonNumber, `view.getFloat64(${at}, true)`);
       else this.call(writeJsonHex, `view, ${at}, ${t.size}`);
     } else if (t.kind === 'pointer') this.integer64(at, true, false);
@@ -254,10 +289,10 @@ class JsonCode {
     this.statements.push('}');
   }
 
-  /** `p = writer(out, p, args)`. */
-  private call(writer: unknown, args: string): void {
+  /** `p = writer(out, p, args)`, or `writer(out, outView, p, args)`. */
+  private call(writer: unknown, args: string, withView = false): void {
     this.flushText();
-    this.statements.push(`p = h[${this.context.helper(writer)}](out, p, ${args});`);
+    this.statements.push(`p = h[${this.context.helper(writer)}](out, ${withView ? 'outView, ' : ''}p, ${args});`);
   }
 
   private text(text: string): void {

@@ -12,6 +12,8 @@
 // position with the buffer's length.
 
 const DIGIT_0 = 48;
+/** "00" to "99": digits are written two at a time, halving the divisions. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => DIGIT_0 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
 const TWO_53 = 2 ** 53;
 const TWO_32 = 2 ** 32;
 
@@ -34,9 +36,24 @@ const HIGH_WORD = 1 - LOW_WORD;
 
 /** A whole number 0 <= value < 2^53, in decimal. */
 export function writeUnsigned(out: Uint8Array, p: number, value: number): number {
+  // Counts, ids and flags are mostly below 1000: straight-line stores for them.
   if (value < 10) {
     out[p] = DIGIT_0 + value;
     return p + 1;
+  }
+  if (value < 100) {
+    const pair = value << 1;
+    out[p] = DIGIT_PAIRS[pair]!;
+    out[p + 1] = DIGIT_PAIRS[pair + 1]!;
+    return p + 2;
+  }
+  if (value < 1000) {
+    const hundreds = (value / 100) | 0;
+    const pair = (value - hundreds * 100) << 1;
+    out[p] = DIGIT_0 + hundreds;
+    out[p + 1] = DIGIT_PAIRS[pair]!;
+    out[p + 2] = DIGIT_PAIRS[pair + 1]!;
+    return p + 3;
   }
   if (value >= 1e8) {
     // Two halves, each within 32-bit integer arithmetic.
@@ -70,11 +87,16 @@ export function writeUnsignedParts(out: Uint8Array, p: number, high: number, low
 /** `value` (0 <= value < 10^9) as exactly `count` digits, zero-padded. */
 function writeDigits(out: Uint8Array, p: number, value: number, count: number): number {
   let rest = value | 0;
-  for (let at = p + count - 1; at >= p; at--) {
-    const next = (rest / 10) | 0;
-    out[at] = DIGIT_0 + rest - next * 10;
+  let at = p + count;
+  while (at - p >= 2) {
+    const next = (rest / 100) | 0;
+    const pair = (rest - next * 100) << 1;
+    out[at - 2] = DIGIT_PAIRS[pair]!;
+    out[at - 1] = DIGIT_PAIRS[pair + 1]!;
     rest = next;
+    at -= 2;
   }
+  if (at > p) out[p] = DIGIT_0 + rest;
   return p + count;
 }
 
@@ -123,16 +145,24 @@ const FLOAT_TEXT_BYTES = 24;
 const floatKeys = new Uint32Array(FLOAT_SLOTS);
 const floatLengths = new Uint8Array(FLOAT_SLOTS);
 const floatTexts = new Uint8Array(FLOAT_SLOTS * FLOAT_TEXT_BYTES);
+/** The same texts as doubles, copied out eight bytes at a time (text bytes never make a NaN). */
+const floatTextWords = new Float64Array(floatTexts.buffer);
 const FLOAT32 = new Float32Array(1);
 const FLOAT32_BITS = new Uint32Array(FLOAT32.buffer);
 
-/** The float32 with these bits, as JSON.stringify writes it (widened to a double, as the decoder reads it). */
-export function writeJsonFloat32(out: Uint8Array, p: number, bits: number): number {
+/**
+ * The float32 with these bits, as JSON.stringify writes it (widened to a double, as the
+ * decoder reads it). `outView` is a DataView of `out`: up to 24 bytes past the text are
+ * overwritten (a RangeError near the end of `out`, as RecordJsonWriter allows).
+ */
+export function writeJsonFloat32(out: Uint8Array, outView: DataView, p: number, bits: number): number {
   const slot = Math.imul(bits, 0x9e3779b1) >>> 16;
   const length = floatLengths[slot]!;
   if (length !== 0 && floatKeys[slot] === bits) {
-    const from = slot * FLOAT_TEXT_BYTES;
-    for (let i = 0; i < length; i++) out[p + i] = floatTexts[from + i]!;
+    const word = slot * 3;
+    outView.setFloat64(p, floatTextWords[word]!, true);
+    outView.setFloat64(p + 8, floatTextWords[word + 1]!, true);
+    outView.setFloat64(p + 16, floatTextWords[word + 2]!, true);
     return p + length;
   }
   FLOAT32_BITS[0] = bits;

@@ -66,13 +66,17 @@ export class CaptureTraceSource extends TraceSource {
     if (row < 0 || row >= this.index.count || this.index.kindAt(row) === RowKind.overrun) return seq;
     // The offset travels in the packet's options, which the index does not keep: read the block again.
     const blockStart = this.index.offsets[row]! - 28;
-    const head = this.options.read(blockStart, 8);
+    const options = this.options;
+    let at = options.locate(blockStart, 8);
+    let bytes = options.buffered;
     // An Enhanced Packet Block (type 6) in either byte order; anything else has no offset to give.
-    const littleEndian = head[0] === 6 && head[3] === 0;
-    if (!littleEndian && !(head[0] === 0 && head[3] === 6)) return seq;
-    const length = littleEndian ? (head[4]! | (head[5]! << 8) | (head[6]! << 16) | (head[7]! << 24)) >>> 0 : ((head[4]! << 24) | (head[5]! << 16) | (head[6]! << 8) | head[7]!) >>> 0;
+    const littleEndian = bytes[at] === 6 && bytes[at + 3] === 0;
+    if (!littleEndian && !(bytes[at] === 0 && bytes[at + 3] === 6)) return seq;
+    const length = littleEndian ? (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0 : ((bytes[at + 4]! << 24) | (bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!) >>> 0;
     if (length < 32 || length > 64 * 1024 * 1024) return seq;
-    const offset = ringOffsetOfPacketBlock(this.options.read(blockStart, length), 0, littleEndian);
+    at = options.locate(blockStart, length);
+    bytes = options.buffered;
+    const offset = ringOffsetOfPacketBlock(bytes, at, littleEndian);
     if (offset === undefined) return seq;
     return offset <= MAX_SAFE ? Number(offset) : offset;
   }

@@ -46,17 +46,30 @@ export class FileRecordStore implements RecordStore {
   }
 
   read(offset: number, length: number): Uint8Array {
-    if (this.readAhead > 0 && offset >= this.bufferStart && offset + length <= this.bufferStart + this.bufferLength) {
-      return this.buffer.subarray(offset - this.bufferStart, offset - this.bufferStart + length);
-    }
+    const at = this.locate(offset, length);
+    return this.buffer.subarray(at, at + length);
+  }
+
+  /** The bytes read last: `locate` says where in them a range is. */
+  get buffered(): Uint8Array {
+    return this.buffer;
+  }
+
+  /**
+   * Makes `buffered` hold [offset, offset + length) and returns where it starts in it, reading
+   * the file only when the read-ahead window does not hold the range already. No view is
+   * made: for callers that read a few bytes of many records.
+   */
+  locate(offset: number, length: number): number {
+    if (this.readAhead > 0 && offset >= this.bufferStart && offset + length <= this.bufferStart + this.bufferLength) return offset - this.bufferStart;
     if (this.buffer.length < length) this.buffer = new Uint8Array(Math.max(length, this.buffer.length * 2));
-    const view = this.buffer.subarray(0, Math.max(length, this.readAhead));
+    const view = this.readAhead > length ? this.buffer.subarray(0, this.readAhead) : this.buffer.subarray(0, length);
     const read = this.readInto(view, offset);
     // A file that shrank under us reads as zeros where it is gone; the caller's checks see it.
-    view.fill(0, read, length);
+    if (read < length) view.fill(0, read, length);
     this.bufferStart = offset;
-    this.bufferLength = read;
-    return view.subarray(0, length);
+    this.bufferLength = Math.max(read, length);
+    return 0;
   }
 
   close(): void {

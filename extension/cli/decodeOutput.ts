@@ -1,7 +1,7 @@
 import type { CommandFieldRef, CommandFilterScope } from '../protocol/decode/commandFilterScope';
 import type { CommandDecoder, DecodedCommand } from '../protocol/decode/commandDecoder';
 import type { DecodedValue } from '../protocol/decode/decoderCompiler';
-import { writeAscii, writeBytes, writeInteger, writeJsonBigInt, writeJsonString, writeNumber, writeUnsigned, writeUnsignedParts } from '../protocol/decode/textBytes';
+import { PreparedText, writeAscii, writeBytes, writeInteger, writeJsonBigInt, writeJsonString, writeNineDigits, writeNumber, writePrepared, writeUnsigned } from '../protocol/decode/textBytes';
 import { PSEUDO_FIELD_NAMES, resolveFieldName, type FieldMeaning } from '../protocol/filter/compileFilter';
 import { RowKind } from '../protocol/trace/traceIndex';
 import type { TraceRow, TraceSource } from '../protocol/trace/traceSource';
@@ -124,11 +124,11 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
   const decoder = rows.decoder;
   const time = timeWriter(rows, true);
   /** Per opcode id: `,"opcode":N,"opcodeName":"NAME","size":`. */
-  const commandKeys: Uint8Array[] = [];
-  const keysOf = (row: number): Uint8Array => {
+  const commandKeys: PreparedText[] = [];
+  const keysOf = (row: number): PreparedText => {
     const id = index.opcodeIdAt(row);
     const opcode = index.opcodeAt(row);
-    return (commandKeys[id] ??= Buffer.from(`,"opcode":${opcode},"opcodeName":${JSON.stringify(decoder.opcodeName(opcode))},"size":`));
+    return (commandKeys[id] ??= new PreparedText(`,"opcode":${opcode},"opcodeName":${JSON.stringify(decoder.opcodeName(opcode))},"size":`));
   };
   let whole = true;
   let seq = 0;
@@ -137,16 +137,16 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
   let at = 0;
   let size = 0;
   const write = (out: Uint8Array, outView: DataView, p: number): number => {
-    p = writeBytes(out, p, SEQ_KEY);
+    p = writePrepared(out, outView, p, SEQ_KEY);
     p = writeUnsigned(out, p, seq);
-    p = writeBytes(out, p, OFFSET_KEY);
+    p = writePrepared(out, outView, p, OFFSET_KEY);
     p = writeOffset(out, p, rows.ringOffsetAt(seq, row));
-    p = time(out, p, row);
+    p = time(out, outView, p, row);
     let error: string | undefined;
     const kind = index.kindAt(row);
     if (kind === RowKind.command) {
       const opcode = index.opcodeAt(row);
-      p = writeBytes(out, p, keysOf(row));
+      p = writePrepared(out, outView, p, keysOf(row));
       p = writeUnsigned(out, p, size);
       out[p++] = 0x2c;
       p = decoder.writeJsonAt(view, at, size, opcode, out, outView, p);
@@ -180,9 +180,9 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-const SEQ_KEY = Buffer.from('{"seq":');
-const OFFSET_KEY = Buffer.from(',"offset":');
-const TIME_KEY = Buffer.from(',"time":');
+const SEQ_KEY = new PreparedText('{"seq":');
+const OFFSET_KEY = new PreparedText(',"offset":');
+const TIME_KEY = new PreparedText(',"time":');
 const ERROR_KIND = Buffer.from(',"kind":"error","size":');
 const OVERRUN_KIND = Buffer.from(',"kind":"overrun","size":');
 const ERROR_KEY = Buffer.from(',"error":');
@@ -199,11 +199,13 @@ function writeOffset(out: Uint8Array, p: number, offset: number | bigint): numbe
  * (a quoted string beyond 2^53), else bare digits. Nothing for traces without time. Done
  * in two halves of the decimal digits, not with a bigint per row.
  */
-function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, p: number, row: number) => number {
+function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, outView: DataView, p: number, row: number) => number {
   let base: bigint | undefined;
   let baseHigh = 0;
   let baseLow = 0;
-  return (out, p, row) => {
+  let secondsValue = -1;
+  let seconds = new PreparedText('');
+  return (out, outView, p, row) => {
     // The base is fixed by the first timed row, which may come after the writer was made, and never changes.
     if (base === undefined) {
       base = rows.baseTime();
@@ -211,7 +213,7 @@ function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, p: nu
       baseHigh = Number(base / 1_000_000_000n);
       baseLow = Number(base % 1_000_000_000n);
     }
-    if (json) p = writeBytes(out, p, TIME_KEY);
+    if (json) p = writePrepared(out, outView, p, TIME_KEY);
     const relative = Math.round(rows.timeAt(row));
     if (relative < 0 || relative >= Number.MAX_SAFE_INTEGER) {
       const time = base + BigInt(relative);
@@ -226,8 +228,13 @@ function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, p: nu
     }
     // high * 1e9 + low is exact as a double exactly when it is at most 2^53 - 1.
     if (!json || high * 1e9 + low > Number.MAX_SAFE_INTEGER) {
-      if (json) out[p++] = 0x22;
-      p = writeUnsignedParts(out, p, high, low);
+      // The seconds change once in many rows: their digits (and the opening quote) are kept.
+      if (high !== secondsValue) {
+        secondsValue = high;
+        seconds = new PreparedText(`${json ? '"' : ''}${high === 0 ? '' : String(high)}`);
+      }
+      p = writePrepared(out, outView, p, seconds);
+      p = high === 0 ? writeUnsigned(out, p, low) : writeNineDigits(out, p, low);
       if (json) out[p++] = 0x22;
       return p;
     }
@@ -255,7 +262,7 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
   let view: DataView;
   let at = 0;
   let size = 0;
-  const write = (out: Uint8Array, _outView: DataView, p: number): number => {
+  const write = (out: Uint8Array, outView: DataView, p: number): number => {
     const command = index.kindAt(row) === RowKind.command;
     const opcode = command ? index.opcodeAt(row) : 0;
     const error = command ? decoder.errorFor(opcode, size) : (index.noteAt(seq, row) ?? 'unreadable');
@@ -274,7 +281,7 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
             break;
           }
           case 'time':
-            p = time(out, p, row);
+            p = time(out, outView, p, row);
             break;
           case 'opcode':
             if (command) p = writeUnsigned(out, p, opcode);

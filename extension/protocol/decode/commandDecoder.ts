@@ -2,7 +2,7 @@ import type { HeaderAnalysis, RecordInfo } from '../headerAnalysis';
 import type { CommandProfile, OpcodeInfo } from '../profile/commandProfile';
 import { DecoderCompiler, type DecodedObject, type DecodedValue, type RecordJsonWriter } from './decoderCompiler';
 import { describeValue, fieldMeanings, type Meaning } from './fieldMeaning';
-import { writeBytes } from './textBytes';
+import { PreparedText, writeBytes, writePrepared } from './textBytes';
 
 // One command record in, its decoded form out: the opcode's name, every field of its
 // payload struct (or of the header when the opcode has none, with the payload as bytes),
@@ -68,8 +68,8 @@ const LABELS_KEPT = 4096;
 /** The `"path":"label"` text of one field's values, each made once (up to a bound). */
 class LabelEntries {
   /** By value: small whole numbers (most enums and flags) in an array, the rest in a map. */
-  private readonly small: (Uint8Array | null | undefined)[] = [];
-  private readonly made = new Map<number | bigint, Uint8Array | null>();
+  private readonly small: (PreparedText | null | undefined)[] = [];
+  private readonly made = new Map<number | bigint, PreparedText | null>();
 
   constructor(
     private readonly path: string,
@@ -77,13 +77,13 @@ class LabelEntries {
   ) {}
 
   /** The entry's text for this value; null when the value has no label (as `labels` leaves it out). */
-  readonly entry = (value: number | bigint): Uint8Array | null => {
+  readonly entry = (value: number | bigint): PreparedText | null => {
     const small = typeof value === 'number' && value >= 0 && value < LABELS_KEPT && (value | 0) === value ? value : -1;
     let entry = small >= 0 ? this.small[small] : this.made.get(value);
     if (entry === undefined) {
       // A float field named for an enum has a label only where it holds a whole number.
       const label = typeof value === 'bigint' || Number.isInteger(value) ? describeValue(this.meaning, BigInt(value)) : undefined;
-      entry = label === undefined ? null : Buffer.from(`${JSON.stringify(this.path)}:${JSON.stringify(label)}`);
+      entry = label === undefined ? null : new PreparedText(`${JSON.stringify(this.path)}:${JSON.stringify(label)}`);
       if (small >= 0) this.small[small] = entry;
       else if (this.made.size < LABELS_KEPT) this.made.set(value, entry);
     }
@@ -91,9 +91,9 @@ class LabelEntries {
   };
 }
 
-const FIELDS_KEY = Buffer.from('"fields":');
+const FIELDS_KEY = new PreparedText('"fields":');
 const EMPTY_FIELDS_AND_LABELS = Buffer.from('"fields":{},"labels":{}');
-const LABELS_KEY = Buffer.from(',"labels":{');
+const LABELS_KEY = new PreparedText(',"labels":{');
 const PAYLOAD_KEY = Buffer.from(',"payload":"');
 
 export class CommandDecoder {
@@ -102,7 +102,7 @@ export class CommandDecoder {
   private readonly plansByNumber = new Map<number, OpcodePlan>();
   private readonly headerPlan: OpcodePlan;
   /** `{"hdr":`: how a command decoded as its header alone starts. */
-  private readonly headerKey: Uint8Array;
+  private readonly headerKey: PreparedText;
 
   constructor(
     private readonly analysis: HeaderAnalysis,
@@ -110,7 +110,7 @@ export class CommandDecoder {
   ) {
     this.compiler = new DecoderCompiler(analysis.layoutEngine);
     this.headerPlan = this.plan(undefined, '');
-    this.headerKey = Buffer.from(`{${JSON.stringify(profile.headerMember)}:`);
+    this.headerKey = new PreparedText(`{${JSON.stringify(profile.headerMember)}:`);
   }
 
   decode(bytes: Uint8Array, opcode: number | bigint): DecodedCommand {
@@ -153,14 +153,14 @@ export class CommandDecoder {
     const end = offset + size;
     if (size < plan.minimumSize) {
       if (size < this.headerPlan.minimumSize) return writeBytes(out, p, EMPTY_FIELDS_AND_LABELS);
-      p = this.writeHeaderOnly(view, offset, end, out, outView, writeBytes(out, p, FIELDS_KEY), false);
-      p = writeBytes(out, p, LABELS_KEY);
+      p = this.writeHeaderOnly(view, offset, end, out, outView, writePrepared(out, outView, p, FIELDS_KEY), false);
+      p = writePrepared(out, outView, p, LABELS_KEY);
       return p + closeBrace(out, p);
     }
     const json = (plan.json ??= this.jsonOf(plan));
-    p = writeBytes(out, p, FIELDS_KEY);
+    p = writePrepared(out, outView, p, FIELDS_KEY);
     p = plan.info?.payload ? json.writeFields(view, offset, end, out, outView, p) : this.writeHeaderOnly(view, offset, end, out, outView, p, size > this.profile.header.size);
-    p = json.writeLabels(view, offset, end, out, outView, writeBytes(out, p, LABELS_KEY));
+    p = json.writeLabels(view, offset, end, out, outView, writePrepared(out, outView, p, LABELS_KEY));
     return p + closeBrace(out, p);
   }
 
@@ -222,7 +222,7 @@ export class CommandDecoder {
 
   /** `{"hdr":{...}}` (the header's member name), with the bytes after the header as `"payload":"hex"` when asked. */
   private writeHeaderOnly(view: DataView, offset: number, end: number, out: Uint8Array, outView: DataView, p: number, withPayload: boolean): number {
-    p = writeBytes(out, p, this.headerKey);
+    p = writePrepared(out, outView, p, this.headerKey);
     p = this.compiler.jsonWriterFor(this.profile.header.decl)(view, offset, end, out, outView, p);
     if (withPayload) {
       p = writeBytes(out, p, PAYLOAD_KEY);

@@ -1,7 +1,7 @@
 import type { LayoutEngine, MemberLayout, RecordLayout } from '../layout/recordLayout';
 import { resolveTypedefs, type CType, type RecordDecl } from '../model/types';
 import { placeField, type Placement } from './fieldReader';
-import { writeBytes, writeInteger, writeJsonBigInt, writeJsonFloat32, writeJsonInteger64, writeJsonNumber, writeUnsigned } from './textBytes';
+import { DIGIT_PAIRS, writeInteger, writeJsonBigInt, writeJsonFloat32, writeJsonInteger64, writeJsonNumber, writePrepared, writeUnsigned, type PreparedText } from './textBytes';
 
 // Compiles a record's layout into a specialised JavaScript function: straight-line typed
 // reads at constant offsets, byte order per field, no interpretation of the layout at
@@ -45,7 +45,7 @@ export class DecoderCompiler {
     const code = new JsonCode(this.engine);
     code.record(this.engine.layoutOf(decl), 'base');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated writers are the design; see the file comment
-    const factory = new Function('h', `"use strict"; return function writeJson(view, base, end, out, outView, p) { ${code.source()} return p; };`) as (helpers: unknown[]) => RecordJsonWriter;
+    const factory = new Function('h', `"use strict"; return function writeJson(view, base, end, out, outView, p) { let v, d; ${code.source()} return p; };`) as (helpers: unknown[]) => RecordJsonWriter;
     const writer = factory(code.context.helpers);
     this.jsonWriters.set(decl, writer);
     return writer;
@@ -70,16 +70,16 @@ export class DecoderCompiler {
    * it (a field that decodes to no number, a char array say, has none), its entry text
    * from `labels[i].entry`, null for no label.
    */
-  labelsWriterFor(decl: RecordDecl, labels: readonly { readonly path: string; readonly entry: (value: number | bigint) => Uint8Array | null }[]): RecordJsonWriter {
+  labelsWriterFor(decl: RecordDecl, labels: readonly { readonly path: string; readonly entry: (value: number | bigint) => PreparedText | null }[]): RecordJsonWriter {
     const context = new CodeContext();
     const statements: string[] = [];
-    const write = context.helper(writeBytes);
+    const write = context.helper(writePrepared);
     for (const label of labels) {
       const placement = placeField(this.engine, decl, label.path);
       const read = placement && this.numberCode(placement, context);
       if (read === undefined) continue;
       const entry = context.helper(label.entry);
-      statements.push(`e = h[${entry}](${read}); if (e !== null) { if (!first) out[p++] = 44; p = h[${write}](out, p, e); first = false; }`);
+      statements.push(`e = h[${entry}](${read}); if (e !== null) { if (!first) out[p++] = 44; p = h[${write}](out, outView, p, e); first = false; }`);
     }
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- as above: a compiled writer
     const factory = new Function('h', `"use strict"; return function writeLabels(view, base, end, out, outView, p) { let first = true; let e; ${statements.join('\n')} return p; };`) as (helpers: unknown[]) => RecordJsonWriter;
@@ -235,12 +235,20 @@ class JsonCode {
       const little = t.byteOrder === 'little';
       if (t.isBool) this.boolean(`view.getUint8(${at}) !== 0`);
       else if (t.size === 8) this.integer64(at, little, t.signed);
-      else if (t.size === 1 || t.size === 2 || t.size === 4) this.call(t.signed ? writeInteger : writeUnsigned, `view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(${at}${t.size === 1 ? '' : `, ${little}`})`);
+      else if (t.size === 1 || t.size === 2 || t.size === 4) {
+        const read = `view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(${at}${t.size === 1 ? '' : `, ${little}`})`;
+        if (t.signed) this.call(writeInteger, read);
+        else this.unsigned(read);
+      }
       else this.call(writeJsonHex, `view, ${at}, ${t.size}`);
     } else if (t.kind === 'enum') {
       const e = this.engine.enumType(t.decl);
       if (e.size === 8) this.integer64(at, true, e.signed);
-      else this.call(e.signed ? writeInteger : writeUnsigned, `view.get${e.signed ? 'Int' : 'Uint'}${e.size * 8}(${at}${e.size === 1 ? '' : ', true'})`);
+      else {
+        const read = `view.get${e.signed ? 'Int' : 'Uint'}${e.size * 8}(${at}${e.size === 1 ? '' : ', true'})`;
+        if (e.signed) this.call(writeInteger, read);
+        else this.unsigned(read);
+      }
     } else if (t.kind === 'float') {
       if (t.size === 4) this.call(writeJsonFloat32, `view.getUint32(${at}, true)`, true);
       else if (t.size === 8) this.call(writeJsonNumber, `view.getFloat64(${at}, true)`);
@@ -271,6 +279,19 @@ class JsonCode {
       this.statements.push('}');
     }
     this.text(']');
+  }
+
+  /** An unsigned value of at most 32 bits: below 1000 (most ids, counts and flags) written in place, else by writeUnsigned. */
+  private unsigned(read: string): void {
+    this.flushText();
+    const pairs = `h[${this.context.helper(DIGIT_PAIRS)}]`;
+    this.statements.push(
+      `v = ${read};`,
+      `if (v < 10) out[p++] = 48 + v;`,
+      `else if (v < 100) { out[p] = ${pairs}[v << 1]; out[p + 1] = ${pairs}[(v << 1) + 1]; p += 2; }`,
+      `else if (v < 1000) { d = (v / 100) | 0; v = (v - d * 100) << 1; out[p] = 48 + d; out[p + 1] = ${pairs}[v]; out[p + 2] = ${pairs}[v + 1]; p += 3; }`,
+      `else p = h[${this.context.helper(writeUnsigned)}](out, p, v);`,
+    );
   }
 
   private integer64(at: string, little: boolean, signed: boolean): void {

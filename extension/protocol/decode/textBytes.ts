@@ -13,7 +13,7 @@
 
 const DIGIT_0 = 48;
 /** "00" to "99": digits are written two at a time, halving the divisions. */
-const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => DIGIT_0 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
+export const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => DIGIT_0 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
 const TWO_53 = 2 ** 53;
 const TWO_32 = 2 ** 32;
 
@@ -81,7 +81,12 @@ export function writeInteger(out: Uint8Array, p: number, value: number): number 
 /** high * 10^9 + low (high < 2^53, low < 10^9) in decimal, exact beyond 2^53. */
 export function writeUnsignedParts(out: Uint8Array, p: number, high: number, low: number): number {
   if (high === 0) return writeUnsigned(out, p, low);
-  return writeDigits(out, writeUnsigned(out, p, high), low, 9);
+  return writeNineDigits(out, writeUnsigned(out, p, high), low);
+}
+
+/** 0 <= value < 10^9 as exactly nine digits, zero-padded (the low half of writeUnsignedParts). */
+export function writeNineDigits(out: Uint8Array, p: number, value: number): number {
+  return writeDigits(out, p, value, 9);
 }
 
 /** `value` (0 <= value < 10^9) as exactly `count` digits, zero-padded. */
@@ -354,6 +359,36 @@ function writeFixed(out: Uint8Array, p: number, whole: number, adjust: number, i
 export function writeAscii(out: Uint8Array, p: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[p + i] = text.charCodeAt(i);
   return p + text.length;
+}
+
+/**
+ * Text made once and written on every line (a key, a label), kept as doubles too, to be
+ * written eight bytes at a time; unless some eight of its bytes are a NaN's bits (a byte
+ * from 0xF0 up in the right place, never in ASCII), which a double might not carry intact.
+ */
+export class PreparedText {
+  readonly bytes: Uint8Array;
+  readonly words: Float64Array | undefined;
+
+  constructor(text: string) {
+    this.bytes = Buffer.from(text);
+    const padded = new Uint8Array(Math.ceil(this.bytes.length / 8) * 8);
+    padded.set(this.bytes);
+    const words = new Float64Array(padded.buffer);
+    this.words = words.some(Number.isNaN) ? undefined : words;
+  }
+}
+
+/**
+ * Writes prepared text through `outView` (a DataView of `out`) and returns the position
+ * after it; up to 7 bytes beyond are overwritten (a RangeError near the end of `out`, as
+ * RecordJsonWriter allows).
+ */
+export function writePrepared(out: Uint8Array, outView: DataView, p: number, text: PreparedText): number {
+  const words = text.words;
+  if (words === undefined) return writeBytes(out, p, text.bytes);
+  for (let i = 0; i < words.length; i++) outView.setFloat64(p + i * 8, words[i]!, true);
+  return p + text.bytes.length;
 }
 
 /** Bytes made once (a quoted name, a label), copied. */

@@ -130,13 +130,8 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
     const opcode = index.opcodeAt(row);
     return (commandKeys[id] ??= new PreparedText(`,"opcode":${opcode},"opcodeName":${JSON.stringify(decoder.opcodeName(opcode))},"size":`));
   };
-  let whole = true;
-  let seq = 0;
-  let row = 0;
-  let view: DataView;
-  let at = 0;
-  let size = 0;
-  const write = (out: Uint8Array, outView: DataView, p: number): number => {
+  return linePrinter(buffer, (out, outView, p, current) => {
+    const { seq, row, view, at, size } = current;
     p = writePrepared(out, outView, p, SEQ_KEY);
     p = writeUnsigned(out, p, seq);
     p = writePrepared(out, outView, p, OFFSET_KEY);
@@ -156,7 +151,7 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
       p = writeUnsigned(out, p, size);
       error = index.noteAt(seq, row) ?? 'unreadable';
     }
-    whole = error === undefined;
+    current.whole = error === undefined;
     if (error !== undefined) {
       p = writeBytes(out, p, ERROR_KEY);
       p = writeJsonString(out, p, error);
@@ -164,15 +159,32 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
     if (index.recoveredAt(row)) p = writeBytes(out, p, RECOVERED);
     out[p] = 0x7d;
     return p + 1;
-  };
-  return (rowSeq, rowIndex, rowView, rowAt, rowSize) => {
-    seq = rowSeq;
-    row = rowIndex;
-    view = rowView;
-    at = rowAt;
-    size = rowSize;
-    buffer.line(write);
-    return whole;
+  });
+}
+
+/** The row being printed as `visitRows` handed it over: one object refilled per row, so no closure is made per row. */
+interface CurrentRow {
+  seq: number;
+  row: number;
+  view: DataView;
+  at: number;
+  size: number;
+  /** Set by the writer: false when the row did not decode whole. */
+  whole: boolean;
+}
+
+/** A printer that writes each row as one line with `write`. */
+function linePrinter(buffer: TextBuffer, write: (out: Uint8Array, outView: DataView, p: number, current: CurrentRow) => number): RowPrinter {
+  const current: CurrentRow = { seq: 0, row: 0, view: new DataView(new ArrayBuffer(0)), at: 0, size: 0, whole: true };
+  const writeLine = (out: Uint8Array, outView: DataView, p: number) => write(out, outView, p, current);
+  return (seq, row, view, at, size) => {
+    current.seq = seq;
+    current.row = row;
+    current.view = view;
+    current.at = at;
+    current.size = size;
+    buffer.line(writeLine);
+    return current.whole;
   };
 }
 
@@ -256,17 +268,12 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
   /** Per field, per opcode id: its reader, null when commands of that opcode lack it. */
   const readers = fields.map(() => [] as (ReturnType<CommandFieldRef['readerFor']> | null)[]);
   const names: Uint8Array[] = [];
-  let whole = true;
-  let seq = 0;
-  let row = 0;
-  let view: DataView;
-  let at = 0;
-  let size = 0;
-  const write = (out: Uint8Array, outView: DataView, p: number): number => {
+  return linePrinter(buffer, (out, outView, p, current) => {
+    const { seq, row, view, at, size } = current;
     const command = index.kindAt(row) === RowKind.command;
     const opcode = command ? index.opcodeAt(row) : 0;
     const error = command ? decoder.errorFor(opcode, size) : (index.noteAt(seq, row) ?? 'unreadable');
-    whole = error === undefined;
+    current.whole = error === undefined;
     for (let f = 0; f < fields.length; f++) {
       if (f > 0) out[p++] = 0x09;
       const field = fields[f]!;
@@ -313,16 +320,7 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
       else if (value !== undefined) p = writeText(out, p, value);
     }
     return p;
-  };
-  return (rowSeq, rowIndex, rowView, rowAt, rowSize) => {
-    seq = rowSeq;
-    row = rowIndex;
-    view = rowView;
-    at = rowAt;
-    size = rowSize;
-    buffer.line(write);
-    return whole;
-  };
+  });
 }
 
 /** The `--fields` names, resolved as a filter resolves them; for a name no command has, why (with a did-you-mean). */

@@ -1,13 +1,10 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CommandFieldRef } from '../protocol/decode/commandFilterScope';
-import type { CompiledFilter, FieldMeaning } from '../protocol/filter/compileFilter';
+import type { CommandFieldRef, CommandFilterScope } from '../protocol/decode/commandFilterScope';
+import { PSEUDO_FIELD_NAMES, resolveFieldName, type CompiledFilter, type FieldMeaning } from '../protocol/filter/compileFilter';
 import { CaptureTraceSource } from '../protocol/trace/captureSource';
-import { isPcapngFile, openTraceFile, type TraceFileSource } from '../protocol/trace/openTrace';
+import { openTraceFile, type TraceFileSource } from '../protocol/trace/openTrace';
 import { loadProtocolForCli } from './cliProtocol';
-import { csvPrinter, fieldsPrinter, jsonLinePrinter, resolveFields, rowsOf, tablePrinter, TextBuffer, type OutputSink, type RowPrinter } from './decodeOutput';
-import { DecodeWorker, type PrintedBatch } from './decodeWorker';
-import { RowBatchBuilder } from './rowBatch';
+import { csvPrinter, fieldsPrinter, jsonLinePrinter, tablePrinter, TextBuffer, type OutputSink, type RowPrinter } from './decodeOutput';
 
 // `gpupv decode <capture.pcapng|snapshot.bin> [--profile gpupv.json] [--format table|jsonl|csv | --fields a,b,c] [--filter EXPR] [--limit N]`
 // Exit status: 0 fine, 1 some commands could not be decoded, 2 bad input.
@@ -70,30 +67,10 @@ export function parseDecodeArguments(args: readonly string[]): DecodeOptions {
 
 /** Rows are matched and printed this many at a time, between looks at the output's backpressure. */
 const ROWS_PER_TURN = 4096;
-/** Chunks of text waiting to go out (printed here or by the worker) before waiting for the oldest. */
-const BATCHES_IN_FLIGHT = 8;
-/** Batches the worker may have on hand: one printing, one waiting. */
-const WORKER_BACKLOG = 2;
-
-/** Printing with a second thread: the script it runs (one that calls serveDecodeWorker), for captures of at least this size. */
-export interface DecodeParallelism {
-  readonly script: string;
-  readonly minimumBytes: number;
-}
 
 /** Prints the decoded trace to `sink`; messages go to `err`. */
-export async function runDecode(args: readonly string[], sink: OutputSink, err: (s: string) => void, parallelism?: DecodeParallelism): Promise<number> {
+export async function runDecode(args: readonly string[], sink: OutputSink, err: (s: string) => void): Promise<number> {
   const options = parseDecodeArguments(args);
-  // Started first: it loads the profile on the other core while this thread does.
-  const worker = parallelism && (options.format === 'jsonl' || options.format === 'fields') && isLargeCapture(options.file, parallelism.minimumBytes) ? new DecodeWorker(parallelism.script, { profile: options.profile, file: options.file, format: options.format, fields: options.fields }) : undefined;
-  try {
-    return await decodeWith(options, sink, err, worker);
-  } finally {
-    await worker?.close();
-  }
-}
-
-async function decodeWith(options: DecodeOptions, sink: OutputSink, err: (s: string) => void, worker: DecodeWorker | undefined): Promise<number> {
   const protocol = await loadProtocolForCli(options.profile, err);
   if (!protocol) return 2;
   let source: TraceFileSource;
@@ -113,58 +90,22 @@ async function decodeWith(options: DecodeOptions, sink: OutputSink, err: (s: str
       }
       filter = compiled;
     }
-    let fields: FieldMeaning<CommandFieldRef>[] = [];
-    if (options.format === 'fields') {
-      const resolved = resolveFields(options.fields, source.filterScope);
-      if (typeof resolved === 'string') throw new DecodeUsageError(`--fields: ${resolved}`);
-      fields = resolved;
-    }
-    const buffer = new TextBuffer();
+    const fields = options.format === 'fields' ? resolveFields(options.fields, source.filterScope) : [];
+    const buffer = new TextBuffer(sink);
     const printRow = printerFor(options, source, buffer, fields);
-    const batches = worker && new RowBatchBuilder(ROWS_PER_TURN);
     let shown = 0;
     let failures = 0;
     const index = source.index;
-    // Text goes out in the order it was printed, whichever thread printed it.
-    const queued: Promise<PrintedBatch>[] = [];
-    const writeOut = async (keep: number) => {
-      while (queued.length > keep) {
-        const printed = await queued.shift()!;
-        failures += printed.failures;
-        if (!sink.write(printed.bytes)) await sink.drained();
-      }
-    };
-    const queueText = () => {
-      if (buffer.length > 0) queued.push(Promise.resolve({ bytes: buffer.take(), failures: 0 }));
-    };
     // Rows are printed as the capture is indexed and then forgotten, so memory stays bounded whatever the file's size.
     const print = async () => {
       for (let from = index.firstSeq; from < index.endSeq && shown < options.limit; from += ROWS_PER_TURN) {
-        const to = Math.min(index.endSeq, from + ROWS_PER_TURN);
-        if (batches && worker.backlog < WORKER_BACKLOG) {
-          // A turn's rows go to the worker, which reads their bytes from the file itself,
-          // whenever it keeps up; this thread prints the others.
-          source.matchRows(filter, from, to, (seq, row) => {
-            if (shown >= options.limit) return false;
-            batches.add(index, seq, row);
-            shown++;
-            return true;
-          });
-          const batch = batches.take();
-          if (batch) {
-            queueText();
-            queued.push(worker.print(batch));
-          }
-        } else {
-          source.matchRows(filter, from, to, (seq, row, view, at, size) => {
-            if (shown >= options.limit) return false;
-            if (!printRow(seq, row, view, at, size)) failures++;
-            shown++;
-            return true;
-          });
-          if (buffer.full) queueText();
-        }
-        await writeOut(BATCHES_IN_FLIGHT);
+        source.matchRows(filter, from, Math.min(index.endSeq, from + ROWS_PER_TURN), (seq, row, view, at, size) => {
+          if (shown >= options.limit) return false;
+          if (!printRow(seq, row, view, at, size)) failures++;
+          shown++;
+          return true;
+        });
+        if (buffer.full) await buffer.flush();
       }
       index.dropBefore(index.endSeq);
     };
@@ -172,8 +113,7 @@ async function decodeWith(options: DecodeOptions, sink: OutputSink, err: (s: str
       while (shown < options.limit && source.indexNext()) await print();
     }
     await print();
-    queueText();
-    await writeOut(0);
+    await buffer.flush();
     if (source.problem) {
       err(source.problem);
       return 2;
@@ -185,16 +125,19 @@ async function decodeWith(options: DecodeOptions, sink: OutputSink, err: (s: str
   }
 }
 
-function isLargeCapture(file: string, minimumBytes: number): boolean {
-  try {
-    return isPcapngFile(file) && statSync(file).size >= minimumBytes;
-  } catch {
-    return false; // opening it again reports why it cannot be read
-  }
+function printerFor(options: DecodeOptions, source: TraceFileSource, buffer: TextBuffer, fields: readonly FieldMeaning<CommandFieldRef>[]): RowPrinter {
+  if (options.format === 'jsonl') return jsonLinePrinter(source, buffer);
+  if (options.format === 'fields') return fieldsPrinter(source, buffer, fields);
+  return options.format === 'csv' ? csvPrinter(source, buffer) : tablePrinter(source, buffer);
 }
 
-function printerFor(options: DecodeOptions, source: TraceFileSource, buffer: TextBuffer, fields: readonly FieldMeaning<CommandFieldRef>[]): RowPrinter {
-  if (options.format === 'jsonl') return jsonLinePrinter(rowsOf(source), buffer);
-  if (options.format === 'fields') return fieldsPrinter(rowsOf(source), buffer, fields);
-  return options.format === 'csv' ? csvPrinter(source, buffer) : tablePrinter(source, buffer);
+/** The `--fields` names, resolved as a filter resolves them; a name no command has is a usage error with a did-you-mean. */
+function resolveFields(names: readonly string[], scope: CommandFilterScope): FieldMeaning<CommandFieldRef>[] {
+  const paths = scope.fieldPaths();
+  const candidates = [...PSEUDO_FIELD_NAMES, ...paths, ...paths.map((path) => path.slice(path.lastIndexOf('.') + 1))];
+  return names.map((name) => {
+    const meaning = resolveFieldName(name, scope, candidates);
+    if ('message' in meaning) throw new DecodeUsageError(`--fields: ${meaning.message}`);
+    return meaning;
+  });
 }

@@ -1,9 +1,9 @@
-import type { CommandFieldRef, CommandFilterScope } from '../protocol/decode/commandFilterScope';
-import type { CommandDecoder, DecodedCommand } from '../protocol/decode/commandDecoder';
+import type { CommandFieldRef } from '../protocol/decode/commandFilterScope';
+import type { DecodedCommand } from '../protocol/decode/commandDecoder';
 import type { DecodedValue } from '../protocol/decode/decoderCompiler';
 import { PreparedText, writeAscii, writeBytes, writeInteger, writeJsonBigInt, writeJsonString, writeNineDigits, writeNumber, writePrepared, writeUnsigned } from '../protocol/decode/textBytes';
-import { PSEUDO_FIELD_NAMES, resolveFieldName, type FieldMeaning } from '../protocol/filter/compileFilter';
-import { RowKind } from '../protocol/trace/traceIndex';
+import type { FieldMeaning } from '../protocol/filter/compileFilter';
+import { RowKind, type TraceIndex } from '../protocol/trace/traceIndex';
 import type { TraceRow, TraceSource } from '../protocol/trace/traceSource';
 
 // What `gpupv decode` prints, a row at a time, into one text buffer that goes out a
@@ -20,40 +20,6 @@ export interface OutputSink {
 /** Writes one row (as `visitRows` hands it over) into the buffer; false when the row did not decode whole. */
 export type RowPrinter = (seq: number, row: number, view: DataView, at: number, size: number) => boolean;
 
-/**
- * What the fast printers read about a row besides its bytes, by its row number: a trace's
- * index and source (`rowsOf`), or a batch of rows handed to another thread (rowBatch.ts).
- */
-export interface PrintableRows {
-  readonly decoder: CommandDecoder;
-  /** Nanoseconds since the epoch that `timeAt` counts from; undefined for traces without time. */
-  baseTime(): bigint | undefined;
-  kindAt(row: number): RowKind;
-  opcodeAt(row: number): number;
-  /** A small number per opcode, the same for every row of a trace: for caches by opcode. */
-  opcodeIdAt(row: number): number;
-  timeAt(row: number): number;
-  recoveredAt(row: number): boolean;
-  noteAt(seq: number, row: number): string | undefined;
-  ringOffsetAt(seq: number, row: number): number | bigint;
-}
-
-/** A trace source's rows, as the printers read them. */
-export function rowsOf(source: TraceSource): PrintableRows {
-  const index = source.index;
-  return {
-    decoder: source.decoder,
-    baseTime: () => index.baseTime,
-    kindAt: (row) => index.kindAt(row),
-    opcodeAt: (row) => index.opcodeAt(row),
-    opcodeIdAt: (row) => index.opcodeIdAt(row),
-    timeAt: (row) => index.times[row]!,
-    recoveredAt: (row) => index.recoveredAt(row),
-    noteAt: (seq) => index.noteOf(seq),
-    ringOffsetAt: (seq) => source.ringOffsetOf(seq),
-  };
-}
-
 /** The buffer is handed to the sink once it holds this much. */
 const CHUNK_BYTES = 1 << 20;
 
@@ -62,6 +28,8 @@ export class TextBuffer {
   bytes = Buffer.allocUnsafe(CHUNK_BYTES * 2);
   view = viewOf(this.bytes);
   length = 0;
+
+  constructor(private readonly sink: OutputSink) {}
 
   get full(): boolean {
     return this.length >= CHUNK_BYTES;
@@ -104,13 +72,14 @@ export class TextBuffer {
     this.line((out, _view, p) => writeBytes(out, p, bytes));
   }
 
-  /** The text written so far, the buffer's own memory from then on: the buffer starts afresh. */
-  take(): Uint8Array {
+  /** Hands what was written to the sink (the buffer is its from then on); waits when the sink asks to. */
+  async flush(): Promise<void> {
+    if (this.length === 0) return;
     const chunk = this.bytes.subarray(0, this.length);
     this.bytes = Buffer.allocUnsafe(CHUNK_BYTES * 2);
     this.view = viewOf(this.bytes);
     this.length = 0;
-    return chunk;
+    if (!this.sink.write(chunk)) await this.sink.drained();
   }
 }
 
@@ -119,10 +88,10 @@ export class TextBuffer {
  * for a command or "kind","size" for an error or overrun, then "error"?, "recovered"?}`,
  * u64 beyond 2^53 as decimal strings: what JSON.stringify makes of `TraceSource.rowAt`.
  */
-export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPrinter {
-  const index = rows;
-  const decoder = rows.decoder;
-  const time = timeWriter(rows, true);
+export function jsonLinePrinter(source: TraceSource, buffer: TextBuffer): RowPrinter {
+  const index = source.index;
+  const decoder = source.decoder;
+  const time = timeWriter(index, true);
   /** Per opcode id: `,"opcode":N,"opcodeName":"NAME","size":`. */
   const commandKeys: PreparedText[] = [];
   const keysOf = (row: number): PreparedText => {
@@ -135,7 +104,7 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
     p = writePrepared(out, outView, p, SEQ_KEY);
     p = writeUnsigned(out, p, seq);
     p = writePrepared(out, outView, p, OFFSET_KEY);
-    p = writeOffset(out, p, rows.ringOffsetAt(seq, row));
+    p = writeOffset(out, p, source.ringOffsetOf(seq));
     p = time(out, outView, p, row);
     let error: string | undefined;
     const kind = index.kindAt(row);
@@ -149,7 +118,7 @@ export function jsonLinePrinter(rows: PrintableRows, buffer: TextBuffer): RowPri
     } else {
       p = writeBytes(out, p, kind === RowKind.error ? ERROR_KIND : OVERRUN_KIND);
       p = writeUnsigned(out, p, size);
-      error = index.noteAt(seq, row) ?? 'unreadable';
+      error = index.noteOf(seq) ?? 'unreadable';
     }
     current.whole = error === undefined;
     if (error !== undefined) {
@@ -211,7 +180,7 @@ function writeOffset(out: Uint8Array, p: number, offset: number | bigint): numbe
  * (a quoted string beyond 2^53), else bare digits. Nothing for traces without time. Done
  * in two halves of the decimal digits, not with a bigint per row.
  */
-function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, outView: DataView, p: number, row: number) => number {
+function timeWriter(index: TraceIndex, json: boolean): (out: Uint8Array, outView: DataView, p: number, row: number) => number {
   let base: bigint | undefined;
   let baseHigh = 0;
   let baseLow = 0;
@@ -220,13 +189,13 @@ function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, outVi
   return (out, outView, p, row) => {
     // The base is fixed by the first timed row, which may come after the writer was made, and never changes.
     if (base === undefined) {
-      base = rows.baseTime();
+      base = index.baseTime;
       if (base === undefined) return p;
       baseHigh = Number(base / 1_000_000_000n);
       baseLow = Number(base % 1_000_000_000n);
     }
     if (json) p = writePrepared(out, outView, p, TIME_KEY);
-    const relative = Math.round(rows.timeAt(row));
+    const relative = Math.round(index.times[row]!);
     if (relative < 0 || relative >= Number.MAX_SAFE_INTEGER) {
       const time = base + BigInt(relative);
       return json ? writeJsonBigInt(out, p, time) : writeAscii(out, p, time.toString());
@@ -261,10 +230,10 @@ function timeWriter(rows: PrintableRows, json: boolean): (out: Uint8Array, outVi
  * escaped as \t \n \r \\), `error` the reason a row did not decode whole; a value the row
  * does not have is empty.
  */
-export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: readonly FieldMeaning<CommandFieldRef>[]): RowPrinter {
-  const index = rows;
-  const decoder = rows.decoder;
-  const time = timeWriter(rows, false);
+export function fieldsPrinter(source: TraceSource, buffer: TextBuffer, fields: readonly FieldMeaning<CommandFieldRef>[]): RowPrinter {
+  const index = source.index;
+  const decoder = source.decoder;
+  const time = timeWriter(index, false);
   /** Per field, per opcode id: its reader, null when commands of that opcode lack it. */
   const readers = fields.map(() => [] as (ReturnType<CommandFieldRef['readerFor']> | null)[]);
   const names: Uint8Array[] = [];
@@ -272,7 +241,7 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
     const { seq, row, view, at, size } = current;
     const command = index.kindAt(row) === RowKind.command;
     const opcode = command ? index.opcodeAt(row) : 0;
-    const error = command ? decoder.errorFor(opcode, size) : (index.noteAt(seq, row) ?? 'unreadable');
+    const error = command ? decoder.errorFor(opcode, size) : (index.noteOf(seq) ?? 'unreadable');
     current.whole = error === undefined;
     for (let f = 0; f < fields.length; f++) {
       if (f > 0) out[p++] = 0x09;
@@ -283,7 +252,7 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
             p = writeUnsigned(out, p, seq);
             break;
           case 'offset': {
-            const offset = rows.ringOffsetAt(seq, row);
+            const offset = source.ringOffsetOf(seq);
             p = typeof offset === 'bigint' ? writeAscii(out, p, offset.toString()) : writeInteger(out, p, offset);
             break;
           }
@@ -321,19 +290,6 @@ export function fieldsPrinter(rows: PrintableRows, buffer: TextBuffer, fields: r
     }
     return p;
   });
-}
-
-/** The `--fields` names, resolved as a filter resolves them; for a name no command has, why (with a did-you-mean). */
-export function resolveFields(names: readonly string[], scope: CommandFilterScope): FieldMeaning<CommandFieldRef>[] | string {
-  const paths = scope.fieldPaths();
-  const candidates = [...PSEUDO_FIELD_NAMES, ...paths, ...paths.map((path) => path.slice(path.lastIndexOf('.') + 1))];
-  const fields: FieldMeaning<CommandFieldRef>[] = [];
-  for (const name of names) {
-    const meaning = resolveFieldName(name, scope, candidates);
-    if ('message' in meaning) return meaning.message;
-    fields.push(meaning);
-  }
-  return fields;
 }
 
 /** Bytes of text up to the first NUL, with the characters that would break a line of fields escaped. */

@@ -5,9 +5,8 @@ import { analyzeHeader, type HeaderAnalysis } from '../protocol/headerAnalysis';
 import { diffAbis } from '../protocol/report/abiDiff';
 import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
-import { DECODE_USAGE, DecodeUsageError, runDecode, type DecodeParallelism } from './decodeCommand';
+import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
 import type { OutputSink } from './decodeOutput';
-import { serveDecodeWorker } from './decodeWorker';
 import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
 import { readHeaderFile } from '../protocol/localFiles';
 import { runProfileInit } from './profileCommand';
@@ -45,10 +44,9 @@ class UsageError extends Error {}
 
 /**
  * Runs a command: `out` and `err` take lines, `sink` the bulk output of `decode` (chunks of
- * whole lines; by default handed to `out` a chunk at a time); with `parallelism`, `decode`
- * prints large captures on two threads.
+ * whole lines; by default handed to `out` a chunk at a time).
  */
-export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void, sink: OutputSink = linesTo(out), parallelism?: DecodeParallelism): Promise<number> {
+export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void, sink: OutputSink = linesTo(out)): Promise<number> {
   try {
     if (argv[0] === 'profile') return await runProfileInit(argv.slice(1), out, err);
     if (argv[0] === 'decode' && (argv.includes('-h') || argv.includes('--help'))) {
@@ -59,7 +57,7 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
       out(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
-    if (argv[0] === 'decode') return await runDecode(argv.slice(1), sink, err, parallelism);
+    if (argv[0] === 'decode') return await runDecode(argv.slice(1), sink, err);
     if (argv[0] === 'simulate') return await runSimulate(argv.slice(1), out, err);
     if (argv[0] === 'snoop') return await runSnoop(argv.slice(1), out, err);
     if (argv[0] === 'stats') return await runStats(argv.slice(1), out, err);
@@ -210,17 +208,13 @@ async function runDiff(command: LayoutCommand, out: (s: string) => void, err: (s
   return differences.length ? 1 : 0;
 }
 
-/** Captures from this size are printed on two threads: below it the second thread's start costs more than it saves. */
-const PARALLEL_FROM_BYTES = 32 * 1024 * 1024;
-
-// This file is also the decode worker's script: in that thread it serves the worker and nothing else.
-if (!serveDecodeWorker() && require.main === module) {
+if (require.main === module) {
   // `gpupv decode big.pcapng | head`: a reader that stops early is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'), stdoutSink(), { script: __filename, minimumBytes: PARALLEL_FROM_BYTES }).then(
+  main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'), stdoutSink()).then(
     (code) => {
       process.exitCode = code;
     },

@@ -21,32 +21,6 @@ export interface CaptureInfo {
   readonly application: string | undefined;
 }
 
-/** A store to read packet blocks again through: offsets are asked for row after row, so it reads ahead a megabyte at a time. */
-export function packetBlockStore(path: string): FileRecordStore {
-  return new FileRecordStore(path, 1 << 20);
-}
-
-/**
- * The ring offset a packet's options give (a number while exact), the packet's data at
- * `dataOffset` of the capture read through `blocks`; undefined when it has none. The offset
- * travels in the packet's options, which an index does not keep: the block is read again.
- */
-export function ringOffsetOfPacket(blocks: FileRecordStore, dataOffset: number): number | bigint | undefined {
-  const blockStart = dataOffset - 28;
-  let at = blocks.locate(blockStart, 8);
-  let bytes = blocks.buffered;
-  // An Enhanced Packet Block (type 6) in either byte order; anything else has no offset to give.
-  const littleEndian = bytes[at] === 6 && bytes[at + 3] === 0;
-  if (!littleEndian && !(bytes[at] === 0 && bytes[at + 3] === 6)) return undefined;
-  const length = littleEndian ? (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0 : ((bytes[at + 4]! << 24) | (bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!) >>> 0;
-  if (length < 32 || length > 64 * 1024 * 1024) return undefined;
-  at = blocks.locate(blockStart, length);
-  bytes = blocks.buffered;
-  const offset = ringOffsetOfPacketBlock(bytes, at, littleEndian);
-  if (offset === undefined) return undefined;
-  return offset <= MAX_SAFE ? Number(offset) : offset;
-}
-
 export class CaptureTraceSource extends TraceSource {
   private readonly reader = new PcapngReader();
   private readonly file: FileRecordStore;
@@ -68,7 +42,8 @@ export class CaptureTraceSource extends TraceSource {
     const store = new FileRecordStore(path);
     super('capture', path, protocol, new TraceIndex(64 * 1024), store);
     this.file = store;
-    this.options = packetBlockStore(path);
+    // Offsets are asked for row after row: read the blocks ahead a megabyte at a time.
+    this.options = new FileRecordStore(path, 1 << 20);
     this.opcodeLittle = protocol.command.framing.opcode.byteOrder === 'little';
     const fence = protocol.fence;
     this.fenceOpcode = fence ? Number(fence.opcode.value) : -1;
@@ -89,7 +64,21 @@ export class CaptureTraceSource extends TraceSource {
   ringOffsetOf(seq: number): number | bigint {
     const row = seq - this.index.firstSeq;
     if (row < 0 || row >= this.index.count || this.index.kindAt(row) === RowKind.overrun) return seq;
-    return ringOffsetOfPacket(this.options, this.index.offsets[row]!) ?? seq;
+    // The offset travels in the packet's options, which the index does not keep: read the block again.
+    const blockStart = this.index.offsets[row]! - 28;
+    const options = this.options;
+    let at = options.locate(blockStart, 8);
+    let bytes = options.buffered;
+    // An Enhanced Packet Block (type 6) in either byte order; anything else has no offset to give.
+    const littleEndian = bytes[at] === 6 && bytes[at + 3] === 0;
+    if (!littleEndian && !(bytes[at] === 0 && bytes[at + 3] === 6)) return seq;
+    const length = littleEndian ? (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0 : ((bytes[at + 4]! << 24) | (bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!) >>> 0;
+    if (length < 32 || length > 64 * 1024 * 1024) return seq;
+    at = options.locate(blockStart, length);
+    bytes = options.buffered;
+    const offset = ringOffsetOfPacketBlock(bytes, at, littleEndian);
+    if (offset === undefined) return seq;
+    return offset <= MAX_SAFE ? Number(offset) : offset;
   }
 
   /** Indexes the next few megabytes; false once the whole file (or everything before damage) is indexed. */

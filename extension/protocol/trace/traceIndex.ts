@@ -26,16 +26,6 @@ const KIND_SHIFT = 13;
 /** The command was recovered from before a snapshot's consumer pointer (already consumed). */
 export const RECOVERED_FLAG = 0x8000;
 
-/** A row's kind from its code (`codes[row]`). */
-export function kindOfCode(code: number): RowKind {
-  return ((code >> KIND_SHIFT) & 3) as RowKind;
-}
-
-/** A row's opcode id (an index into `opcodeValues`) from its code. */
-export function opcodeIdOfCode(code: number): number {
-  return code & ID_MASK;
-}
-
 /** A fence command's value, when it was seen and when the host reported it complete. */
 export interface FenceEntry {
   readonly seq: number;
@@ -106,15 +96,15 @@ export class TraceIndex {
   }
 
   opcodeIdAt(row: number): number {
-    return opcodeIdOfCode(this.codes[row]!);
+    return this.codes[row]! & ID_MASK;
   }
 
   opcodeAt(row: number): number {
-    return this.opcodeValues[opcodeIdOfCode(this.codes[row]!)]!;
+    return this.opcodeValues[this.codes[row]! & ID_MASK]!;
   }
 
   kindAt(row: number): RowKind {
-    return kindOfCode(this.codes[row]!);
+    return ((this.codes[row]! >> KIND_SHIFT) & 3) as RowKind;
   }
 
   recoveredAt(row: number): boolean {

@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DecodeParallelism } from '../../../extension/cli/decodeCommand';
 import { main } from '../../../extension/cli/gpupv';
 import { PcapngWriter, type PcapngPacketInput } from '../../../extension/protocol/capture/pcapngWriter';
 import type { DecodedValue } from '../../../extension/protocol/decode/decoderCompiler';
@@ -62,15 +61,6 @@ function referenceOutput(file: string, protocol: LoadedProtocol): string {
 
 /** Runs `gpupv decode`, the bulk output collected as bytes, the way it reaches standard output. */
 async function decode(...args: string[]): Promise<{ code: number; out: string; err: string; chunks: number }> {
-  return decodeOn(undefined, ...args);
-}
-
-/** The same on two threads, whatever the capture's size: the worker runs the CLI bundle, as `gpupv` does. */
-function decodeOnTwoThreads(...args: string[]): Promise<{ code: number; out: string; err: string; chunks: number }> {
-  return decodeOn({ script: join(repoRoot, 'dist', 'gpupv.js'), minimumBytes: 0 }, ...args);
-}
-
-async function decodeOn(parallelism: DecodeParallelism | undefined, ...args: string[]): Promise<{ code: number; out: string; err: string; chunks: number }> {
   const chunks: Uint8Array[] = [];
   const err: string[] = [];
   // Slow to drain now and then, as a pipe is: the output must wait, not reorder.
@@ -79,7 +69,7 @@ async function decodeOn(parallelism: DecodeParallelism | undefined, ...args: str
     write: (chunk: Uint8Array) => chunks.push(chunk.slice()) > 0 && ++writes % 3 !== 0,
     drained: () => new Promise<void>((resolve) => setTimeout(resolve, 1)),
   };
-  const code = await main(['decode', ...args], () => assert.fail('decode prints through its sink'), (s) => err.push(s), sink, parallelism);
+  const code = await main(['decode', ...args], () => assert.fail('decode prints through its sink'), (s) => err.push(s), sink);
   return { code, out: Buffer.concat(chunks).toString('utf8'), err: err.join('\n'), chunks: chunks.length };
 }
 
@@ -161,20 +151,6 @@ describe('gpupv decode: JSON lines and fields written from the bytes', () => {
     const { out, chunks } = await decode(file, '--profile', PROFILE, '--format', 'jsonl');
     assert.ok(chunks > 3, `only ${chunks} chunks`);
     assert.equal(out, referenceOutput(file, protocol));
-  });
-
-  it('prints the same on two threads: batches of rows printed by a worker, the text in order, with --filter, --limit and --fields', async () => {
-    const file = join(dir, 'two-threads.pcapng');
-    writeCapture(file, variedPackets(20_000, 14));
-    const expected = referenceOutput(file, protocol);
-    const both = await decodeOnTwoThreads(file, '--profile', PROFILE, '--format', 'jsonl');
-    assert.equal(both.code, 1, both.err);
-    assert.equal(both.out, expected);
-    const draws = expected.split('\n').filter((line) => line.includes('"opcodeName":"DRAW_INDEXED"'));
-    const limited = await decodeOnTwoThreads(file, '--profile', PROFILE, '--format', 'jsonl', '--filter', 'opcode == DRAW_INDEXED', '--limit', '5000');
-    assert.equal(limited.out, draws.slice(0, 5000).map((l) => `${l}\n`).join(''));
-    const fields = ['--fields', 'seq,offset,time,name,index_count,error'];
-    assert.equal((await decodeOnTwoThreads(file, '--profile', PROFILE, ...fields)).out, (await decode(file, '--profile', PROFILE, ...fields)).out);
   });
 
   it('writes snapshots, the recovered rows and the ring errors among them, as the reference does', async () => {

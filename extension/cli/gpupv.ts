@@ -99,22 +99,29 @@ function linesTo(out: (s: string) => void): OutputSink {
   };
 }
 
-/** Standard output with its backpressure: at most a few megabytes queued in the stream. */
+/**
+ * Standard output with its backpressure: at most a few megabytes queued in the stream. Once
+ * the reader has gone (`| head`), waiting lets the stream's error reach its handler.
+ */
 function stdoutSink(): OutputSink {
   const queued = 8 * 1024 * 1024;
+  const stdout = process.stdout;
   return {
     write: (chunk) => {
-      process.stdout.write(chunk);
-      return process.stdout.writableLength < queued;
+      stdout.write(chunk);
+      return !stdout.destroyed && stdout.writableLength < queued;
     },
-    // A stream that closes instead (its reader went away) has nothing more to wait for.
     drained: () =>
       new Promise((resolve) => {
+        if (stdout.destroyed) {
+          setImmediate(resolve);
+          return;
+        }
         const done = () => {
-          process.stdout.off('drain', done).off('close', done);
+          stdout.off('drain', done).off('close', done);
           resolve();
         };
-        process.stdout.once('drain', done).once('close', done);
+        stdout.once('drain', done).once('close', done);
       }),
   };
 }

@@ -8,13 +8,13 @@ import type { DecodedValue } from '../../../extension/protocol/decode/decoderCom
 import { readHeaderFile } from '../../../extension/protocol/localFiles';
 import { loadProtocol, type LoadedProtocol } from '../../../extension/protocol/profile/loadProtocol';
 import type { OpcodeInfo } from '../../../extension/protocol/profile/commandProfile';
-import { writeRecord } from '../../../extension/protocol/ring/ringWriter';
 import { CommandSynthesizer } from '../../../extension/protocol/simulate/commandSynthesizer';
 import { openTraceFile } from '../../../extension/protocol/trace/openTrace';
 import { overrunMarker } from '../../../extension/protocol/trace/traceEvents';
 import type { TraceRow } from '../../../extension/protocol/trace/traceSource';
 import { repoRoot } from '../../harness/paths';
 import { seededRandom } from '../seededRandom';
+import { demoSnapshot } from './demoSnapshot';
 
 // `gpupv decode --format jsonl` writes its lines straight from the bytes; these tests hold
 // it to what JSON.stringify makes of the decoded rows (the formatting it replaced, kept
@@ -155,22 +155,14 @@ describe('gpupv decode: JSON lines and fields written from the bytes', () => {
 
   it('writes snapshots, the recovered rows and the ring errors among them, as the reference does', async () => {
     const ringSize = 4096;
-    const image = new Uint8Array(0x1000 + ringSize);
-    const view = new DataView(image.buffer);
-    view.setUint32(0x10, 0x1000, true);
-    view.setUint32(0x14, ringSize, true);
-    const ring = image.subarray(0x1000);
     const packets = variedPackets(200, 13).filter((p) => p.data.length >= 16 && p.data.length <= 512);
-    let position = 2n ** 40n;
-    const starts: bigint[] = [];
-    for (const p of packets) {
-      starts.push(position);
-      position = writeRecord(ring, position, p.data);
-    }
+    const { image, ring, starts } = demoSnapshot(
+      packets.map((p) => p.data),
+      { ringSize, firstPosition: 2n ** 40n, consumerAt: packets.length - 4 },
+    );
     // The last pending command claims a size of 0: an error row, then nothing more can be framed.
-    ring.fill(0, Number(starts.at(-1)! % BigInt(ringSize)), Number(starts.at(-1)! % BigInt(ringSize)) + 8);
-    view.setBigUint64(0x20, position, true);
-    view.setBigUint64(0x60, starts.at(-4)!, true);
+    const last = Number(starts.at(-1)! % BigInt(ringSize));
+    ring.fill(0, last, last + 8);
     const file = join(dir, 'hang.bin');
     writeFileSync(file, image);
     const expected = referenceOutput(file, protocol);

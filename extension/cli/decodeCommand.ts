@@ -1,27 +1,29 @@
 import { resolve } from 'node:path';
-import type { DecodedCommand } from '../protocol/decode/commandDecoder';
-import type { CommandFieldRef } from '../protocol/decode/commandFilterScope';
-import type { DecodedValue } from '../protocol/decode/decoderCompiler';
-import type { CompiledFilter } from '../protocol/filter/compileFilter';
+import type { CommandFieldRef, CommandFilterScope } from '../protocol/decode/commandFilterScope';
+import { PSEUDO_FIELD_NAMES, resolveFieldName, type CompiledFilter, type FieldMeaning } from '../protocol/filter/compileFilter';
 import { CaptureTraceSource } from '../protocol/trace/captureSource';
 import { openTraceFile, type TraceFileSource } from '../protocol/trace/openTrace';
-import type { TraceRow } from '../protocol/trace/traceSource';
 import { loadProtocolForCli } from './cliProtocol';
+import { csvPrinter, fieldsPrinter, jsonLinePrinter, tablePrinter, TextBuffer, type OutputSink, type RowPrinter } from './decodeOutput';
 
-// `gpupv decode <capture.pcapng|snapshot.bin> [--profile gpupv.json] [--format table|jsonl|csv] [--filter EXPR] [--limit N]`
+// `gpupv decode <capture.pcapng|snapshot.bin> [--profile gpupv.json] [--format table|jsonl|csv | --fields a,b,c] [--filter EXPR] [--limit N]`
 // Exit status: 0 fine, 1 some commands could not be decoded, 2 bad input.
 
 export const DECODE_USAGE = `usage: gpupv decode <capture.pcapng|snapshot.bin> [options]
 
   --profile FILE        gpupv.json describing the protocol (default ./gpupv.json)
   --format FORMAT       table (default), jsonl or csv
+  --fields A,B,...      only these values, tab-separated, one line per command (like tshark -T fields -e):
+                        seq, time, offset, opcode, name, size, error, recovered, or a field (hdr.type,
+                        index_count, viewports[0].x)
   --filter EXPR         only commands matching, e.g. 'opcode == DRAW_INDEXED && index_count > 1000'
   --limit N             stop after N commands`;
 
 interface DecodeOptions {
   file: string;
   profile: string;
-  format: 'table' | 'jsonl' | 'csv';
+  format: 'table' | 'jsonl' | 'csv' | 'fields';
+  fields: string[];
   filter?: string;
   limit: number;
 }
@@ -29,7 +31,8 @@ interface DecodeOptions {
 export class DecodeUsageError extends Error {}
 
 export function parseDecodeArguments(args: readonly string[]): DecodeOptions {
-  const options: DecodeOptions = { file: '', profile: resolve('gpupv.json'), format: 'table', limit: Number.POSITIVE_INFINITY };
+  const options: DecodeOptions = { file: '', profile: resolve('gpupv.json'), format: 'table', fields: [], limit: Number.POSITIVE_INFINITY };
+  let format: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -39,9 +42,12 @@ export function parseDecodeArguments(args: readonly string[]): DecodeOptions {
     };
     if (arg === '--profile') options.profile = resolve(value());
     else if (arg === '--format') {
-      const format = value();
+      format = value();
       if (format !== 'table' && format !== 'jsonl' && format !== 'csv') throw new DecodeUsageError(`--format is table, jsonl or csv, not "${format}"`);
       options.format = format;
+    } else if (arg === '--fields') {
+      options.fields = value().split(',').map((name) => name.trim());
+      if (options.fields.some((name) => name === '')) throw new DecodeUsageError('--fields takes names separated by commas, like seq,name,index_count');
     } else if (arg === '--filter') options.filter = value();
     else if (arg === '--limit') {
       const limit = Number(value());
@@ -52,10 +58,18 @@ export function parseDecodeArguments(args: readonly string[]): DecodeOptions {
     else options.file = resolve(arg);
   }
   if (!options.file) throw new DecodeUsageError('no capture or snapshot given');
+  if (options.fields.length) {
+    if (format !== undefined) throw new DecodeUsageError('--fields prints its own format: leave out --format');
+    options.format = 'fields';
+  }
   return options;
 }
 
-export async function runDecode(args: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/** Rows are matched and printed this many at a time, between looks at the output's backpressure. */
+const ROWS_PER_TURN = 4096;
+
+/** Prints the decoded trace to `sink`; messages go to `err`. */
+export async function runDecode(args: readonly string[], sink: OutputSink, err: (s: string) => void): Promise<number> {
   const options = parseDecodeArguments(args);
   const protocol = await loadProtocolForCli(options.profile, err);
   if (!protocol) return 2;
@@ -76,26 +90,30 @@ export async function runDecode(args: readonly string[], out: (s: string) => voi
       }
       filter = compiled;
     }
-    const writer = formatWriter(options.format, out);
+    const fields = options.format === 'fields' ? resolveFields(options.fields, source.filterScope) : [];
+    const buffer = new TextBuffer(sink);
+    const printRow = printerFor(options, source, buffer, fields);
     let shown = 0;
     let failures = 0;
     const index = source.index;
     // Rows are printed as the capture is indexed and then forgotten, so memory stays bounded whatever the file's size.
-    const print = () => {
-      source.matchRows(filter, index.firstSeq, index.endSeq, (seq, row, view, at, size) => {
-        if (shown >= options.limit) return false;
-        const decoded = source.rowAt(seq, row, view, at, size);
-        if (decoded.error) failures++;
-        writer(decoded);
-        shown++;
-        return true;
-      });
+    const print = async () => {
+      for (let from = index.firstSeq; from < index.endSeq && shown < options.limit; from += ROWS_PER_TURN) {
+        source.matchRows(filter, from, Math.min(index.endSeq, from + ROWS_PER_TURN), (seq, row, view, at, size) => {
+          if (shown >= options.limit) return false;
+          if (!printRow(seq, row, view, at, size)) failures++;
+          shown++;
+          return true;
+        });
+        if (buffer.full) await buffer.flush();
+      }
       index.dropBefore(index.endSeq);
     };
     if (source instanceof CaptureTraceSource) {
-      while (shown < options.limit && source.indexNext()) print();
+      while (shown < options.limit && source.indexNext()) await print();
     }
-    print();
+    await print();
+    await buffer.flush();
     if (source.problem) {
       err(source.problem);
       return 2;
@@ -107,59 +125,19 @@ export async function runDecode(args: readonly string[], out: (s: string) => voi
   }
 }
 
-type RowWriter = (row: TraceRow) => void;
-
-function formatWriter(format: DecodeOptions['format'], out: (s: string) => void): RowWriter {
-  if (format === 'jsonl') {
-    return (row) =>
-      out(
-        JSON.stringify({
-          seq: row.seq,
-          offset: plain(row.offset),
-          ...(row.time !== undefined ? { time: plain(row.time) } : {}),
-          ...(row.kind === 'command' ? { opcode: row.opcode, opcodeName: row.opcodeName, size: row.size, fields: plainValue(row.decoded!.fields), labels: row.decoded!.labels } : { kind: row.kind, size: row.size }),
-          ...(row.error ? { error: row.error } : {}),
-          ...(row.recovered ? { recovered: true } : {}),
-        }),
-      );
-  }
-  if (format === 'csv') {
-    out('seq,offset,time,opcode,opcodeName,size,error,recovered,fields');
-    return (row) =>
-      out([row.seq, row.offset, row.time ?? '', row.kind === 'command' ? row.opcode : '', row.opcodeName, row.size, row.error ?? '', row.recovered ? 'true' : '', JSON.stringify(row.decoded ? plainValue(row.decoded.fields) : {})].map((v) => csvCell(String(v))).join(','));
-  }
-  out(`${'seq'.padStart(8)}  ${'offset'.padStart(12)}  ${'opcode'.padEnd(28)} ${'size'.padStart(6)}  fields`);
-  return (row) => {
-    const name = `${row.kind === 'command' ? row.opcodeName : row.kind}${row.recovered ? ' (recovered)' : ''}`;
-    const summary = row.error ? `!! ${row.error}` : summarise(row.decoded!);
-    out(`${String(row.seq).padStart(8)}  ${String(row.offset).padStart(12)}  ${name.padEnd(28)} ${String(row.size).padStart(6)}  ${summary}`);
-  };
+function printerFor(options: DecodeOptions, source: TraceFileSource, buffer: TextBuffer, fields: readonly FieldMeaning<CommandFieldRef>[]): RowPrinter {
+  if (options.format === 'jsonl') return jsonLinePrinter(source, buffer);
+  if (options.format === 'fields') return fieldsPrinter(source, buffer, fields);
+  return options.format === 'csv' ? csvPrinter(source, buffer) : tablePrinter(source, buffer);
 }
 
-/** The first few top-level fields after the header, labels preferred: enough to scan a table. */
-function summarise(decoded: DecodedCommand): string {
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(decoded.fields)) {
-    if (parts.length >= 5) break;
-    if (typeof value === 'object' && !Array.isArray(value)) continue; // the header struct
-    const shown = decoded.labels[name] ?? (Array.isArray(value) ? `[${value.length}]` : String(value));
-    parts.push(`${name}=${shown}`);
-  }
-  return parts.join(' ');
-}
-
-function plain(value: number | bigint): number | string {
-  return typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString()) : value;
-}
-
-/** Decoded values as JSON can hold them: u64 above 2^53 as decimal strings. */
-function plainValue(value: DecodedValue): unknown {
-  if (typeof value === 'bigint') return plain(value);
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValue(v)]));
-  return value;
-}
-
-function csvCell(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/** The `--fields` names, resolved as a filter resolves them; a name no command has is a usage error with a did-you-mean. */
+function resolveFields(names: readonly string[], scope: CommandFilterScope): FieldMeaning<CommandFieldRef>[] {
+  const paths = scope.fieldPaths();
+  const candidates = [...PSEUDO_FIELD_NAMES, ...paths, ...paths.map((path) => path.slice(path.lastIndexOf('.') + 1))];
+  return names.map((name) => {
+    const meaning = resolveFieldName(name, scope, candidates);
+    if ('message' in meaning) throw new DecodeUsageError(`--fields: ${meaning.message}`);
+    return meaning;
+  });
 }

@@ -6,6 +6,7 @@ import { diffAbis } from '../protocol/report/abiDiff';
 import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
+import type { OutputSink } from './decodeOutput';
 import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
 import { readHeaderFile } from '../protocol/localFiles';
 import { runProfileInit } from './profileCommand';
@@ -41,7 +42,11 @@ interface LayoutCommand {
 
 class UsageError extends Error {}
 
-export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/**
+ * Runs a command: `out` and `err` take lines, `sink` the bulk output of `decode` (chunks of
+ * whole lines; by default handed to `out` a chunk at a time).
+ */
+export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void, sink: OutputSink = linesTo(out)): Promise<number> {
   try {
     if (argv[0] === 'profile') return await runProfileInit(argv.slice(1), out, err);
     if (argv[0] === 'decode' && (argv.includes('-h') || argv.includes('--help'))) {
@@ -52,7 +57,7 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
       out(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
-    if (argv[0] === 'decode') return await runDecode(argv.slice(1), out, err);
+    if (argv[0] === 'decode') return await runDecode(argv.slice(1), sink, err);
     if (argv[0] === 'simulate') return await runSimulate(argv.slice(1), out, err);
     if (argv[0] === 'snoop') return await runSnoop(argv.slice(1), out, err);
     if (argv[0] === 'stats') return await runStats(argv.slice(1), out, err);
@@ -80,6 +85,45 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
     if (process.env.GPUPV_DEBUG && error instanceof Error && error.stack) err(error.stack);
     return 2;
   }
+}
+
+function linesTo(out: (s: string) => void): OutputSink {
+  const decoder = new TextDecoder();
+  return {
+    write: (chunk) => {
+      // Chunks end with a newline, which `out` adds back.
+      out(decoder.decode(chunk.subarray(0, chunk.length - 1)));
+      return true;
+    },
+    drained: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Standard output with its backpressure: at most a few megabytes queued in the stream. Once
+ * the reader has gone (`| head`), waiting lets the stream's error reach its handler.
+ */
+function stdoutSink(): OutputSink {
+  const queued = 8 * 1024 * 1024;
+  const stdout = process.stdout;
+  return {
+    write: (chunk) => {
+      stdout.write(chunk);
+      return !stdout.destroyed && stdout.writableLength < queued;
+    },
+    drained: () =>
+      new Promise((resolve) => {
+        if (stdout.destroyed) {
+          setImmediate(resolve);
+          return;
+        }
+        const done = () => {
+          stdout.off('drain', done).off('close', done);
+          resolve();
+        };
+        stdout.once('drain', done).once('close', done);
+      }),
+  };
 }
 
 function parseLayoutArguments(args: readonly string[]): LayoutCommand {
@@ -177,7 +221,7 @@ if (require.main === module) {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n')).then(
+  main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'), stdoutSink()).then(
     (code) => {
       process.exitCode = code;
     },

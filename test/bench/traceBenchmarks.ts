@@ -13,12 +13,17 @@ import { writeUnsigned } from '../../extension/protocol/ring/recordFraming';
 import { CaptureTraceSource } from '../../extension/protocol/trace/captureSource';
 import { fenceCompletedMarker } from '../../extension/protocol/trace/traceEvents';
 import { repoRoot } from '../harness/paths';
+import { cliBenchmarks } from './cliBenchmarks';
+
+/** tshark reads this many of the commands (it is slow), and the rates are compared. */
+const TSHARK_COMMANDS = 200_000;
 
 // The trace side of `npm run bench`: a ring image and a capture of N commands of the sample
 // protocol (10 million by default; GPUPV_BENCH_COMMANDS changes it), walked and indexed by the
 // engine (the capture from its file, as the viewer and the CLI read it) and by the same walk
 // in C (gcc -O2), then fully decoded and paged, and analysed (fence latency per opcode group,
-// resource lifetimes) as the viewer and `gpupv stats` do.
+// resource lifetimes) as the viewer and `gpupv stats` do; then `gpupv decode` end to end
+// beside tshark.
 
 export async function traceBenchmarks(dir: string): Promise<[string, string][]> {
   const count = Number(process.env.GPUPV_BENCH_COMMANDS ?? 10_000_000);
@@ -41,29 +46,34 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
   const ringFile = join(dir, 'ring.bin');
   writeFileSync(ringFile, ring);
 
-  // The same commands as a capture, each fence with a value of its own and completed 50 µs after it was seen.
-  const chunks: Uint8Array[] = [];
-  const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
+  // The same commands as a capture, each fence with a value of its own and completed 50 µs
+  // after it was seen; and its first ones on their own for tshark.
   const fence = protocol.fence!;
-  const fenceOpcode = fence.opcode.value;
-  let fenceValue = 0n;
-  for (let i = 0; i < count; i++) {
-    const timestampNs = 1_700_000_000_000_000_000n + BigInt(i) * 1000n;
-    const template = templates[i % templates.length]!;
-    if (BigInt(new DataView(template.buffer, template.byteOffset).getUint32(protocol.command.framing.opcode.offset, true)) !== fenceOpcode) {
-      writer.writePacket({ timestampNs, data: template });
-      continue;
+  const captureOf = (commands: number) => {
+    const chunks: Uint8Array[] = [];
+    const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()));
+    let fenceValue = 0n;
+    for (let i = 0; i < commands; i++) {
+      const timestampNs = 1_700_000_000_000_000_000n + BigInt(i) * 1000n;
+      const template = templates[i % templates.length]!;
+      if (BigInt(new DataView(template.buffer, template.byteOffset).getUint32(protocol.command.framing.opcode.offset, true)) !== fence.opcode.value) {
+        writer.writePacket({ timestampNs, data: template });
+        continue;
+      }
+      const data = template.slice();
+      writeUnsigned(data, 0, fence.value, ++fenceValue);
+      writer.writePacket({ timestampNs, data });
+      writer.writePacket({ timestampNs: timestampNs + 50_000n, data: new Uint8Array(0), comment: fenceCompletedMarker(fenceValue) });
     }
-    const data = template.slice();
-    writeUnsigned(data, 0, fence.value, ++fenceValue);
-    writer.writePacket({ timestampNs, data });
-    writer.writePacket({ timestampNs: timestampNs + 50_000n, data: new Uint8Array(0), comment: fenceCompletedMarker(fenceValue) });
-  }
-  writer.close();
-  const capture = Buffer.concat(chunks);
-  chunks.length = 0;
+    writer.close();
+    return Buffer.concat(chunks);
+  };
+  const capture = captureOf(count);
   const captureFile = join(dir, 'capture.pcapng');
   writeFileSync(captureFile, capture);
+  const prefixCount = Math.min(count, TSHARK_COMMANDS);
+  const prefixFile = join(dir, 'capture-prefix.pcapng');
+  writeFileSync(prefixFile, captureOf(prefixCount));
 
   const framing = protocol.command.framing;
   const best = (runs: number, body: () => void) => {
@@ -140,6 +150,8 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
   if (!report || report.fences.groups.reduce((n, g) => n + g.commands, 0) < count * 0.9) throw new Error('the analyses timed fewer commands than the capture holds');
   const uses = report.lifetimes?.kinds.reduce((n, k) => n + k.used, 0) ?? 0;
 
+  const cli = cliBenchmarks({ capture: captureFile, count, prefix: prefixFile, prefixCount });
+
   const mb = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
   const rate = (n: number, ms: number) => `${((n / 1e6) / (ms / 1000)).toFixed(1)} M commands/s`;
   return [
@@ -152,5 +164,6 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
     [`full decode into field trees (${decodeCount.toLocaleString('en')} commands)`, `${rate(decodeCount, decodeMs)} (target at least 5M/s)`],
     ['a page of 50 rows anywhere in the trace, decoded', `${(pageMs * 1000).toFixed(0)} µs (a frame is 16,000 µs)`],
     [`analyses: fence latency per group + resource lifetimes (${(uses / 1e6).toFixed(1)} M id reads)`, `${analysisMs.toFixed(0)} ms: ${rate(count, analysisMs)}`],
+    ...cli,
   ];
 }

@@ -3,7 +3,7 @@
 //
 //   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with), gcc, clang, tshark
 //   node test/harness/setup.mjs demo     npm packages, code-server
-//   node test/harness/setup.mjs bench    npm packages, gcc and clang (the reference the benchmarks compare with)
+//   node test/harness/setup.mjs bench    npm packages, gcc, clang and tshark (the references the benchmarks compare with)
 //   node test/harness/setup.mjs package  npm packages
 //
 // "There" means: the Debian packages are installed, and each node_modules folder was
@@ -23,13 +23,13 @@ const mode = process.argv[2] ?? 'test';
 // and its ripgrep package would download a binary, which we replace with Debian's.
 const CODE_SERVER_BUILD_PACKAGES = ['ripgrep', 'libkrb5-dev', 'python3', 'make', 'g++'];
 // The compilers judge the protocol engine's layouts; linux-libc-dev has virtio_gpu.h;
-// tshark must read the captures we write.
+// tshark must read the captures we write (and is what `gpupv decode` is measured against).
 const LAYOUT_JUDGES = ['gcc', 'clang', 'linux-libc-dev'];
 const CAPTURE_READERS = ['tshark'];
 /** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
 const NEEDS = {
   test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true },
-  bench: { apt: LAYOUT_JUDGES, codeServer: false },
+  bench: { apt: [...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: false },
   demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true },
   package: { apt: ['unzip'], codeServer: false },
 };

@@ -682,21 +682,22 @@ export class PcapngReader {
 
 /**
  * The `gpupv-ring-offset=` of one Enhanced Packet Block read again on its own (a trace index
- * keeps where packets are, not their options); undefined when the block has none or is not
- * a well-framed EPB.
+ * keeps where packets are, not their options), the block starting at `start` of `bytes`
+ * and running at most to its end; undefined when the block has none or is not a
+ * well-framed EPB.
  */
-export function ringOffsetOfPacketBlock(block: Uint8Array, littleEndian: boolean): bigint | undefined {
-  if (block.length < 32 || readU32(block, 0, littleEndian) !== BLOCK_TYPE.enhancedPacket) return undefined;
-  const length = readU32(block, 4, littleEndian);
-  if (length !== block.length || readU32(block, length - 4, littleEndian) !== length) return undefined;
-  const captured = readU32(block, 20, littleEndian);
+export function ringOffsetOfPacketBlock(bytes: Uint8Array, start: number, littleEndian: boolean): bigint | undefined {
+  if (bytes.length - start < 32 || readU32(bytes, start, littleEndian) !== BLOCK_TYPE.enhancedPacket) return undefined;
+  const length = readU32(bytes, start + 4, littleEndian);
+  if (length < 32 || length > bytes.length - start || readU32(bytes, start + length - 4, littleEndian) !== length) return undefined;
+  const captured = readU32(bytes, start + 20, littleEndian);
   let at = 28 + pad4(captured);
   while (at + 4 <= length - 4) {
-    const code = readU16(block, at, littleEndian);
-    const size = readU16(block, at + 2, littleEndian);
+    const code = readU16(bytes, start + at, littleEndian);
+    const size = readU16(bytes, start + at + 2, littleEndian);
     if (code === OPTION.endOfOptions || at + 4 + size > length - 4) return undefined;
     if (code === OPTION.comment) {
-      const offset = parseRingOffset(block, at + 4, size);
+      const offset = parseRingOffset(bytes, start + at + 4, size);
       if (offset !== undefined) return offset;
     }
     at += 4 + pad4(size);

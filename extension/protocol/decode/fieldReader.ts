@@ -11,7 +11,8 @@ import { readBits } from './decoderCompiler';
 /** Reads the field of the command at `base`; undefined when the command ends before it. */
 export type FieldReader = (view: DataView, base: number, end: number) => FilterValue;
 
-interface Placement {
+/** Where a field sits in a record: its offset, its type, and for a bit-field its bits (from the record's start). */
+export interface Placement {
   readonly offset: number;
   readonly type: CType;
   readonly bitOffset?: number;
@@ -23,7 +24,7 @@ interface Placement {
  * path names a struct rather than a value). Char arrays read as their bytes.
  */
 export function fieldReader(engine: LayoutEngine, decl: RecordDecl, path: string): FieldReader | undefined {
-  const placement = place(engine, decl, path);
+  const placement = placeField(engine, decl, path);
   if (!placement) return undefined;
   const { offset } = placement;
   const type = resolveTypedefs(placement.type);
@@ -90,7 +91,7 @@ export function fieldReader(engine: LayoutEngine, decl: RecordDecl, path: string
 }
 
 /** Where `path` sits in `decl`: member names through nested and anonymous members, `[i]` into arrays. */
-function place(engine: LayoutEngine, decl: RecordDecl, path: string): Placement | undefined {
+export function placeField(engine: LayoutEngine, decl: RecordDecl, path: string): Placement | undefined {
   const parts = path.match(/[^.[\]]+|\[\d+\]/g);
   if (!parts || parts.join('').length + (path.match(/\./g)?.length ?? 0) !== path.length) return undefined;
   let current: Placement = { offset: 0, type: { kind: 'record', decl } };

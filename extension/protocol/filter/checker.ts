@@ -1,7 +1,8 @@
 import { testClosure, valueClosure } from './closures';
 import { OPCODE_GROUP, type FieldRef, type FilterError, type FilterRecord, type FilterScope, type FilterSymbol } from './filterApi';
 import type { ArithmeticOperator, CompareOperator, NumericType, PseudoField, Test, Value } from './ir';
-import type { BinaryOperator, Span, Syntax } from './parser';
+import { FilterSyntaxError } from './lexer';
+import { parseFilter, type BinaryOperator, type Span, type Syntax } from './parser';
 import { compilePattern } from './patterns';
 import { ValueSet } from './runtime';
 import { closestName } from './suggest';
@@ -35,10 +36,41 @@ type Checked =
   | { readonly kind: 'bytes'; readonly field: number; readonly path: string; readonly span: Span }
   | { readonly kind: 'invalid'; readonly span: Span };
 
-type Lookup<F> = { readonly pseudo: PseudoField | 'opcodeName' } | { readonly field: F };
+/** What a name that reads a value stands for: a pseudo-field of the record, or a field of the scope. */
+export type FieldMeaning<F> = { readonly pseudo: PseudoField | 'opcodeName' } | { readonly field: F };
+
+/** The pseudo-fields' names, for suggestions. */
+export const PSEUDO_FIELD_NAMES: readonly string[] = [...PSEUDO_FIELDS.keys()];
 
 /** A record for folding constants: nothing in a constant reads it. */
 const NO_RECORD: FilterRecord = { get: () => undefined, opcode: 0, size: 0, offset: 0, seq: 0, time: 0, error: false, recovered: false };
+
+/**
+ * What `text`, a name alone (`seq`, `name`, `hdr.type`, `.size`, `viewports[2].x`), means
+ * where a filter reads a value, resolved just as in a filter; else why not, with the
+ * closest of `candidates` as a did-you-mean.
+ */
+export function resolveFieldName<F extends FieldRef>(text: string, scope: FilterScope<F>, candidates: Iterable<string>): FieldMeaning<F> | FilterError {
+  let syntax: Syntax;
+  try {
+    syntax = parseFilter(text);
+  } catch (error) {
+    if (error instanceof FilterSyntaxError) return { message: error.message, start: error.start, end: error.end };
+    throw error;
+  }
+  if (syntax.kind !== 'name') return { message: `"${text}" is not a field name`, start: 0, end: text.length };
+  const found = lookupName(scope, syntax.path, syntax.explicitField);
+  if (found) return found;
+  const suggestion = closestName(syntax.path, candidates);
+  return { message: `no command has a field "${text}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}`, start: syntax.start, end: syntax.end };
+}
+
+function lookupName<F extends FieldRef>(scope: FilterScope<F>, path: string, explicitField: boolean): FieldMeaning<F> | undefined {
+  const pseudo = explicitField ? undefined : PSEUDO_FIELDS.get(path);
+  if (pseudo) return { pseudo };
+  const field = scope.field(path);
+  return field ? { field } : undefined;
+}
 
 export function checkFilter<F extends FieldRef>(syntax: Syntax, scope: FilterScope<F>): CheckedFilter<F> | FilterError[] {
   const checker = new Checker(scope);
@@ -130,11 +162,8 @@ class Checker<F extends FieldRef> {
     return this.checkSymbol(path, span, group);
   }
 
-  private lookup(path: string, explicitField: boolean): Lookup<F> | undefined {
-    const pseudo = explicitField ? undefined : PSEUDO_FIELDS.get(path);
-    if (pseudo) return { pseudo };
-    const field = this.scope.field(path);
-    return field ? { field } : undefined;
+  private lookup(path: string, explicitField: boolean): FieldMeaning<F> | undefined {
+    return lookupName(this.scope, path, explicitField);
   }
 
   private useField(path: string, field: F): number {

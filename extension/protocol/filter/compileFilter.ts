@@ -48,6 +48,7 @@ import { parseFilter } from './parser';
 
 export type { CompiledFilter, FieldRef, FilterError, FilterRecord, FilterScope, FilterSymbol, FilterValue } from './filterApi';
 export { OPCODE_GROUP } from './filterApi';
+export { PSEUDO_FIELD_NAMES, resolveFieldName, type FieldMeaning } from './checker';
 export { SymbolTable } from './symbolTable';
 
 export interface CompileOptions {

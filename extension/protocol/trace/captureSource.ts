@@ -13,6 +13,7 @@ import { TraceSource } from './traceSource';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const TWO_32 = 4294967296;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface CaptureInfo {
   readonly linkType: number | undefined;
@@ -41,7 +42,8 @@ export class CaptureTraceSource extends TraceSource {
     const store = new FileRecordStore(path);
     super('capture', path, protocol, new TraceIndex(64 * 1024), store);
     this.file = store;
-    this.options = new FileRecordStore(path);
+    // Offsets are asked for row after row: read the blocks ahead a megabyte at a time.
+    this.options = new FileRecordStore(path, 1 << 20);
     this.opcodeLittle = protocol.command.framing.opcode.byteOrder === 'little';
     const fence = protocol.fence;
     this.fenceOpcode = fence ? Number(fence.opcode.value) : -1;
@@ -64,13 +66,19 @@ export class CaptureTraceSource extends TraceSource {
     if (row < 0 || row >= this.index.count || this.index.kindAt(row) === RowKind.overrun) return seq;
     // The offset travels in the packet's options, which the index does not keep: read the block again.
     const blockStart = this.index.offsets[row]! - 28;
-    const head = this.options.read(blockStart, 8);
+    const options = this.options;
+    let at = options.locate(blockStart, 8);
+    let bytes = options.buffered;
     // An Enhanced Packet Block (type 6) in either byte order; anything else has no offset to give.
-    const littleEndian = head[0] === 6 && head[3] === 0;
-    if (!littleEndian && !(head[0] === 0 && head[3] === 6)) return seq;
-    const length = new DataView(head.buffer, head.byteOffset).getUint32(4, littleEndian);
+    const littleEndian = bytes[at] === 6 && bytes[at + 3] === 0;
+    if (!littleEndian && !(bytes[at] === 0 && bytes[at + 3] === 6)) return seq;
+    const length = littleEndian ? (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0 : ((bytes[at + 4]! << 24) | (bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!) >>> 0;
     if (length < 32 || length > 64 * 1024 * 1024) return seq;
-    return ringOffsetOfPacketBlock(this.options.read(blockStart, length), littleEndian) ?? seq;
+    at = options.locate(blockStart, length);
+    bytes = options.buffered;
+    const offset = ringOffsetOfPacketBlock(bytes, at, littleEndian);
+    if (offset === undefined) return seq;
+    return offset <= MAX_SAFE ? Number(offset) : offset;
   }
 
   /** Indexes the next few megabytes; false once the whole file (or everything before damage) is indexed. */

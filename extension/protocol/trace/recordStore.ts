@@ -10,13 +10,24 @@ export interface RecordStore {
   close(): void;
 }
 
-/** A file read with positional reads into one reused buffer. */
+/**
+ * A file read with positional reads into one reused buffer. With `readAhead`, a read fills
+ * that much of the buffer and later reads inside it cost no system call: for many small
+ * reads that move forward through the file (each packet's options, say).
+ */
 export class FileRecordStore implements RecordStore {
   private readonly fd: number;
   private buffer = new Uint8Array(64 * 1024);
+  /** What the buffer holds from the file: [bufferStart, bufferStart + bufferLength). */
+  private bufferStart = 0;
+  private bufferLength = 0;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly readAhead = 0,
+  ) {
     this.fd = openSync(path, 'r');
+    if (readAhead > this.buffer.length) this.buffer = new Uint8Array(readAhead);
   }
 
   get size(): number {
@@ -35,11 +46,30 @@ export class FileRecordStore implements RecordStore {
   }
 
   read(offset: number, length: number): Uint8Array {
+    const at = this.locate(offset, length);
+    return this.buffer.subarray(at, at + length);
+  }
+
+  /** The bytes read last: `locate` says where in them a range is. */
+  get buffered(): Uint8Array {
+    return this.buffer;
+  }
+
+  /**
+   * Makes `buffered` hold [offset, offset + length) and returns where it starts in it, reading
+   * the file only when the read-ahead window does not hold the range already. No view is
+   * made: for callers that read a few bytes of many records.
+   */
+  locate(offset: number, length: number): number {
+    if (this.readAhead > 0 && offset >= this.bufferStart && offset + length <= this.bufferStart + this.bufferLength) return offset - this.bufferStart;
     if (this.buffer.length < length) this.buffer = new Uint8Array(Math.max(length, this.buffer.length * 2));
-    const view = this.buffer.subarray(0, length);
+    const view = this.readAhead > length ? this.buffer.subarray(0, this.readAhead) : this.buffer.subarray(0, length);
+    const read = this.readInto(view, offset);
     // A file that shrank under us reads as zeros where it is gone; the caller's checks see it.
-    view.fill(0, this.readInto(view, offset));
-    return view;
+    if (read < length) view.fill(0, read, length);
+    this.bufferStart = offset;
+    this.bufferLength = Math.max(read, length);
+    return 0;
   }
 
   close(): void {

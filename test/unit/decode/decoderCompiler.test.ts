@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { DecoderCompiler } from '../../../extension/protocol/decode/decoderCompiler';
 import { analyzeText, record } from '../protocol/inMemoryHeaders';
+import { seededRandom } from '../seededRandom';
 
 const HEADER = `
 #include <stdint.h>
@@ -76,13 +77,37 @@ describe('compiled record decoders', () => {
     assert.equal(compiler.decoderFor(cmd.decl), compiler.decoderFor(cmd.decl));
   });
 
+  it('writes the JSON of what it decodes, byte for byte as JSON.stringify does, whatever the bytes', async () => {
+    const random = seededRandom(7);
+    for (const abi of ['sysv-x86_64', 'msvc-x64'] as const) {
+      const analysis = await analyzeText(HEADER, abi);
+      const cmd = record(analysis, 'Cmd');
+      const compiler = new DecoderCompiler(analysis.layoutEngine);
+      const decode = compiler.decoderFor(cmd.decl);
+      const writeJson = compiler.jsonWriterFor(cmd.decl);
+      const out = Buffer.alloc(4096);
+      for (let i = 0; i < 500; i++) {
+        // At an odd base, with a flexible tail of 0 to 5 elements and bytes of every value.
+        const bytes = Uint8Array.from({ length: 3 + cmd.size + 4 * (i % 6) }, () => Math.floor(random() * 256));
+        const view = new DataView(bytes.buffer);
+        const expected = JSON.stringify(decode(view, 3, bytes.length), (_key, value: unknown) => (typeof value === 'bigint' ? (value >= -(2n ** 53n) + 1n && value <= 2n ** 53n - 1n ? Number(value) : value.toString()) : value));
+        const end = writeJson(view, 3, bytes.length, out, new DataView(out.buffer, out.byteOffset, out.length), 0);
+        assert.equal(out.subarray(0, end).toString(), expected);
+      }
+    }
+  });
+
   it('keeps header text out of the generated code', async () => {
     const analysis = await analyzeText('struct Evil { int a; };', 'msvc-x64');
     const evil = record(analysis, 'Evil');
     // A member name that would break out of a string literal or run code if pasted into source.
     (evil.decl.members![0] as { name: string }).name = '"]; globalThis.pwned = 1; ["';
-    const decoded = new DecoderCompiler(analysis.layoutEngine).decoderFor(evil.decl)(new DataView(new ArrayBuffer(4)), 0, 4);
+    const compiler = new DecoderCompiler(analysis.layoutEngine);
+    const decoded = compiler.decoderFor(evil.decl)(new DataView(new ArrayBuffer(4)), 0, 4);
     assert.deepEqual(Object.keys(decoded), ['"]; globalThis.pwned = 1; ["']);
+    const out = Buffer.alloc(64);
+    const end = compiler.jsonWriterFor(evil.decl)(new DataView(new ArrayBuffer(4)), 0, 4, out, new DataView(out.buffer, out.byteOffset, 64), 0);
+    assert.deepEqual(Object.keys(JSON.parse(out.subarray(0, end).toString()) as object), ['"]; globalThis.pwned = 1; ["']);
     assert.equal((globalThis as { pwned?: number }).pwned, undefined);
   });
 });

@@ -7,6 +7,7 @@ import { analyzeHeader } from '../../../extension/protocol/headerAnalysis';
 import { resolveCommandProfile, type OpcodeInfo } from '../../../extension/protocol/profile/commandProfile';
 import { repoRoot } from '../../harness/paths';
 import { gpupv } from '../protocol/runGpupv';
+import { demoSnapshot } from './demoSnapshot';
 
 const PROFILE = join(repoRoot, 'demo', 'gpupv.json');
 
@@ -111,26 +112,8 @@ describe('gpupv decode: ring snapshots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpupv-snapshot-'));
     try {
       const commands = await sampleCommands(40);
-      const ringSize = 2048;
-      const image = new Uint8Array(0x1000 + ringSize);
-      const view = new DataView(image.buffer);
-      // PvgpuControlRegion: ring_offset and ring_size at 0x10 and 0x14, producer 0x20, consumer 0x60.
-      view.setUint32(0, 0x50564750, true); // PVGPU_MAGIC
-      view.setUint32(0x10, 0x1000, true);
-      view.setUint32(0x14, ringSize, true);
-      const ring = image.subarray(0x1000);
-      let position = 5000n;
-      const starts: bigint[] = [];
-      for (const c of commands) {
-        starts.push(position);
-        const offset = Number(position % BigInt(ringSize));
-        const first = Math.min(c.bytes.length, ringSize - offset);
-        ring.set(c.bytes.subarray(0, first), offset);
-        ring.set(c.bytes.subarray(first), 0);
-        position += BigInt(c.bytes.length);
-      }
-      view.setBigUint64(0x20, position, true);
-      view.setBigUint64(0x60, starts[36]!, true); // four commands pending
+      // Four commands pending.
+      const { image, starts } = demoSnapshot(commands.map((c) => c.bytes), { ringSize: 2048, firstPosition: 5000n, consumerAt: 36 });
       const file = join(dir, 'hang.bin');
       writeFileSync(file, image);
       const { code, out, err } = await gpupv('decode', file, '--profile', PROFILE, '--format', 'jsonl');

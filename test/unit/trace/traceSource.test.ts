@@ -79,7 +79,8 @@ describe('trace sources', () => {
     it('reads each row\u2019s ring offset back from its packet', () => {
       const source = new CaptureTraceSource(file, protocol);
       source.indexNext();
-      assert.deepEqual([0, 1, 4999].map((seq) => source.ringOffsetOf(seq)), [0n, 0x40n, BigInt(0x40 * 4999)]);
+      // Numbers while exact, as a snapshot gives them.
+      assert.deepEqual([0, 1, 4999].map((seq) => source.ringOffsetOf(seq)), [0, 0x40, 0x40 * 4999]);
       source.close();
     });
 

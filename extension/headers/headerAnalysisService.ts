@@ -9,6 +9,7 @@ import { diffAbis } from '../protocol/report/abiDiff';
 import type { HeaderResult } from './headerResults';
 import type { FolderConfig, ProtocolConfigStore } from './protocolConfig';
 import type { ConfigProblem } from '../protocol/config/protocolConfigParser';
+import { pendingIo } from '../common/eventLoop';
 
 // Analyses every header gpupv.json lists, for its ABI and the compared one, whenever the
 // configuration changes or a file an analysis read is saved. Analyses are cached by the
@@ -189,7 +190,7 @@ export class HeaderAnalysisService implements vscode.Disposable {
     if (hit) this.log.debug(`Analysis of ${summary} (unchanged, from the cache)`);
     else this.log.info(`Analysed ${summary}`);
     // The engine works synchronously; let the extension host breathe between analyses.
-    await new Promise((resolve) => setImmediate(resolve));
+    await pendingIo();
     return analysis;
   }
 

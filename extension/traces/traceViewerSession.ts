@@ -29,6 +29,7 @@ import {
   type ViewStatus,
 } from '../../webviews/shared/traceViewerProtocol';
 import { encodeRowPage } from '../../webviews/shared/rowPage';
+import { afterPendingIo } from '../common/eventLoop';
 import { RowPages } from './rowPages';
 import type { TraceHandle } from './traceHandle';
 
@@ -38,12 +39,12 @@ import type { TraceHandle } from './traceHandle';
 // asks for are positions in this tab's view (its filter and time range); the trace itself
 // may be shared with other tabs.
 
-/** Rows a filter slice looks at before the event loop gets a turn. */
-const FILTER_SLICE_ROWS = 250_000;
-/** Rows a following page gets with every status: more than a screen shows. */
-const TAIL_ROWS = 128;
-/** Status messages at most this often (the last one always goes). */
-const STATUS_INTERVAL_MS = 50;
+/** Rows a filter looks at between two looks at the clock (a few milliseconds of work). */
+const FILTER_SLICE_ROWS = 16_384;
+/** Rows pushed with a status or a position: more than a screen shows. */
+const PUSHED_ROWS = 128;
+/** Status messages at most this often, a frame (the last one always goes). */
+const STATUS_INTERVAL_MS = 16;
 const LAYOUT_KEY = 'gpupv.traceViewer.layout';
 const HISTORY_KEY = 'gpupv.traceViewer.filterHistory';
 const HISTORY_LENGTH = 30;
@@ -76,9 +77,14 @@ export class TraceViewerSession implements vscode.Disposable {
   private sourceListener: { dispose(): void } | undefined;
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
   private lastStatus = 0;
+  private statusInFlight = false;
+  /** Something changed while a status was in flight: another goes when it arrives. */
+  private statusOwed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The page shows the newest rows of a live trace: each status brings them along. */
   private following = false;
+  /** A filter has started and its first matches have not all gone out with a status yet. */
+  private firstRowsOwed = false;
   /** Commands this tab's page was offered (banner actions): the only ones it may run. */
   private offered = new Set<string>(['gpupv.showLog']);
 
@@ -152,8 +158,8 @@ export class TraceViewerSession implements vscode.Disposable {
         this.post({ type: 'rows', requestId: message.requestId, generation: view?.generation ?? 0, page });
         return;
       }
-      case 'getDetail':
-        this.post({ type: 'detail', requestId: message.requestId, detail: this.detail(message.seq) });
+      case 'getDetails':
+        this.post({ type: 'details', requestId: message.requestId, details: message.seqs.flatMap((seq) => this.detail(seq) ?? []) });
         return;
       case 'checkFilter':
         this.checkFilter(message.requestId, message.text);
@@ -252,8 +258,16 @@ export class TraceViewerSession implements vscode.Disposable {
     return this.host.workspaceState.get<string[]>(HISTORY_KEY) ?? [];
   }
 
-  /** Status goes out at most every STATUS_INTERVAL_MS; `now` sends it at once. */
+  /**
+   * Status goes out at most every STATUS_INTERVAL_MS (`now`: at once), and never while the
+   * last one is still on its way: the next follows the moment the page has it. Paced by the
+   * round trip, a busy link gets fewer, fresher statuses instead of a queue of stale ones.
+   */
   private postStatus(now: boolean): void {
+    if (this.statusInFlight) {
+      this.statusOwed = true;
+      return;
+    }
     const wait = STATUS_INTERVAL_MS - (performance.now() - this.lastStatus);
     if (!now && wait > 0) {
       this.statusTimer ??= setTimeout(() => {
@@ -265,7 +279,26 @@ export class TraceViewerSession implements vscode.Disposable {
     clearTimeout(this.statusTimer);
     this.statusTimer = undefined;
     this.lastStatus = performance.now();
-    this.post({ type: 'status', status: this.status() });
+    this.statusInFlight = true;
+    const delivered = () => {
+      this.statusInFlight = false;
+      if (!this.statusOwed) return;
+      this.statusOwed = false;
+      this.postStatus(false);
+    };
+    this.panel.webview.postMessage({ type: 'status', status: this.status() } satisfies HostToTraceViewerMessage).then(delivered, delivered);
+  }
+
+  /**
+   * Rows that go with a status, since asking for them would cost the page a round trip: a page
+   * following a live ring would always show rows that old; a new filter's first matches.
+   */
+  private pushedRows(view: TraceView, live: boolean): Pick<ViewStatus, 'rows'> {
+    if (!this.pages) return {};
+    if (live && this.following) return { rows: this.pages.page(view, Math.max(0, view.count - PUSHED_ROWS), PUSHED_ROWS) };
+    if (!this.firstRowsOwed || view.count === 0) return {};
+    if (view.count >= PUSHED_ROWS || view.upToDate) this.firstRowsOwed = false;
+    return { rows: this.pages.page(view, 0, PUSHED_ROWS) };
   }
 
   private status(): ViewStatus {
@@ -285,8 +318,7 @@ export class TraceViewerSession implements vscode.Disposable {
       ...(view.filtered ? { filter: { text: this.filterText, scanned: progress.scanned, total: progress.total, matched: view.count, done: view.upToDate && !this.filterJob } } : {}),
       ...(this.range ? { range: this.range } : {}),
       lastTime: index.count > 0 ? index.times[index.count - 1]! : 0,
-      // A page following a live ring would always ask for rows a round trip old: the newest come along.
-      ...(live && this.following && this.pages ? { tail: this.pages.page(view, Math.max(0, view.count - TAIL_ROWS), TAIL_ROWS) } : {}),
+      ...this.pushedRows(view, live !== undefined),
       ...(live
         ? {
             live: {
@@ -330,6 +362,7 @@ export class TraceViewerSession implements vscode.Disposable {
     view.setFilter(compiled);
     if (compiled) {
       this.remember(this.filterText);
+      this.firstRowsOwed = true;
       this.runFilter(view);
     }
     this.postStatus(true);
@@ -342,7 +375,17 @@ export class TraceViewerSession implements vscode.Disposable {
     const step = () => {
       if (job.cancelled || view !== this.view) return;
       const deadline = performance.now() + 12;
-      while (!view.upToDate && performance.now() < deadline) view.advance(FILTER_SLICE_ROWS);
+      const hadRows = view.count > 0;
+      while (!view.upToDate && performance.now() < deadline) {
+        view.advance(FILTER_SLICE_ROWS);
+        // The first matches go out at once: they are what the user waits to see.
+        if (!hadRows && view.count > 0) break;
+      }
+      if (!hadRows && view.count > 0 && !view.upToDate) {
+        this.postStatus(true);
+        afterPendingIo(step);
+        return;
+      }
       if (view.upToDate) {
         this.filterJob = undefined;
         this.host.log.info(`Filter "${this.filterText}": ${view.count.toLocaleString('en')} of ${view.progress.total.toLocaleString('en')} rows in ${(performance.now() - started).toFixed(0)} ms`);
@@ -350,7 +393,7 @@ export class TraceViewerSession implements vscode.Disposable {
         return;
       }
       this.postStatus(false);
-      setImmediate(step);
+      afterPendingIo(step);
     };
     step();
   }
@@ -375,6 +418,7 @@ export class TraceViewerSession implements vscode.Disposable {
     this.range = range;
     const index = source.index;
     view.setRange(range && index.timesOrdered ? { from: index.firstSeq + index.rowAtTime(range.from), to: index.firstSeq + index.rowAtTime(range.to + 1) } : undefined);
+    this.firstRowsOwed = true;
     if (view.filtered) this.runFilter(view);
     this.postStatus(true);
   }
@@ -405,12 +449,12 @@ export class TraceViewerSession implements vscode.Disposable {
         const found = this.findIn(view, source, compiled, position, backwards ? Math.max(0, position - chunk + 1) : Math.min(count, position + chunk), backwards);
         if (found !== undefined) {
           this.findJob = undefined;
-          this.post({ type: 'position', requestId, position: found, ...(view.seqAt(found) !== undefined ? { seq: view.seqAt(found)! } : {}) });
+          this.postPosition(requestId, view, found);
           return;
         }
         position = backwards ? position - chunk : position + chunk;
       }
-      setImmediate(step);
+      afterPendingIo(step);
     };
     step();
   }
@@ -439,9 +483,17 @@ export class TraceViewerSession implements vscode.Disposable {
     if (!view) return;
     const position = view.positionOf(seq);
     const shown = view.seqAt(position);
-    if (shown === seq) this.post({ type: 'position', requestId, position, seq });
-    else if (shown !== undefined) this.post({ type: 'position', requestId, position, seq: shown, message: `seq ${seq} is not in this view (filtered, out of the time range or no longer held); showing seq ${shown}, the next row that is` });
+    if (shown === seq) this.postPosition(requestId, view, position);
+    else if (shown !== undefined) this.postPosition(requestId, view, position, `seq ${seq} is not in this view (filtered, out of the time range or no longer held); showing seq ${shown}, the next row that is`);
     else this.post({ type: 'position', requestId, position: undefined, message: `There is no row at or after seq ${seq} in this view` });
+  }
+
+  /** A row found: its position, with the rows around it and its detail, so the page needs no second round trip. */
+  private postPosition(requestId: number, view: TraceView, position: number, message?: string): void {
+    const seq = view.seqAt(position);
+    const detail = seq !== undefined ? this.detail(seq) : undefined;
+    const rows = this.pages?.page(view, Math.max(0, position - PUSHED_ROWS / 2), PUSHED_ROWS);
+    this.post({ type: 'position', requestId, position, ...(seq !== undefined ? { seq } : {}), ...(message ? { message } : {}), ...(rows ? { rows } : {}), ...(detail ? { detail } : {}) });
   }
 
   private detail(seq: number): DetailView | undefined {

@@ -246,9 +246,12 @@ describe('UI: the Ring Trace Viewer', () => {
       await viewer().locator('button[data-action="record"]').click();
       const save = workbench.page.locator('.quick-input-widget input');
       await save.waitFor();
+      // The save dialog fills in its proposed name after it opens; typing before that is overwritten.
+      await workbench.page.waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value.endsWith('.pcapng'));
       const recording = path.join(traces, 'recorded.pcapng');
       await save.fill(recording);
-      await save.press('Enter');
+      // Enter races the dialog's own completion of what was typed; its OK button does not.
+      await workbench.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).click();
       await viewer().locator('button[data-action="stopRecording"]').waitFor();
       await workbench.page.waitForTimeout(1500);
       await viewer().locator('button[data-action="pause"]').click();

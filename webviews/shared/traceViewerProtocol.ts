@@ -86,8 +86,11 @@ export interface ViewStatus {
   /** Nanoseconds after the first row of the last row held: the timeline's extent. */
   readonly lastTime: number;
   readonly live?: LiveStatusView;
-  /** While the page follows a live trace: its newest rows, a row page (rowPage.ts). */
-  readonly tail?: ArrayBuffer;
+  /**
+   * Rows the page is about to ask for, sent before it can (a row page, rowPage.ts): the newest
+   * of a live trace it follows, the first matches of a filter that has just started.
+   */
+  readonly rows?: ArrayBuffer;
   readonly banners: readonly Banner[];
 }
 
@@ -145,10 +148,14 @@ export type HostToTraceViewerMessage =
   | { readonly type: 'init'; readonly info: TraceInfo }
   | { readonly type: 'status'; readonly status: ViewStatus }
   | { readonly type: 'rows'; readonly requestId: number; readonly generation: number; readonly page: ArrayBuffer }
-  | { readonly type: 'detail'; readonly requestId: number; readonly detail: DetailView | undefined }
+  /** The details asked for that the trace still holds (a live window drops old rows). */
+  | { readonly type: 'details'; readonly requestId: number; readonly details: readonly DetailView[] }
   | { readonly type: 'filterChecked'; readonly requestId: number; readonly text: string; readonly errors: readonly FilterProblem[]; readonly warnings: readonly FilterProblem[] }
-  /** Where a row is in the view (go to seq, find, a click on the timeline): its position and seq. */
-  | { readonly type: 'position'; readonly requestId: number; readonly position: number | undefined; readonly seq?: number; readonly message?: string }
+  /**
+   * Where a row is in the view (go to seq, find, a click on the timeline): its position and seq,
+   * with the rows around it and its detail, so the page shows it without asking again.
+   */
+  | { readonly type: 'position'; readonly requestId: number; readonly position: number | undefined; readonly seq?: number; readonly message?: string; readonly rows?: ArrayBuffer; readonly detail?: DetailView }
   | { readonly type: 'timeline'; readonly requestId: number; readonly from: number; readonly to: number; readonly buckets: ArrayBuffer }
   | { readonly type: 'analyses'; readonly requestId: number; readonly analyses: AnalysesView }
   /** The host asks the page to select a row (a jump from an analysis, a reveal). */
@@ -168,7 +175,8 @@ export type RevealTarget = { readonly kind: 'field'; readonly seq: number; reado
 export type TraceViewerToHostMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'getRows'; readonly requestId: number; readonly generation: number; readonly from: number; readonly count: number }
-  | { readonly type: 'getDetail'; readonly requestId: number; readonly seq: number }
+  /** The selected row's detail, or those of the rows on screen, fetched before one is clicked. */
+  | { readonly type: 'getDetails'; readonly requestId: number; readonly seqs: readonly number[] }
   | { readonly type: 'checkFilter'; readonly requestId: number; readonly text: string }
   | { readonly type: 'applyFilter'; readonly text: string }
   | { readonly type: 'cancelFilter' }
@@ -188,6 +196,8 @@ export type TraceViewerToHostMessage =
 // ── Checks of what the webview sends ────────────────────────────────────────────────
 
 const MAX_TEXT = 4096;
+/** Details in one request: a screen of rows. */
+export const MAX_DETAILS = 128;
 const COLUMN_IDS: readonly ColumnId[] = ['seq', 'time', 'opcode', 'size', 'resource', 'summary', 'fence'];
 const LIVE_ACTIONS: readonly LiveAction[] = ['follow', 'unfollow', 'pause', 'resume', 'record', 'stopRecording', 'stop'];
 
@@ -225,8 +235,8 @@ export function isTraceViewerToHostMessage(message: unknown): message is TraceVi
       return true;
     case 'getRows':
       return isCount(m.requestId) && isCount(m.generation) && isCount(m.from) && isCount(m.count);
-    case 'getDetail':
-      return isCount(m.requestId) && isCount(m.seq);
+    case 'getDetails':
+      return isCount(m.requestId) && Array.isArray(m.seqs) && m.seqs.length <= MAX_DETAILS && m.seqs.every(isCount);
     case 'checkFilter':
       return isCount(m.requestId) && isText(m.text);
     case 'applyFilter':

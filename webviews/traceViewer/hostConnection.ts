@@ -13,7 +13,7 @@ type Request = Extract<TraceViewerToHostMessage, { requestId: number }>;
 /** The reply each request gets. */
 interface Replies {
   getRows: 'rows';
-  getDetail: 'detail';
+  getDetails: 'details';
   checkFilter: 'filterChecked';
   find: 'position';
   gotoSeq: 'position';

@@ -7,8 +7,9 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { codicon, h } from '../shared/dom';
 import { pageRoot } from '../shared/page';
 import { decodeRowPage, type PageRow } from '../shared/rowPage';
-import type { ColumnLayout, LiveAction, TimeMode, TraceInfo, ViewStatus } from '../shared/traceViewerProtocol';
+import type { ColumnLayout, DetailView, LiveAction, TimeMode, TraceInfo, ViewStatus } from '../shared/traceViewerProtocol';
 import { AnalysesPane } from './analysesPane';
+import { DetailCache } from './detailCache';
 import { DetailPane } from './detailPane';
 import { FilterBar } from './filterBar';
 import { bytes, count } from './format';
@@ -31,6 +32,7 @@ let follow = vscode.getState()?.follow ?? true;
 let restored = false;
 
 const cache = new RowCache(() => table.invalidate());
+const details = new DetailCache();
 const filterBar = new FilterBar(
   (text) => {
     updateState(vscode, { filter: text });
@@ -50,8 +52,7 @@ const timeline = new Timeline({
   rangeSelected: (range) => send({ type: 'setRange', range }),
   timeClicked: (time) =>
     void request({ type: 'gotoTime', time }).then((reply) => {
-      if (reply.position !== undefined) table.select(reply.position, false);
-      if (reply.seq !== undefined) showDetail(reply.seq);
+      showFound(reply);
       showMessage(reply.message);
     }),
 });
@@ -65,6 +66,7 @@ const table = new TraceTable(cache, { opcodeNames: new Map(), opcodeColours: new
     if (top) updateState(vscode, { topSeq: top.seq });
     const bottom = cache.row(last);
     if (top && bottom && !Number.isNaN(top.time)) timeline.markVisible(top.time, bottom.time);
+    prefetchDetails(first, last);
   },
   leftTheEnd: () => setFollow(false),
   layoutChanged: (layout) => send({ type: 'saveLayout', layout }),
@@ -168,6 +170,8 @@ onPush((pushed) => {
 
 function showInfo(next: TraceInfo): void {
   info = next;
+  // A new description is a new decoding (the header changed): details held describe the old one.
+  details.clear();
   if (next.live) updateState(vscode, { live: next.live });
   const groups = [...new Set(next.opcodes.map((o) => o.group))];
   table.setOptions({
@@ -194,7 +198,7 @@ function showStatus(next: ViewStatus): void {
   const previous = status;
   status = next;
   cache.reset(next.generation, next.count);
-  if (next.tail) cache.setTail(decodeRowPage(next.tail));
+  if (next.rows) cache.push(decodeRowPage(next.rows));
   const generationChanged = previous?.generation !== next.generation;
   if (generationChanged) table.select(undefined, false);
   table.setCount(next.count, follow && next.live?.state === 'following');
@@ -231,17 +235,43 @@ async function selectSeq(seq: number, how: 'say' | 'quietly' = 'say'): Promise<v
   const reply = await request({ type: 'gotoSeq', seq });
   const exact = reply.message === undefined;
   if (how === 'say') showMessage(reply.message);
-  if (reply.position === undefined || (how === 'quietly' && !exact)) return;
+  if (how === 'quietly' && !exact) return;
+  showFound(reply);
+}
+
+/** A row the host found: selected, its neighbours and its detail drawn from what the reply brought. */
+function showFound(reply: { readonly position: number | undefined; readonly seq?: number; readonly rows?: ArrayBuffer; readonly detail?: DetailView }): void {
+  if (reply.position === undefined) return;
+  if (reply.rows) cache.push(decodeRowPage(reply.rows));
+  if (reply.detail) details.add(reply.detail);
   setFollow(false);
   table.select(reply.position, false);
-  showDetail(reply.seq ?? seq);
+  if (reply.seq !== undefined) showDetail(reply.seq);
 }
 
 let detailRequest = 0;
 function showDetail(seq: number): void {
   updateState(vscode, { selectedSeq: seq });
   const mine = ++detailRequest;
-  void request({ type: 'getDetail', seq }).then((reply) => mine === detailRequest && detail.show(reply.detail));
+  const held = details.get(seq);
+  if (held) detail.show(held);
+  else void details.fetch(seq).then((fetched) => mine === detailRequest && detail.show(fetched));
+}
+
+/** Once the table has stopped moving, the details of the rows on screen are fetched: a click on one then shows at once. */
+let prefetchTimer: ReturnType<typeof setTimeout> | undefined;
+function prefetchDetails(first: number, last: number): void {
+  clearTimeout(prefetchTimer);
+  // A followed live ring moves on before anyone could click.
+  if (follow && status?.live?.state === 'following') return;
+  prefetchTimer = setTimeout(() => {
+    const seqs: number[] = [];
+    for (let position = first; position <= last; position++) {
+      const row = cache.row(position);
+      if (row) seqs.push(row.seq);
+    }
+    details.prefetch(seqs);
+  }, 150);
 }
 
 async function loadAnalyses(): Promise<void> {
@@ -256,11 +286,7 @@ async function find(backwards: boolean): Promise<void> {
   if (!text) return;
   const from = table.selection ?? (backwards ? (status?.count ?? 0) : -1);
   const reply = await request({ type: 'find', text, from, backwards });
-  if (reply.position !== undefined) {
-    setFollow(false);
-    table.select(reply.position, false);
-    if (reply.seq !== undefined) showDetail(reply.seq);
-  }
+  showFound(reply);
   showMessage(reply.message);
 }
 
@@ -394,38 +420,52 @@ function drawSnapshot(): void {
   );
 }
 
+// The live bar is built once and updated in place: it changes several times a second, and a
+// button replaced between mouse-down and mouse-up would swallow the click.
+const liveControls = (() => {
+  const stateIcon = codicon('pulse');
+  const stateText = h('span', {});
+  const state = h('span', { class: 'live-state' }, stateIcon, stateText);
+  const following = h('span', { class: 'following' }, codicon('arrow-down'), 'Following');
+  const button = (label: string, icon: string, act: LiveAction | 'follow') => {
+    const element = h('button', { type: 'button', class: 'secondary', 'data-action': act }, codicon(icon), label);
+    element.addEventListener('click', () => {
+      if (act === 'follow') setFollow(true);
+      else send({ type: 'live', action: act });
+    });
+    return element;
+  };
+  const followButton = button('Follow', 'arrow-down', 'follow');
+  const pause = button('Pause', 'debug-pause', 'pause');
+  const resume = button('Resume', 'debug-continue', 'resume');
+  const record = button('Record\u2026', 'record', 'record');
+  const stopRecording = button('Stop Recording', 'debug-stop', 'stopRecording');
+  const detach = button('Detach', 'debug-disconnect', 'stop');
+  const figures = h('span', { class: 'live-figures' });
+  const fill = h('span', { class: 'occupancy-fill' });
+  liveBar.replaceChildren(state, following, followButton, pause, resume, record, stopRecording, detach, figures, h('span', { class: 'occupancy-meter', title: 'Ring occupancy' }, fill));
+  return { state, stateIcon, stateText, following, followButton, pause, resume, record, stopRecording, detach, figures, fill };
+})();
+
 function drawLiveBar(next: ViewStatus): void {
   const live = next.live;
   liveBar.hidden = !live;
   if (!live) return;
-  const action = (label: string, icon: string, act: LiveAction | 'follow') => {
-    const button = h('button', { type: 'button', class: 'secondary', 'data-action': act }, codicon(icon), label);
-    button.addEventListener('click', () => {
-      if (act === 'follow') setFollow(true);
-      else send({ type: 'live', action: act });
-    });
-    return button;
-  };
+  const c = liveControls;
+  const running = live.state !== 'ended';
+  c.state.className = `live-state live-${live.state}`;
+  c.stateIcon.className = `codicon codicon-${live.state === 'following' ? 'pulse' : live.state === 'paused' ? 'debug-pause' : 'debug-disconnect'}`;
+  c.stateText.textContent = live.state === 'following' ? 'Live' : live.state === 'paused' ? 'Paused' : 'Ended';
+  c.following.hidden = !running || !follow;
+  c.followButton.hidden = !running || follow;
+  c.pause.hidden = !running || live.state !== 'following';
+  c.resume.hidden = !running || live.state === 'following';
+  c.record.hidden = !running || !!live.recording;
+  c.stopRecording.hidden = !running || !live.recording;
+  c.detach.hidden = !running;
   const percent = live.ringSize ? (100 * live.occupancy) / live.ringSize : 0;
-  liveBar.replaceChildren(
-    h('span', { class: `live-state live-${live.state}` }, codicon(live.state === 'following' ? 'pulse' : live.state === 'paused' ? 'debug-pause' : 'debug-disconnect'), live.state === 'following' ? 'Live' : live.state === 'paused' ? 'Paused' : 'Ended'),
-    ...(live.state !== 'ended'
-      ? [
-          follow ? h('span', { class: 'following' }, codicon('arrow-down'), 'Following') : action('Follow', 'arrow-down', 'follow'),
-          live.state === 'following' ? action('Pause', 'debug-pause', 'pause') : action('Resume', 'debug-continue', 'resume'),
-          live.recording ? action('Stop Recording', 'debug-stop', 'stopRecording') : action('Record\u2026', 'record', 'record'),
-          action('Detach', 'debug-disconnect', 'stop'),
-        ]
-      : []),
-    h('span', { class: 'live-figures' }, `${rate(live.rate)} \u00b7 ring ${percent.toFixed(0)}% full (${bytes(live.occupancy)}) \u00b7 ${live.lostBytes} bytes lost${live.recording ? ` \u00b7 recording ${bytes(live.recording.bytes)} to ${live.recording.path}` : ''}`),
-    h('span', { class: 'occupancy-meter', title: 'Ring occupancy' }, occupancyFill(percent)),
-  );
-}
-
-function occupancyFill(percent: number): HTMLElement {
-  const fill = h('span', { class: 'occupancy-fill' });
-  fill.style.width = `${Math.min(100, percent)}%`;
-  return fill;
+  c.figures.textContent = `${rate(live.rate)} \u00b7 ring ${percent.toFixed(0)}% full (${bytes(live.occupancy)}) \u00b7 ${live.lostBytes} bytes lost${live.recording ? ` \u00b7 recording ${bytes(live.recording.bytes)} to ${live.recording.path}` : ''}`;
+  c.fill.style.width = `${Math.min(100, percent)}%`;
 }
 
 function rate(perSecond: number): string {

@@ -15,7 +15,7 @@ const MAX_PAGES = 96;
 export class RowCache {
   private readonly pages = new Map<number, readonly PageRow[]>();
   private readonly inFlight = new Set<number>();
-  private tail = new Map<number, PageRow>();
+  private pushed = new Map<number, PageRow>();
   private generation = -1;
   /** A row count the cached pages were filled against; a page that was short may have grown. */
   private count = 0;
@@ -32,21 +32,21 @@ export class RowCache {
       this.generation = generation;
       this.pages.clear();
       this.inFlight.clear();
-      this.tail.clear();
+      this.pushed.clear();
     }
     this.count = count;
   }
 
-  /** The newest rows of a live trace, as the host sent them with its status. */
-  setTail(rows: readonly PageRow[]): void {
-    this.tail = new Map(rows.map((r) => [r.position, r]));
+  /** Rows the host sent unasked (a live trace's newest, a filter's first, those around a row found); each push replaces the last. */
+  push(rows: readonly PageRow[]): void {
+    this.pushed = new Map(rows.map((r) => [r.position, r]));
   }
 
   row(position: number): PageRow | undefined {
     const key = Math.floor(position / PAGE_ROWS);
     const page = this.pages.get(key);
     const row = page?.[position - key * PAGE_ROWS];
-    if (!page || !row) return this.tail.get(position);
+    if (!page || !row) return this.pushed.get(position);
     // The most recent use moves to the back of the map: the front is evicted first.
     this.pages.delete(key);
     this.pages.set(key, page);

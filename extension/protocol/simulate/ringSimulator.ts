@@ -26,6 +26,13 @@ export interface SimulatorOptions {
   readonly recordPublishTimes?: boolean;
 }
 
+/** A batch the producer pointer published: where the pointer stood after it, how many commands had been written, when (epoch ms). */
+export interface PublishedBatch {
+  readonly producer: bigint;
+  readonly commands: number;
+  readonly atMs: number;
+}
+
 export interface SimulatorStats {
   commands: number;
   bytes: number;
@@ -50,8 +57,8 @@ export class RingSimulator {
   private consumer = 0n;
   private pending: Pending[] = [];
   private pendingHead = 0;
-  /** When each batch was published: [producer after it, epoch ns]; kept only when asked (benchmarks). */
-  readonly publishLog: [bigint, number][] | undefined;
+  /** When each batch was published; kept only when asked (benchmarks). */
+  readonly publishLog: PublishedBatch[] | undefined;
   private readonly fencesToComplete: { value: bigint; at: number }[] = [];
   private readonly producerField: IntegerField;
   private readonly consumerField: IntegerField;
@@ -130,7 +137,7 @@ export class RingSimulator {
     // Publish after the data, as a driver does (the snooper reads the pointer first).
     this.writePointer(this.producerField, this.producer);
     const now = performance.now();
-    this.publishLog?.push([this.producer, performance.timeOrigin + now]);
+    this.publishLog?.push({ producer: this.producer, commands: this.stats.commands, atMs: performance.timeOrigin + now });
     this.pending.push({ end: this.producer, at: now, fences });
   }
 

@@ -5,6 +5,7 @@ import { FileRecordStore } from './recordStore';
 import { traceEventOf } from './traceEvents';
 import { RowKind, TraceIndex } from './traceIndex';
 import { TraceSource } from './traceSource';
+import { pendingIo } from '../../common/eventLoop';
 
 // A pcapng capture as a trace: indexed a few megabytes at a time by the one pcapng reader
 // (so the first rows can be shown long before a big file is done, and nothing but the index
@@ -114,7 +115,7 @@ export class CaptureTraceSource extends TraceSource {
 
   /** Indexes the whole file, a chunk per turn of the event loop; stops early when `signal` aborts. */
   async indexAll(signal?: AbortSignal): Promise<void> {
-    while (!signal?.aborted && this.indexNext()) await new Promise((resolve) => setImmediate(resolve));
+    while (!signal?.aborted && this.indexNext()) await pendingIo();
   }
 
   private finish(problem: string | undefined): false {

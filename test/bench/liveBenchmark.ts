@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { PcapngWriter } from '../../extension/protocol/capture/pcapngWriter';
@@ -13,22 +13,44 @@ import { compiledTests, repoRoot } from '../harness/paths';
 // and the delay from a command's publication (the producer pointer moving past it) to the
 // snooper seeing it.
 
+/** A simulator process writing `rate` commands/s into the ring at `shm` for `seconds`, once told to start. */
+export interface LiveProducer {
+  /** Starts the writing; resolves with what it wrote, once done. */
+  run(): Promise<{ commands: number }>;
+  /** [producer after the batch, commands written, epoch ms] per published batch; read after run(). */
+  publishLog(): Float64Array;
+  kill(): void;
+}
+
+export async function startLiveProducer(profile: string, shm: string, rate: number, seconds: number, dir: string): Promise<LiveProducer> {
+  const log = join(dir, `publish-${Date.now()}.bin`);
+  const child = spawn(process.execPath, [join(compiledTests, 'bench', 'liveSimulatorProcess.js'), profile, shm, String(rate), String(seconds), log], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  for (let waited = 0; !output.includes('ready\n'); waited += 10) {
+    if (waited > 20_000 || child.exitCode !== null) throw new Error(`the simulator did not create its ring ${shm}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return {
+    run: async () => {
+      child.stdin.end('go\n');
+      const code = await exited;
+      if (code !== 0) throw new Error(`the simulator exited with code ${code}`);
+      return JSON.parse(output.slice(output.indexOf('ready\n') + 6)) as { commands: number };
+    },
+    publishLog: () => new Float64Array(new Uint8Array(readFileSync(log)).buffer),
+    kill: () => child.kill(),
+  };
+}
+
 export async function liveBenchmark(dir: string): Promise<[string, string][]> {
   const rate = Number(process.env.GPUPV_BENCH_LIVE_RATE ?? 1_000_000);
   const seconds = 3;
   const profile = join(repoRoot, 'demo', 'gpupv.json');
   const protocol = await loadProtocol(profile, readHeaderFile);
   const shm = process.platform === 'linux' ? `/dev/shm/gpupv-bench-${process.pid}` : join(dir, 'ring.shm');
-  const log = join(dir, 'publish.bin');
-  const child = spawn(process.execPath, [join(compiledTests, 'bench', 'liveSimulatorProcess.js'), profile, shm, String(rate), String(seconds), log], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  // The simulator creates the mapping once it has read the profile; it starts writing 300 ms later.
-  for (let waited = 0; !existsSync(shm); waited += 10) {
-    if (waited > 20_000) throw new Error('the simulator did not create its shared-memory file');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const producer = await startLiveProducer(profile, shm, rate, seconds, dir);
 
   const snooper = new RingSnooper(FileMapping.open(shm), protocol);
   let captured = 0;
@@ -40,7 +62,7 @@ export async function liveBenchmark(dir: string): Promise<[string, string][]> {
   let seenCount = 0;
   let overruns = 0;
   const state = { running: true };
-  void exited.then(() => (state.running = false));
+  const written = producer.run().finally(() => (state.running = false));
   const poll = () => {
     const events = snooper.pollCommands((bytes, position, ringOffset, timeNs) => {
       writer.writePacket({ timestampNs: timeNs, data: bytes, ringOffset });
@@ -59,15 +81,15 @@ export async function liveBenchmark(dir: string): Promise<[string, string][]> {
   snooper.close();
   writer.close();
   rmSync(shm, { force: true });
-  const stats = JSON.parse(output) as { commands: number };
+  const stats = await written;
 
   // Each command was published with the first batch whose producer value reaches its end.
-  const pairs = new Float64Array(new Uint8Array(readFileSync(log)).buffer);
+  const triples = producer.publishLog();
   const latencies: number[] = [];
   let batch = 0;
   for (let i = 0; i < seenCount; i++) {
-    while (batch * 2 < pairs.length && pairs[batch * 2]! < seenEnd[i]!) batch++;
-    const publishedMs = pairs[batch * 2 + 1];
+    while (batch * 3 < triples.length && triples[batch * 3]! < seenEnd[i]!) batch++;
+    const publishedMs = triples[batch * 3 + 2];
     if (publishedMs !== undefined) latencies.push(seenMs[i]! - publishedMs);
   }
   latencies.sort((a, b) => a - b);

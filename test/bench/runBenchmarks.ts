@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readHeaderFile } from '../../extension/protocol/localFiles';
 import { AnalysisCache } from '../../extension/protocol/analysisCache';
 import { analyzeHeader } from '../../extension/protocol/headerAnalysis';
-import { repoRoot } from '../harness/paths';
+import { compiledTests, repoRoot } from '../harness/paths';
 import { generateProtocolHeader } from './generatedHeader';
 import { liveBenchmark } from './liveBenchmark';
 import { traceBenchmarks } from './traceBenchmarks';
@@ -39,6 +39,13 @@ function compilerMs(command: string, args: string[]): number | undefined {
   }
   times.sort((a, b) => a - b);
   return times[2];
+}
+
+/** The viewer's benchmarks drive a browser: a script of their own (with DOM types), printing its rows as JSON. */
+function viewerBenchmarks(dir: string, capture: string, count: number): [string, string][] {
+  const run = spawnSync(process.execPath, [join(compiledTests, 'bench', 'viewer', 'viewerBenchmarks.js'), dir, capture, String(count)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  if (run.status !== 0) throw new Error(`the viewer benchmarks failed (exit code ${run.status})`);
+  return JSON.parse(run.stdout) as [string, string][];
 }
 
 async function main(): Promise<void> {
@@ -77,7 +84,9 @@ async function main(): Promise<void> {
     ];
     if (gccMs !== undefined) rows.push(['ratio: gpupv parse + layout / gcc -fsyntax-only', `${(generatedMs / gccMs).toFixed(2)}x`]);
     if (clangMs !== undefined) rows.push(['ratio: gpupv parse + layout / clang (MSVC target)', `${(generatedMs / clangMs).toFixed(2)}x`]);
-    rows.push(['', ''], ...(await traceBenchmarks(dir)), ['', ''], ...(await liveBenchmark(dir)));
+    const traces = await traceBenchmarks(dir);
+    rows.push(['', ''], ...traces.rows, ['', ''], ...(await liveBenchmark(dir)));
+    rows.push(['', ''], ...viewerBenchmarks(dir, traces.capture.file, traces.capture.count));
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`Protocol engine benchmarks (Node ${process.version}; headers: median of ${RUNS} runs; traces: best of 3)\n`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

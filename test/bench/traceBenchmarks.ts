@@ -25,7 +25,13 @@ const TSHARK_COMMANDS = 200_000;
 // resource lifetimes) as the viewer and `gpupv stats` do; then `gpupv decode` end to end
 // beside tshark.
 
-export async function traceBenchmarks(dir: string): Promise<[string, string][]> {
+export interface TraceBenchmarks {
+  readonly rows: [string, string][];
+  /** The capture the benchmarks wrote, for the viewer's. */
+  readonly capture: { readonly file: string; readonly count: number };
+}
+
+export async function traceBenchmarks(dir: string): Promise<TraceBenchmarks> {
   const count = Number(process.env.GPUPV_BENCH_COMMANDS ?? 10_000_000);
   const protocol = await loadProtocol(join(repoRoot, 'demo', 'gpupv.json'), readHeaderFile);
   const stream = new CommandStream(new CommandSynthesizer(protocol.analysis.layoutEngine, protocol.command, 3), protocol.command, 'frames', protocol.fence);
@@ -154,7 +160,7 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
 
   const mb = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
   const rate = (n: number, ms: number) => `${((n / 1e6) / (ms / 1000)).toFixed(1)} M commands/s`;
-  return [
+  const rows: [string, string][] = [
     [`trace: commands / ring image / capture`, `${count.toLocaleString('en')} / ${(total / 1e6).toFixed(0)} MB / ${(capture.length / 1e6).toFixed(0)} MB`],
     ['walk of the ring image (the snapshot reader)', `${ringMs.toFixed(0)} ms: ${rate(count, ringMs)}, ${mb(total, ringMs)}`],
     ['index pass, capture read from its file', `${captureMs.toFixed(0)} ms: ${rate(count, captureMs)}, ${mb(capture.length, captureMs)}`],
@@ -166,4 +172,5 @@ export async function traceBenchmarks(dir: string): Promise<[string, string][]> 
     [`analyses: fence latency per group + resource lifetimes (${(uses / 1e6).toFixed(1)} M id reads)`, `${analysisMs.toFixed(0)} ms: ${rate(count, analysisMs)}`],
     ...cli,
   ];
+  return { rows, capture: { file: captureFile, count } };
 }

@@ -22,14 +22,14 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** A fresh profile under `parentDir`, removed on close. */
-export async function openBrowser(parentDir: string): Promise<BrowserSession> {
+/** A fresh profile under `parentDir`, removed on close; `extraArgs` for what a benchmark measures. */
+export async function openBrowser(parentDir: string, extraArgs: readonly string[] = []): Promise<BrowserSession> {
   const profile = mkdtempSync(path.join(parentDir, 'chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {

@@ -29,7 +29,8 @@ const CAPTURE_READERS = ['tshark'];
 /** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
 const NEEDS = {
   test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true },
-  bench: { apt: [...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: false },
+  // The viewer's benchmarks run in the real VS Code and browser, as the UI tests do.
+  bench: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true },
   demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true },
   package: { apt: ['unzip'], codeServer: false },
 };

@@ -45,6 +45,9 @@ export class FilterBar {
     this.progress = h('div', { class: 'filter-progress', 'data-testid': 'filter-progress' }, this.progressFill);
     this.cancel = h('button', { type: 'button', class: 'icon-button', title: 'Stop filtering', 'aria-label': 'Stop filtering' }, codicon('close'));
     this.cancel.hidden = true;
+    // Empty, their borders would still draw under the box.
+    this.message.hidden = true;
+    this.suggestions.hidden = true;
     this.cancel.addEventListener('click', () => this.cancelFilter());
     const field = h('div', { class: 'filter-field' }, this.overlay, this.input, this.suggestions);
     this.element = h('div', { class: 'filter-bar' }, codicon('filter'), field, this.cancel, this.message, this.progress);

@@ -19,6 +19,19 @@ export function seconds(ns: number): string {
   return `${whole}.${String(fraction).padStart(9, '0')}`;
 }
 
+/**
+ * Labels for ticks at `ticks` seconds, in the unit their spacing calls for (`2.5 s`, `350 ms`,
+ * `1.25 µs`, `40 ns`), with as few decimals as tell them apart.
+ */
+export function tickTimes(ticks: readonly number[]): string[] {
+  const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : Math.abs(ticks[0] ?? 1) || 1;
+  const [scale, unit] = step >= 1 ? [1, 's'] : step >= 1e-3 ? [1e3, 'ms'] : step >= 1e-6 ? [1e6, '\u00b5s'] : [1e9, 'ns'];
+  const scaled = step * scale;
+  let decimals = 0;
+  while (decimals < 3 && Math.abs(scaled * 10 ** decimals - Math.round(scaled * 10 ** decimals)) > 1e-6) decimals++;
+  return ticks.map((t) => `${(t * scale).toFixed(decimals)} ${unit}`);
+}
+
 /** Local wall-clock time of day with nanoseconds: `21:03:05.123456789`. */
 export function wallClock(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);

@@ -84,9 +84,18 @@ const snapshotPanel = h('div', { class: 'snapshot-panel', 'data-testid': 'snapsh
 const liveBar = h('div', { class: 'live-bar', 'data-testid': 'live-bar' });
 const statusLine = h('div', { class: 'status-line', 'data-testid': 'status-line' });
 const message = h('div', { class: 'transient-message', role: 'status' });
-const findBox = new (class {
-  readonly input = h('input', { type: 'text', class: 'find-input', placeholder: 'Find (filter language)', spellcheck: 'false', 'aria-label': 'Find', 'data-testid': 'find-input' });
-  readonly element = h('div', { class: 'float-box find-box' }, codicon('search'), this.input, iconButton('arrow-up', 'Previous match (Shift+Enter)', () => void find(true)), iconButton('arrow-down', 'Next match (Enter)', () => void find(false)), iconButton('close', 'Close (Escape)', () => this.hide()));
+/** A small box floating over the table (find, go to): one input, focused when shown; hiding gives the table the keys back. */
+class FloatBox {
+  readonly element: HTMLElement;
+  constructor(
+    kind: 'find' | 'goto',
+    readonly input: HTMLInputElement,
+    icon: string,
+    ...buttons: HTMLElement[]
+  ) {
+    this.element = h('div', { class: `float-box ${kind}-box` }, codicon(icon), input, ...buttons, iconButton('close', 'Close (Escape)', () => this.hide()));
+    this.element.hidden = true;
+  }
   show(): void {
     this.element.hidden = false;
     this.input.focus();
@@ -96,22 +105,15 @@ const findBox = new (class {
     this.element.hidden = true;
     table.element.focus();
   }
-})();
-const gotoBox = new (class {
-  readonly input = h('input', { type: 'text', class: 'goto-input', placeholder: 'Go to seq', inputmode: 'numeric', 'aria-label': 'Go to seq', 'data-testid': 'goto-input' });
-  readonly element = h('div', { class: 'float-box goto-box' }, codicon('list-ordered'), this.input, iconButton('close', 'Close (Escape)', () => this.hide()));
-  show(): void {
-    this.element.hidden = false;
-    this.input.focus();
-    this.input.select();
-  }
-  hide(): void {
-    this.element.hidden = true;
-    table.element.focus();
-  }
-})();
-findBox.element.hidden = true;
-gotoBox.element.hidden = true;
+}
+const findBox = new FloatBox(
+  'find',
+  h('input', { type: 'text', class: 'find-input', placeholder: 'Find (filter language)', spellcheck: 'false', 'aria-label': 'Find', 'data-testid': 'find-input' }),
+  'search',
+  iconButton('arrow-up', 'Previous match (Shift+Enter)', () => void find(true)),
+  iconButton('arrow-down', 'Next match (Enter)', () => void find(false)),
+);
+const gotoBox = new FloatBox('goto', h('input', { type: 'text', class: 'goto-input', placeholder: 'Go to seq', inputmode: 'numeric', 'aria-label': 'Go to seq', 'data-testid': 'goto-input' }), 'list-ordered');
 
 const timeMode = h('select', { class: 'time-mode', title: 'How the time column counts', 'aria-label': 'Time format', 'data-testid': 'time-mode' }, h('option', { value: 'sinceStart' }, 'Since start'), h('option', { value: 'absolute' }, 'Wall clock'), h('option', { value: 'delta' }, 'Since previous'));
 timeMode.addEventListener('change', () => setLayout({ ...table.columns, timeMode: timeMode.value as TimeMode }));

@@ -2,7 +2,7 @@ import uPlot from 'uplot';
 import { h } from '../shared/dom';
 import { decodeTimeline } from '../shared/traceViewerProtocol';
 import { request } from './hostConnection';
-import { milliseconds, seconds } from './format';
+import { milliseconds, tickTimes } from './format';
 
 // The tracks above the table, Perfetto-style: commands per interval, ring occupancy, fence
 // latency (seen to completed) and overruns, drawn by uPlot from buckets the extension host
@@ -113,7 +113,7 @@ export class Timeline {
         legend: { show: false },
         scales: { x: { time: false } },
         axes: [
-          { show: i === TRACKS.length - 1, stroke: foreground, size: 22, values: (_u, ticks) => ticks.map((t) => seconds(t * 1e9).replace(/0+$/, '').replace(/\.$/, '') + ' s'), grid: { show: false } },
+          { show: i === TRACKS.length - 1, stroke: foreground, size: 22, space: 72, values: (_u, ticks) => tickTimes(ticks), grid: { show: false } },
           { show: true, stroke: foreground, size: 52, values: (_u, ticks) => ticks.map(track.format), grid: { stroke: colour('--vscode-editorWidget-border'), width: 0.5 }, ticks: { show: false } },
         ],
         // Occupancy and latency are samples: join them across the buckets that have none.

@@ -44,7 +44,9 @@ export class RingTracesTree implements vscode.TreeDataProvider<TraceTreeNode>, v
   ) {
     this.subscriptions = [
       captures.onDidChange(() => this.treeChanged.fire(this.groups.captures)),
-      recent.onDidChange(() => this.treeChanged.fire(undefined)),
+      // Only the group that changed: refreshing the whole tree while the live group refreshes
+      // (every second) made VS Code register a live row twice ("Element with id … is already registered").
+      recent.onDidChange(() => this.treeChanged.fire((vscode.workspace.workspaceFolders ?? []).length > 0 ? this.groups.recent : undefined)),
       live.onDidChange(() => this.treeChanged.fire(this.groups.live)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.treeChanged.fire(undefined)),
     ];

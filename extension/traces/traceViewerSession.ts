@@ -83,7 +83,7 @@ export class TraceViewerSession implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The page shows the newest rows of a live trace: each status brings them along. */
   private following = false;
-  /** A filter has started and its first matches have not all gone out with a status yet. */
+  /** A new view (a trace opened, a filter started) whose first rows have not all gone out with a status yet. */
   private firstRowsOwed = false;
   /** Commands this tab's page was offered (banner actions): the only ones it may run. */
   private offered = new Set<string>(['gpupv.showLog']);
@@ -120,6 +120,8 @@ export class TraceViewerSession implements vscode.Disposable {
       this.cancelJobs();
       this.sourceListener?.dispose();
       this.view = source ? new TraceView(source) : undefined;
+      // The page opens at the top: its first rows go with the first status that has any.
+      this.firstRowsOwed = true;
       this.pages = source ? new RowPages(source) : undefined;
       this.analysesOf = source ? new TraceAnalyses(source) : undefined;
       this.sourceListener = source?.onDidChange(() => {
@@ -291,7 +293,7 @@ export class TraceViewerSession implements vscode.Disposable {
 
   /**
    * Rows that go with a status, since asking for them would cost the page a round trip: a page
-   * following a live ring would always show rows that old; a new filter's first matches.
+   * following a live ring would always show rows that old; a new view's first rows.
    */
   private pushedRows(view: TraceView, live: boolean): Pick<ViewStatus, 'rows'> {
     if (!this.pages) return {};

@@ -70,4 +70,19 @@ describe('UI: the Ring Traces view', () => {
     await workbench.page.mouse.move(900, 700);
     await workbench.screenshot('ring-traces');
   });
+
+  it('opens a listed capture in the viewer with a click, and lists it under Recent', async () => {
+    await workbench.treeRow('Ring Traces', 'frames.pcapng').first().click();
+    await workbench.webview().locator('.row:not(.empty):not(.loading)').first().waitFor({ timeout: 30_000 });
+    const recent = workbench.treeRow('Ring Traces', 'Recent');
+    if ((await recent.getAttribute('aria-expanded')) !== 'true') await recent.click();
+    // One row under Captures in Workspace, one under Recent.
+    const rows = workbench.treeRow('Ring Traces', 'frames.pcapng');
+    for (let waited = 0; (await rows.count()) < 2; waited += 100) {
+      assert.ok(waited < 10_000, 'the capture did not appear under Recent');
+      await workbench.page.waitForTimeout(100);
+    }
+    await workbench.screenshot('ring-traces-recent');
+    await workbench.runCommand('View: Close All Editors');
+  });
 });

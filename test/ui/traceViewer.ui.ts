@@ -180,6 +180,42 @@ describe('UI: the Ring Trace Viewer', () => {
     await workbench.screenshot('trace-viewer-timeline-brush');
     await track.dblclick();
     await viewer().getByText(`${MILLION.toLocaleString('en')} rows`).waitFor();
+  });
+
+  it('zooms the timeline with Ctrl+wheel and pans it with Shift+wheel, the table following', async () => {
+    const track = viewer().locator('.timeline-track[data-track="commands"] .u-over');
+    const box = await track.boundingBox();
+    assert.ok(box);
+    const page = workbench.page;
+    const rowsShown = async () => Number(/^([\d,]+) rows/.exec(await viewer().locator('.status-line').innerText())![1]!.replaceAll(',', ''));
+    const firstSeq = async () => Number(await viewer().locator('.row:not(.empty):not(.loading) .cell-seq').first().innerText());
+    // Zoom in about the middle: about a tenth of the trace is left, centred.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.down('Control');
+    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -200);
+    await page.keyboard.up('Control');
+    await viewer().getByText('time range restricted').waitFor();
+    let zoomed = await rowsShown();
+    for (let waited = 0; (zoomed === MILLION || zoomed === 0) && waited < 5000; waited += 200) {
+      await page.waitForTimeout(200);
+      zoomed = await rowsShown();
+    }
+    assert.ok(zoomed > MILLION * 0.02 && zoomed < MILLION * 0.3, `${zoomed} rows after zooming in`);
+    const before = await firstSeq();
+    assert.ok(before > MILLION * 0.3 && before < MILLION * 0.5, `the zoomed range starts at seq ${before}`);
+    await workbench.screenshot('trace-viewer-timeline-zoomed');
+    // Pan towards the end: the table's first row moves on by about what was panned.
+    await page.keyboard.down('Shift');
+    await page.mouse.wheel(0, box.width / 4);
+    await page.keyboard.up('Shift');
+    let after = before;
+    for (let waited = 0; after === before && waited < 5000; waited += 200) {
+      await page.waitForTimeout(200);
+      after = await firstSeq();
+    }
+    assert.ok(after > before + zoomed * 0.1, `panning moved the range from seq ${before} to ${after}`);
+    await track.dblclick();
+    await viewer().getByText(`${MILLION.toLocaleString('en')} rows`).waitFor();
     await closeEditors();
   });
 

@@ -30,13 +30,20 @@ let info: TraceInfo | undefined;
 let status: ViewStatus | undefined;
 let follow = vscode.getState()?.follow ?? true;
 let restored = false;
+/** A filter or time range the user just set: its first rows show from the top, unless the selection stays in it. */
+let toTopOnNextView = false;
+
+function changeView(message: { readonly type: 'applyFilter'; readonly text: string } | { readonly type: 'setRange'; readonly range: { readonly from: number; readonly to: number } | undefined }): void {
+  toTopOnNextView = true;
+  send(message);
+}
 
 const cache = new RowCache(() => table.invalidate());
 const details = new DetailCache();
 const filterBar = new FilterBar(
   (text) => {
     updateState(vscode, { filter: text });
-    send({ type: 'applyFilter', text });
+    changeView({ type: 'applyFilter', text });
   },
   () => send({ type: 'cancelFilter' }),
 );
@@ -49,7 +56,7 @@ const analyses = new AnalysesPane(
   () => void loadAnalyses(),
 );
 const timeline = new Timeline({
-  rangeSelected: (range) => send({ type: 'setRange', range }),
+  rangeSelected: (range) => changeView({ type: 'setRange', range }),
   timeClicked: (time) =>
     void request({ type: 'gotoTime', time }).then((reply) => {
       showFound(reply);
@@ -203,6 +210,10 @@ function showStatus(next: ViewStatus): void {
   if (next.rows) cache.push(decodeRowPage(next.rows));
   const generationChanged = previous?.generation !== next.generation;
   if (generationChanged) table.select(undefined, false);
+  if (generationChanged && toTopOnNextView) {
+    toTopOnNextView = false;
+    table.scrollTo(0);
+  }
   table.setCount(next.count, follow && next.live?.state === 'following');
   if (!restored && next.count > 0) restore();
   else if (generationChanged && previous && !follow) keepSelection();
@@ -381,7 +392,7 @@ rowMenu.addEventListener('vsc-context-menu-select', (event) => {
     if (!name) return;
     filterBar.setText(`opcode == ${name}`);
     updateState(vscode, { filter: `opcode == ${name}` });
-    send({ type: 'applyFilter', text: `opcode == ${name}` });
+    changeView({ type: 'applyFilter', text: `opcode == ${name}` });
   }
 });
 

@@ -8,8 +8,9 @@ import { milliseconds, tickTimes } from './format';
 // latency (seen to completed) and overruns, drawn by uPlot from buckets the extension host
 // works out for exactly the range and width shown (two pixels a bucket), so any zoom of ten
 // million commands draws a few hundred points. Drag across a track to restrict the table to
-// that time range (and zoom in), click to jump to the row at that time, double-click to see
-// the whole trace again. The rows the table shows are marked as a band.
+// that time range (and zoom in), Ctrl+wheel to zoom and Shift+wheel to pan, click to jump to
+// the row at that time, double-click to see the whole trace again. The rows the table shows
+// are marked as a band.
 
 export interface TimelineEvents {
   /** A time range was brushed (nanoseconds after the first row); undefined: the whole trace. */
@@ -34,6 +35,8 @@ const TRACKS: readonly Track[] = [
 ];
 
 const TRACK_HEIGHT = 56;
+/** The narrowest range Ctrl+wheel zooms to: a microsecond. */
+const MIN_SPAN_NS = 1000;
 
 export class Timeline {
   readonly element: HTMLElement;
@@ -45,12 +48,14 @@ export class Timeline {
   private pending = false;
   private again = false;
   private readonly body: HTMLElement;
+  private wheelRest: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly events: TimelineEvents) {
     this.body = h('div', { class: 'timeline-tracks' });
     this.element = h('div', { class: 'timeline', 'data-testid': 'timeline' }, this.body);
     new ResizeObserver(() => this.resize()).observe(this.element);
     this.element.addEventListener('dblclick', () => this.events.rangeSelected(undefined));
+    this.element.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
   }
 
   /** The trace runs from 0 to `lastTime` ns; the table is restricted to `range` (if any). */
@@ -126,6 +131,44 @@ export class Timeline {
       };
       return new uPlot(options, [[], []], container);
     });
+  }
+
+  /**
+   * Ctrl+wheel zooms about the pointer, Shift+wheel (or a sideways swipe) pans; the tracks move
+   * in the same frame on the buckets they have, and once the wheel rests the range goes to the
+   * table and finer buckets are fetched. A plain wheel is left to scroll the page.
+   */
+  private onWheel(event: WheelEvent): void {
+    const plot = this.plots[0];
+    const sideways = Math.abs(event.deltaX) > Math.abs(event.deltaY);
+    if (!plot || (!event.ctrlKey && !event.shiftKey && !sideways)) return;
+    event.preventDefault();
+    const { from, to } = this.shown ?? this.extent;
+    const span = to - from;
+    const whole = this.extent.to - this.extent.from;
+    const box = plot.over.getBoundingClientRect();
+    const at = Math.min(1, Math.max(0, (event.clientX - box.left) / Math.max(1, box.width)));
+    let next: { from: number; to: number };
+    if (event.ctrlKey) {
+      const width = Math.min(whole, Math.max(MIN_SPAN_NS, span * Math.exp(event.deltaY * 0.002)));
+      const pivot = from + at * span;
+      next = { from: pivot - at * width, to: pivot - at * width + width };
+    } else {
+      const shift = ((sideways ? event.deltaX : event.deltaY) / Math.max(1, box.width)) * span;
+      next = { from: from + shift, to: to + shift };
+    }
+    // Kept inside the trace, its width unchanged.
+    const width = next.to - next.from;
+    next.from = Math.max(this.extent.from, Math.min(next.from, this.extent.to - width));
+    next.to = next.from + width;
+    this.shown = width >= whole ? undefined : next;
+    const shown = this.shown ?? this.extent;
+    for (const p of this.plots) p.setScale('x', { min: shown.from / 1e9, max: shown.to / 1e9 });
+    clearTimeout(this.wheelRest);
+    this.wheelRest = setTimeout(() => {
+      this.events.rangeSelected(this.shown);
+      this.refresh();
+    }, 120);
   }
 
   private onSelect(plot: uPlot): void {

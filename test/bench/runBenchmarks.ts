@@ -41,10 +41,16 @@ function compilerMs(command: string, args: string[]): number | undefined {
   return times[2];
 }
 
-/** The viewer's benchmarks drive a browser: a script of their own (with DOM types), printing its rows as JSON. */
+/**
+ * The viewer's benchmarks drive a browser: a script of their own (with DOM types), printing
+ * its rows as JSON. When it fails (its stderr says where), the figures measured before it still print.
+ */
 function viewerBenchmarks(dir: string, capture: string, count: number): [string, string][] {
   const run = spawnSync(process.execPath, [join(compiledTests, 'bench', 'viewer', 'viewerBenchmarks.js'), dir, capture, String(count)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-  if (run.status !== 0) throw new Error(`the viewer benchmarks failed (exit code ${run.status})`);
+  if (run.status !== 0) {
+    process.exitCode = 1;
+    return [['viewer', `the viewer benchmarks failed (exit code ${run.status}); their output above says at which step`]];
+  }
   return JSON.parse(run.stdout) as [string, string][];
 }
 

@@ -286,8 +286,14 @@ describe('UI: the Ring Trace Viewer', () => {
       await workbench.page.waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value.endsWith('.pcapng'));
       const recording = path.join(traces, 'recorded.pcapng');
       await save.fill(recording);
-      // Enter races the dialog's own completion of what was typed; its OK button does not.
-      await workbench.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).click();
+      // The dialog checks what was typed asynchronously and ignores OK meanwhile: OK again until it closes.
+      const ok = workbench.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' });
+      for (let attempt = 0; await save.isVisible(); attempt++) {
+        assert.ok(attempt < 10, 'the save dialog did not take the path');
+        if ((await save.inputValue()) !== recording) await save.fill(recording);
+        await ok.click({ timeout: 2000 }).catch(() => undefined);
+        await workbench.page.waitForTimeout(500);
+      }
       await viewer().locator('button[data-action="stopRecording"]').waitFor();
       await workbench.page.waitForTimeout(1500);
       await viewer().locator('button[data-action="pause"]').click();

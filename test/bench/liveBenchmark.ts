@@ -64,10 +64,10 @@ export async function liveBenchmark(dir: string): Promise<[string, string][]> {
   const state = { running: true };
   const written = producer.run().finally(() => (state.running = false));
   const poll = () => {
-    const events = snooper.pollCommands((bytes, position, ringOffset, timeNs) => {
-      writer.writePacket({ timestampNs: timeNs, data: bytes, ringOffset });
+    const events = snooper.pollCommands((pending, at, size, position, ringOffset, timeNs) => {
+      writer.writePacket({ timestampNs: timeNs, data: pending.subarray(at, at + size), ringOffset });
       if (seenCount < capacity) {
-        seenEnd[seenCount] = position + bytes.length;
+        seenEnd[seenCount] = position + size;
         seenMs[seenCount++] = Number(timeNs / 1000n) / 1000;
       }
     });

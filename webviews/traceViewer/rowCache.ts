@@ -61,7 +61,16 @@ export class RowCache {
     const visible: number[] = [];
     const others: number[] = [];
     for (let p = first; p <= last; p++) (p * PAGE_ROWS < to && (p + 1) * PAGE_ROWS > from ? visible : others).push(p);
-    for (const p of [...visible, ...others]) this.fetch(p);
+    // A page whose rows on screen were all pushed (a followed live ring's newest) is not asked
+    // for: it is still growing, and would be decoded again with every status.
+    for (const p of visible) if (!this.pushedCover(Math.max(from, p * PAGE_ROWS), Math.min(to, (p + 1) * PAGE_ROWS))) this.fetch(p);
+    for (const p of others) this.fetch(p);
+  }
+
+  private pushedCover(from: number, to: number): boolean {
+    if (this.pushed.size === 0) return false;
+    for (let position = from; position < to; position++) if (!this.pushed.has(position)) return false;
+    return true;
   }
 
   private fetch(page: number): void {

@@ -2,6 +2,9 @@ import type { LoadedProtocol } from '../profile/loadProtocol';
 import { readUnsigned } from '../ring/recordFraming';
 import { readGeometry, type RingGeometry } from '../ring/ringGeometry';
 import { magicMismatch } from '../ring/ringMagic';
+
+/** A command of a poll: `pending[at, at + size)`, at `position` in the ring's byte stream (`ringOffset` in the ring). */
+export type CommandSink = (pending: Uint8Array, at: number, size: number, position: number, ringOffset: number, timeNs: bigint, opcode: number) => void;
 import type { SharedMemory } from './sharedMemory';
 
 // Watches a live ring in shared memory (a file-backed mapping or a Windows named one),
@@ -82,8 +85,8 @@ export class RingSnooper {
   /** One look at the ring: the events since the previous poll. Never throws on a bad mapping; reports it. */
   poll(): SnoopEvent[] {
     const commands: SnoopEvent[] = [];
-    const others = this.pollCommands((bytes, position, ringOffset, timeNs, opcode) => {
-      commands.push({ kind: 'command', timeNs, position: BigInt(position), ringOffset, opcode, bytes: bytes.slice() });
+    const others = this.pollCommands((pending, at, size, position, ringOffset, timeNs, opcode) => {
+      commands.push({ kind: 'command', timeNs, position: BigInt(position), ringOffset, opcode, bytes: pending.slice(at, at + size) });
     });
     // Commands first, in ring order; then what the poll saw of fences and occupancy.
     const occupancy = others.filter((e) => e.kind === 'occupancy');
@@ -91,10 +94,11 @@ export class RingSnooper {
   }
 
   /**
-   * The fast form of `poll` for high rates: each new command goes to `sink` as a view that is
-   * valid until the next poll (copy it to keep it); only the other events are returned.
+   * The fast form of `poll` for high rates: each new command goes to `sink` as a place in
+   * `pending`, the poll's linear copy of the new bytes (valid until the next poll: copy what is
+   * kept), so nothing is allocated per command; only the other events are returned.
    */
-  pollCommands(sink: (bytes: Uint8Array, position: number, ringOffset: number, timeNs: bigint, opcode: number) => void): SnoopEvent[] {
+  pollCommands(sink: CommandSink): SnoopEvent[] {
     const timeNs = this.now();
     const ring = this.protocol.ring!;
     const events: SnoopEvent[] = [];
@@ -156,7 +160,7 @@ export class RingSnooper {
   }
 
   /** Walks the linear copy of the new bytes; returns why it had to stop early, if it did. */
-  private scan(bytes: Uint8Array, from: number, ringSize: number, timeNs: bigint, sink: (bytes: Uint8Array, position: number, ringOffset: number, timeNs: bigint, opcode: number) => void): string | undefined {
+  private scan(bytes: Uint8Array, from: number, ringSize: number, timeNs: bigint, sink: CommandSink): string | undefined {
     const framing = this.protocol.command.framing;
     const sizeField = framing.size;
     if (!sizeField) return 'records of this protocol have no size field, so a live ring cannot be walked';
@@ -169,10 +173,9 @@ export class RingSnooper {
       const size = raw + (sizeField.includesHeader ? 0 : framing.headerSize);
       if (size < framing.headerSize || size > remaining) return `at ring position ${from + at}: size ${size} is impossible with ${remaining} bytes before the producer`;
       const opcode = fast ? view.getUint32(at + framing.opcode.offset, true) : Number(readUnsigned(bytes, at, framing.opcode));
-      const record = bytes.subarray(at, at + size);
-      sink(record, from + at, (from + at) % ringSize, timeNs, opcode);
+      sink(bytes, at, size, from + at, (from + at) % ringSize, timeNs, opcode);
       if (opcode === this.fenceOpcode && size >= this.protocol.fence!.value.offset + this.protocol.fence!.value.size) {
-        this.fencesSeen.push({ value: BigInt(readUnsigned(record, 0, this.protocol.fence!.value)), seenNs: timeNs });
+        this.fencesSeen.push({ value: BigInt(readUnsigned(bytes, at, this.protocol.fence!.value)), seenNs: timeNs });
       }
       at += framing.alignment <= 1 ? size : Math.ceil(size / framing.alignment) * framing.alignment;
     }

@@ -182,16 +182,23 @@ export class LiveTraceSource extends TraceSource {
     let time = 0;
     let seenNs = -1n;
     let seen = 0;
-    const events = this.snooper.pollCommands((bytes, position, _ringOffset, timeNs, opcode) => {
+    // The poll's new bytes go into the window in one copy, the first time a command of it comes.
+    let copied: Uint8Array | undefined;
+    let base = 0;
+    const events = this.snooper.pollCommands((pending, at, size, position, _ringOffset, timeNs, opcode) => {
+      if (pending !== copied) {
+        copied = pending;
+        base = this.window.append(pending);
+      }
       if (timeNs !== seenNs) {
         seenNs = timeNs;
         time = index.relativeTime(timeNs);
       }
-      const seq = index.pushCommand(this.window.append(bytes), bytes.length, opcode, time);
+      const seq = index.pushCommand(base + at, size, opcode, time);
       this.positions.push(position);
-      if (opcode === fenceOpcode && bytes.length >= fence!.value.offset + fence!.value.size) index.addFence(seq, BigInt(readUnsigned(bytes, 0, fence!.value)));
+      if (opcode === fenceOpcode && size >= fence!.value.offset + fence!.value.size) index.addFence(seq, BigInt(readUnsigned(pending, at, fence!.value)));
       if (recorder) {
-        recorder.writer.writePacket({ timestampNs: timeNs, data: bytes, ringOffset: position });
+        recorder.writer.writePacket({ timestampNs: timeNs, data: pending.subarray(at, at + size), ringOffset: position });
         recorder.commands++;
       }
       seen++;

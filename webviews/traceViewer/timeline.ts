@@ -35,6 +35,8 @@ const TRACKS: readonly Track[] = [
 ];
 
 const TRACK_HEIGHT = 56;
+/** How often the tracks of a growing trace are drawn again. */
+const GROWN_REDRAW_MS = 250;
 /** The narrowest range Ctrl+wheel zooms to: a microsecond. */
 const MIN_SPAN_NS = 1000;
 
@@ -49,6 +51,7 @@ export class Timeline {
   private again = false;
   private readonly body: HTMLElement;
   private wheelRest: ReturnType<typeof setTimeout> | undefined;
+  private growTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly events: TimelineEvents) {
     this.body = h('div', { class: 'timeline-tracks' });
@@ -60,10 +63,19 @@ export class Timeline {
 
   /** The trace runs from 0 to `lastTime` ns; the table is restricted to `range` (if any). */
   setExtent(lastTime: number, range: { from: number; to: number } | undefined): void {
-    const changed = lastTime !== this.extent.to || range?.from !== this.shown?.from || range?.to !== this.shown?.to;
+    const grown = lastTime !== this.extent.to;
+    const moved = range?.from !== this.shown?.from || range?.to !== this.shown?.to;
     this.extent = { from: 0, to: Math.max(1, lastTime) };
     this.shown = range;
-    if (changed) this.refresh();
+    if (moved) this.refresh();
+    // A live trace grows with every status: redrawn a few times a second, which is plenty for
+    // a chart and leaves the frames to the table.
+    else if (grown) {
+      this.growTimer ??= setTimeout(() => {
+        this.growTimer = undefined;
+        this.refresh();
+      }, GROWN_REDRAW_MS);
+    }
   }
 
   /** The table shows rows from `from` to `to` ns: marked as a band. */

@@ -69,7 +69,6 @@ export class TraceTable {
   private layout: ColumnLayout;
   private frame = 0;
   private lastDirection = 1;
-  private lastRenderedFirst = 0;
 
   constructor(
     private readonly cache: RowCache,
@@ -237,11 +236,8 @@ export class TraceTable {
       this.fill(pooled, position, row, mode);
     }
     const last = Math.min(this.count, first + this.visibleRows) - 1;
-    // Fetch what is on screen, then a screen ahead in the direction of travel; not while the
-    // table jumps (a scrollbar dragged over millions of rows), where the rows ahead are never shown.
-    const jumped = Math.abs(first - this.lastRenderedFirst) > this.visibleRows * 2;
-    this.lastRenderedFirst = first;
-    this.cache.want(first, last + 1, jumped ? 0 : this.lastDirection * Math.max(PAGE_ROWS, this.visibleRows * 2));
+    // Fetch what is on screen, then a screen ahead in the direction of travel.
+    this.cache.want(first, last + 1, this.lastDirection * Math.max(PAGE_ROWS, this.visibleRows * 2));
     this.scrollbar.update(this.top, this.visibleRows, this.count);
     this.inner.style.width = `${this.visibleColumns().reduce((w, c) => w + c.width, 0)}px`;
     this.events.scrolled(first, last);

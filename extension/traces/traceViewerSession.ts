@@ -288,7 +288,7 @@ export class TraceViewerSession implements vscode.Disposable {
       this.statusOwed = false;
       this.postStatus(false);
     };
-    this.panel.webview.postMessage({ type: 'status', status: this.status() } satisfies HostToTraceViewerMessage).then(delivered, delivered);
+    this.post({ type: 'status', status: this.status() }).then(delivered, delivered);
   }
 
   /**
@@ -631,8 +631,9 @@ export class TraceViewerSession implements vscode.Disposable {
     this.findJob = undefined;
   }
 
-  private post(message: HostToTraceViewerMessage): void {
-    void this.panel.webview.postMessage(message);
+  /** Resolves once the page has the message (or it could not be delivered). */
+  private post(message: HostToTraceViewerMessage): Thenable<boolean> {
+    return this.panel.webview.postMessage(message);
   }
 }
 

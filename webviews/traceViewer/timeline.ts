@@ -2,7 +2,7 @@ import uPlot from 'uplot';
 import { h } from '../shared/dom';
 import { decodeTimeline } from '../shared/traceViewerProtocol';
 import { request } from './hostConnection';
-import { milliseconds, tickTimes } from './format';
+import { bytes, milliseconds, tickTimes } from './format';
 
 // The tracks above the table, Perfetto-style: commands per interval, ring occupancy, fence
 // latency (seen to completed) and overruns, drawn by uPlot from buckets the extension host
@@ -29,7 +29,7 @@ interface Track {
 
 const TRACKS: readonly Track[] = [
   { key: 'commands', label: 'Commands', colour: '--vscode-charts-blue', bars: true, format: (v) => v.toFixed(0) },
-  { key: 'occupancy', label: 'Ring bytes used', colour: '--vscode-charts-green', bars: false, format: (v) => `${(v / 1024).toFixed(0)} KiB` },
+  { key: 'occupancy', label: 'Ring bytes used', colour: '--vscode-charts-green', bars: false, format: (v) => bytes(Math.round(v)) },
   { key: 'fenceLatency', label: 'Fence latency', colour: '--vscode-charts-orange', bars: false, format: (v) => milliseconds(v) },
   { key: 'overruns', label: 'Overruns', colour: '--vscode-charts-red', bars: true, format: (v) => v.toFixed(0) },
 ];

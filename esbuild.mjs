@@ -123,8 +123,10 @@ function copyRuntimeFiles() {
     ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
     // The gpupv.json schema VS Code validates against (contributes.jsonValidation).
     ['extension/protocol/config/gpupv.schema.json', 'dist/gpupv.schema.json'],
-    // The PowerShell module every Hyper-V call goes through.
+    // The PowerShell module every Hyper-V call goes through, and the Windows seam it imports
+    // by name (its folder is the one PowerShellSession puts on PSModulePath).
     ['extension/hyperv/GpuPv.psm1', 'dist/GpuPv.psm1'],
+    ['extension/hyperv/GpuPvPlatform/GpuPvPlatform.psm1', 'dist/GpuPvPlatform/GpuPvPlatform.psm1'],
   ];
   for (const [from, to] of copies) {
     mkdirSync(dirname(join(root, to)), { recursive: true });

@@ -16,8 +16,12 @@
 #     as decimal STRINGS, because JSON.parse would round them. Inputs accept numbers or strings;
 #     send encode values as strings.
 #   * Targets Windows PowerShell 5.1 and PowerShell 7: no ternaries, no ?? and no && / ||.
+#   * The token, the registry, CIM classes and the Windows folder are reached only through
+#     GpuPvPlatform (imported by name: the extension appends its folder to PSModulePath).
 
 Set-StrictMode -Version 2.0
+
+Import-Module -Name 'GpuPvPlatform' -ErrorAction Stop
 
 # Cached across calls: the extension keeps one PowerShell process alive, and
 # Get-Module -ListAvailable scans every module folder (slow).
@@ -151,7 +155,7 @@ function Assert-GpuPvLocal {
     # PowerShell Direct and Mount-VHD only work against VMs on this machine.
     param([hashtable]$Target, [string]$What)
     if ($Target.ContainsKey('ComputerName')) {
-        $local = @('localhost', '.', $env:COMPUTERNAME)
+        $local = @('localhost', '.', (Get-GpuPvPlatformComputerName))
         if ($local -notcontains [string]$Target.ComputerName) {
             throw (New-GpuPvError -Code 'InvalidParameter' -Message ($What + ' works only for VMs on the local Hyper-V host.'))
         }
@@ -165,16 +169,6 @@ function Test-GpuPvHyperVModule {
     return $script:GpuPvHyperVAvailable
 }
 
-function Test-GpuPvHyperVAdmin {
-    # Elevated administrators and members of Hyper-V Administrators (S-1-5-32-578) may manage VMs.
-    # IsInRole(Administrator) is false for a non-elevated UAC token, which is what we want.
-    $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
-    $principal = [System.Security.Principal.WindowsPrincipal]::new($identity)
-    if ($principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) { return $true }
-    $hyperVAdmins = [System.Security.Principal.SecurityIdentifier]::new('S-1-5-32-578')
-    return [bool]$principal.IsInRole($hyperVAdmins)
-}
-
 function Assert-GpuPvHyperV {
     param([hashtable]$Target)
     if (-not (Test-GpuPvHyperVModule)) {
@@ -184,7 +178,7 @@ function Assert-GpuPvHyperV {
     # same-named commands from other modules (VMware PowerCLI has a Get-VM too).
     Import-Module -Name 'Hyper-V' -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
     if (-not $Target.ContainsKey('ComputerName')) {
-        if (-not (Test-GpuPvHyperVAdmin)) {
+        if (-not (Test-GpuPvPlatformHyperVAdmin)) {
             throw (New-GpuPvError -Code 'AccessDenied' -Message 'Managing Hyper-V needs an elevated administrator or a member of the Hyper-V Administrators group.')
         }
     }
@@ -270,8 +264,9 @@ function Invoke-GpuPvCall {
 
 function Get-GpuPvVm {
     # Exactly one VM: by id when the caller knows it (names need not be unique and can change
-    # under us), else by exact name. Get-VM -Name treats [ ] * ? as wildcards, so such names
-    # are matched against the full list instead, and every result is compared with -eq.
+    # under us), else by exact name. Get-VM -Name treats [ ] * ? as wildcards and ` as their
+    # escape, so such names are matched against the full list instead, and every result is
+    # compared with -eq.
     param($Params, [hashtable]$Target)
     $id = Get-GpuPvString -Params $Params -Name 'vmId'
     $name = Get-GpuPvString -Params $Params -Name 'vmName'
@@ -297,7 +292,7 @@ function Get-GpuPvVm {
         throw (New-GpuPvError -Code 'InvalidParameter' -Message "Parameter 'vmId' or 'vmName' is required.")
     }
     $candidates = @()
-    if ($name.IndexOfAny([char[]]'*?[]') -ge 0) {
+    if ($name.IndexOfAny([char[]]'*?[]`') -ge 0) {
         $candidates = @(Get-VM @Target)
     } else {
         try {
@@ -414,8 +409,7 @@ function Get-GpuPvHostDisplayDrivers {
     # Third-party (oemN.inf) display drivers of this host; those that drive a partitionable GPU
     # come first. Inbox drivers (Basic Display, Hyper-V video) are never what a guest needs.
     param([string[]]$PreferDeviceIds = @())
-    $all = @(Get-CimInstance -ClassName 'Win32_PnPSignedDriver' -Filter "DeviceClass='DISPLAY'" -ErrorAction Stop |
-            Where-Object { [string]$_.InfName -like 'oem*.inf' })
+    $all = @(Get-GpuPvPlatformDisplayDriver | Where-Object { [string]$_.InfName -like 'oem*.inf' })
     $preferred = @($all | Where-Object { $PreferDeviceIds -contains ([string]$_.DeviceID).ToUpperInvariant() })
     $ordered = @($preferred) + @($all | Where-Object { $preferred -notcontains $_ })
     foreach ($d in $ordered) {
@@ -432,7 +426,8 @@ function Get-GpuPvHostDisplayDrivers {
 function Get-GpuPvDriverStoreFolder {
     # The DriverStore\FileRepository folder of a published oemN.inf.
     param([string]$InfName)
-    $repository = Join-Path $env:SystemRoot 'System32\DriverStore\FileRepository'
+    $windows = Get-GpuPvPlatformWindowsDirectory
+    $repository = Join-Path $windows 'System32\DriverStore\FileRepository'
     if (Get-Command -Name 'Get-WindowsDriver' -ErrorAction SilentlyContinue) {
         try {
             foreach ($entry in @(Get-WindowsDriver -Online -ErrorAction Stop | Where-Object { $_.Driver -eq $InfName })) {
@@ -448,7 +443,7 @@ function Get-GpuPvDriverStoreFolder {
         }
     }
     # C:\Windows\INF\oemN.inf is a byte copy of the package's .inf: find the folder holding it.
-    $published = Get-Item -LiteralPath (Join-Path $env:SystemRoot ('INF\' + $InfName)) -ErrorAction Stop
+    $published = Get-Item -LiteralPath (Join-Path $windows ('INF\' + $InfName)) -ErrorAction Stop
     $hash = (Get-FileHash -LiteralPath $published.FullName -Algorithm SHA256).Hash
     foreach ($inf in @(Get-ChildItem -Path (Join-Path $repository '*\*.inf') -File -ErrorAction SilentlyContinue)) {
         if ($inf.Length -eq $published.Length) {
@@ -528,19 +523,13 @@ function Get-GpuPvInventory {
         $hasHyperV = Test-GpuPvHyperVModule
         # Remote hosts check membership themselves; a refusal surfaces as AccessDenied.
         $isAdmin = $true
-        if (-not $isRemote) { $isAdmin = Test-GpuPvHyperVAdmin }
-        $hostName = $env:COMPUTERNAME
+        if (-not $isRemote) { $isAdmin = Test-GpuPvPlatformHyperVAdmin }
+        $hostName = Get-GpuPvPlatformComputerName
+        if ($isRemote) { $hostName = [string]$target.ComputerName }
         $osBuild = $null
         try {
-            if ($isRemote) {
-                $hostName = [string]$target.ComputerName
-                $osBuild = [string](Get-CimInstance -ClassName 'Win32_OperatingSystem' -ComputerName $hostName -OperationTimeoutSec 10).BuildNumber
-            } else {
-                $cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
-                $osBuild = [string](Get-GpuPvProp $cv 'CurrentBuild')
-                $ubr = Get-GpuPvProp $cv 'UBR'
-                if ($null -ne $ubr) { $osBuild = $osBuild + '.' + [string]$ubr }
-            }
+            if ($isRemote) { $osBuild = Get-GpuPvPlatformOsBuild -ComputerName $hostName }
+            else { $osBuild = Get-GpuPvPlatformOsBuild }
         } catch {
             $osBuild = $null
         }
@@ -554,7 +543,7 @@ function Get-GpuPvInventory {
             $friendly = @{}
             if (-not $isRemote) {
                 try {
-                    foreach ($vc in @(Get-CimInstance -ClassName 'Win32_VideoController')) {
+                    foreach ($vc in @(Get-GpuPvPlatformVideoController)) {
                         if ($vc.PNPDeviceID) { $friendly[([string]$vc.PNPDeviceID).ToUpperInvariant()] = [string]$vc.Name }
                     }
                 } catch {
@@ -600,6 +589,7 @@ function Get-GpuPvInventory {
             }
         }
         $hostInfo = [ordered]@{ name = $hostName; osBuild = $osBuild; hyperVModule = $hasHyperV; isHyperVAdmin = $isAdmin }
+        if (Test-GpuPvPlatformSimulated) { $hostInfo['simulated'] = $true }
         [ordered]@{ 'host' = $hostInfo; vms = $vms; gpus = $gpus; hostDriver = $hostDriver }
     }
 }
@@ -694,7 +684,7 @@ function Remove-GpuPvPartition {
             Remove-VMGpuPartitionAdapter -VMGpuPartitionAdapter $adapter -Confirm:$false | Out-Null
             $removed.Add($removedId)
         }
-        [ordered]@{ removed = @($removed) }
+        [ordered]@{ removed = $removed.ToArray() }
     }
 }
 
@@ -751,7 +741,7 @@ function Set-GpuPvVmForGpuP {
             if ($makeStatic) { Set-VMMemory -VM $vm -DynamicMemoryEnabled $false | Out-Null }
             $applied = $true
         }
-        [ordered]@{ changes = @($changes); applied = $applied; dryRun = $dryRun }
+        [ordered]@{ changes = $changes.ToArray(); applied = $applied; dryRun = $dryRun }
     }
 }
 
@@ -814,9 +804,9 @@ function Get-GpuPvCopyPlan {
     foreach ($pkg in $Packages) {
         $root = [string]$pkg.source
         $files = @(Get-ChildItem -LiteralPath $root -Recurse -File -Force | ForEach-Object {
-                [pscustomobject]@{ path = $_.FullName; relative = $_.FullName.Substring($root.Length).TrimStart('\'); size = [int64]$_.Length }
+                [pscustomobject]@{ path = $_.FullName; relative = $_.FullName.Substring($root.Length).TrimStart([char[]]'\/'); size = [int64]$_.Length }
             })
-        $dirs = @(Get-ChildItem -LiteralPath $root -Recurse -Directory -Force | ForEach-Object { $_.FullName.Substring($root.Length).TrimStart('\') })
+        $dirs = @(Get-ChildItem -LiteralPath $root -Recurse -Directory -Force | ForEach-Object { $_.FullName.Substring($root.Length).TrimStart([char[]]'\/') })
         $plan.Add([pscustomobject]@{ package = [string]$pkg.package; files = $files; dirs = $dirs })
     }
     return $plan

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import * as path from 'node:path';
 import { PowerShell } from 'node-powershell';
 import type { Logger } from '../common/logger';
 import { findExecutable } from './executableLookup';
@@ -17,7 +18,11 @@ import {
 export interface PowerShellSessionOptions {
   /** A command name looked up on PATH (`pwsh`, `powershell.exe`) or a path. */
   readonly executable: string;
-  /** GpuPv.psm1, imported once per process. */
+  /**
+   * GpuPv.psm1, imported once per process. Its folder also holds GpuPvPlatform/, which the
+   * module imports by name: the folder is appended to PSModulePath, so a module of that name
+   * earlier on the path (the development stand-in's) takes its place.
+   */
   readonly modulePath: string;
   /** Per call, from when it starts running (not from when it was queued). */
   readonly timeoutMs: number;
@@ -194,7 +199,7 @@ export class PowerShellSession {
         // No profile (it could print or prompt), never a prompt (it would wait on our stdin),
         // and our unsigned module must load whatever the machine's execution policy says.
         executableOptions: { '-NoProfile': true, '-NonInteractive': true, '-ExecutionPolicy': 'Bypass' },
-        spawnOptions: { env, windowsHide: true },
+        spawnOptions: { env: withModuleFolder(env, path.dirname(this.options.modulePath)), windowsHide: true },
       }),
     );
     const internals = shell as unknown as ShellInternals;
@@ -244,6 +249,13 @@ async function stopShell({ shell, child }: LiveShell): Promise<void> {
   // PowerShell may ignore SIGTERM while a cmdlet blocks; it must not outlive the session.
   const grace = new Promise<'grace-over'>((resolve) => setTimeout(() => resolve('grace-over'), 3_000).unref());
   if ((await Promise.race([exited, grace])) === 'grace-over') child.kill('SIGKILL');
+}
+
+/** The environment with `folder` last on PSModulePath (PowerShell adds its own folders itself). */
+function withModuleFolder(env: NodeJS.ProcessEnv, folder: string): NodeJS.ProcessEnv {
+  const key = Object.keys(env).find((k) => k.toLowerCase() === 'psmodulepath') ?? 'PSModulePath';
+  const current = env[key];
+  return { ...env, [key]: current ? `${current}${path.delimiter}${folder}` : folder };
 }
 
 /**

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { CodeServer, userSettingsFile } from './codeServer';
 import { runExtensionHostSuite } from './extensionHostSuite';
 import { runMochaTier } from './mochaTier';
+import { runPesterTier } from './pesterTier';
 import { prepareSimulatedHyperV, type SimulatedHyperV } from './simulatedHyperV';
 import { compiledTests, demoWorkspace, repoRoot, screenshotsDir } from './paths';
 import { killAllMarkedSync, killProcesses, RUN_MARKER_VARIABLE, waitForNoProcessesMarkedWith } from './processes';
@@ -15,6 +16,7 @@ import { UiEnvironment } from '../ui/uiEnvironment';
 // `npm test` after type-check, lint and build: the three tiers plus the harness's own
 // checks, one closing line `N passed, N failed`, exit status 1 on any failure.
 //   unit            plain Node, no VS Code
+//   powershell      Pester in real PowerShell 7: GpuPv.psm1 against the stand-in Hyper-V module
 //   extension host  mocha inside code-server's real extension host
 //   ui              Playwright + Chromium against the same code-server
 //   harness         a deliberately failing suite is caught; no process outlives the run
@@ -27,6 +29,7 @@ const EXTENSION = { id: 'gpupv.gpupv-devkit', path: repoRoot };
 const FILTER = process.env.GPUPV_TEST_FILTER ? new RegExp(process.env.GPUPV_TEST_FILTER) : undefined;
 const selected = (name: string) => !FILTER || FILTER.test(name);
 const SUITE_TIMEOUT_MS = 120_000;
+const PESTER_TIMEOUT_MS = 600_000;
 
 async function main(): Promise<number> {
   const runId = randomUUID();
@@ -51,6 +54,9 @@ async function main(): Promise<number> {
     heading('unit');
     const unitFiles = compiledFiles('unit', '.test.js');
     if (unitFiles.length) results.push(await runMochaTier('unit', unitFiles, 10_000));
+
+    heading('powershell');
+    if (selected('powershell/')) results.push(await runPesterTier(PESTER_TIMEOUT_MS));
 
     const workspace = path.join(scratch, 'workspace');
     // The tests make their own traces; what `npm run demo` left in demo/traces stays out.

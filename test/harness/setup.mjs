@@ -1,9 +1,11 @@
 // Installs what `npm test`, `npm run demo` and `npm run package` need and is not there yet;
 // reuses whatever is. Plain Node with no dependencies, because it runs before `npm ci`.
 //
-//   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with), gcc, clang, tshark
-//   node test/harness/setup.mjs demo     npm packages, code-server
-//   node test/harness/setup.mjs bench    npm packages, gcc, clang and tshark (the references the benchmarks compare with)
+//   node test/harness/setup.mjs test     npm packages, code-server, chromium (+ what code-server builds with), gcc, clang, tshark,
+//                                        PowerShell 7 and Pester
+//   node test/harness/setup.mjs demo     npm packages, code-server, PowerShell 7
+//   node test/harness/setup.mjs bench    npm packages, gcc, clang and tshark (the references the benchmarks compare with),
+//                                        PowerShell 7
 //   node test/harness/setup.mjs package  npm packages
 //
 // "There" means: the Debian packages are installed, and each node_modules folder was
@@ -17,6 +19,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vscodeHost = join(root, 'test', 'vscode-host');
+// PowerShell runs the Hyper-V module for real; the folder and versions are also known to
+// test/harness/powerShellTools.ts.
+const powerShellHome = join(root, 'test', 'powershell');
+const POWERSHELL_VERSION = '7.6.9';
+const PESTER_VERSION = '5.7.1';
 const mode = process.argv[2] ?? 'test';
 
 // code-server 4.100.3 builds native modules (node-pty, kerberos, argon2) at install time,
@@ -26,13 +33,13 @@ const CODE_SERVER_BUILD_PACKAGES = ['ripgrep', 'libkrb5-dev', 'python3', 'make',
 // tshark must read the captures we write (and is what `gpupv decode` is measured against).
 const LAYOUT_JUDGES = ['gcc', 'clang', 'linux-libc-dev'];
 const CAPTURE_READERS = ['tshark'];
-/** @type {Record<string, { apt: string[]; codeServer: boolean } | undefined>} */
+/** @type {Record<string, { apt: string[]; codeServer: boolean; powerShell: boolean; pester: boolean } | undefined>} */
 const NEEDS = {
-  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true },
+  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true, powerShell: true, pester: true },
   // The viewer's benchmarks run in the real VS Code and browser, as the UI tests do.
-  bench: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true },
-  demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true },
-  package: { apt: ['unzip'], codeServer: false },
+  bench: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true, powerShell: true, pester: false },
+  demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true, powerShell: true, pester: false },
+  package: { apt: ['unzip'], codeServer: false, powerShell: false, pester: false },
 };
 
 function main() {
@@ -43,6 +50,8 @@ function main() {
     ...ensureDebianPackages(needs.apt),
     ...ensureNodeModules('npm packages', root, {}),
     ...(needs.codeServer ? ensureCodeServer() : []),
+    ...(needs.powerShell ? ensurePowerShell() : []),
+    ...(needs.pester ? ensurePester() : []),
   ];
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   console.log(
@@ -126,6 +135,56 @@ function ensureCodeServer() {
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }
+}
+
+/**
+ * PowerShell 7 as a .NET tool in test/powershell/tools, unless it is there already. Without
+ * the .NET SDK a PowerShell 7 on PATH serves (Windows, or one the user installed).
+ */
+function ensurePowerShell() {
+  const local = join(powerShellHome, 'tools', process.platform === 'win32' ? 'pwsh.exe' : 'pwsh');
+  if (powerShellVersion(local) === POWERSHELL_VERSION) return [];
+  if (hasCommand('dotnet')) {
+    console.log(`setup: installing PowerShell ${POWERSHELL_VERSION} (dotnet tool install into test/powershell/tools)`);
+    rmSync(join(powerShellHome, 'tools'), { recursive: true, force: true });
+    run('dotnet', ['tool', 'install', 'PowerShell', '--version', POWERSHELL_VERSION, '--tool-path', join(powerShellHome, 'tools')], {
+      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+    });
+    if (powerShellVersion(local) !== POWERSHELL_VERSION) fail(`PowerShell ${POWERSHELL_VERSION} was installed into test/powershell/tools but does not start`);
+    return [`PowerShell ${POWERSHELL_VERSION}`];
+  }
+  const onPath = powerShellVersion('pwsh');
+  if (onPath?.startsWith('7.')) {
+    console.log(`setup: no .NET SDK; using PowerShell ${onPath} from PATH`);
+    return [];
+  }
+  fail(`PowerShell 7 is needed to run the Hyper-V module: install the .NET SDK (dotnet), and setup installs PowerShell ${POWERSHELL_VERSION} itself, or install PowerShell 7 (pwsh) on PATH`);
+}
+
+/** Pester from NuGet, restored into test/powershell/packages by a restore-only project. */
+function ensurePester() {
+  const manifest = join(powerShellHome, 'packages', 'pester', PESTER_VERSION, 'tools', 'Pester.psd1');
+  if (existsSync(manifest)) return [];
+  if (!hasCommand('dotnet')) {
+    fail(`Pester ${PESTER_VERSION} is needed for the PowerShell tests: install the .NET SDK (dotnet), and setup restores it from NuGet`);
+  }
+  console.log(`setup: installing Pester ${PESTER_VERSION} (dotnet restore test/powershell/Pester.csproj)`);
+  run('dotnet', ['restore', join(powerShellHome, 'Pester.csproj'), '--packages', join(powerShellHome, 'packages')], {
+    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+  });
+  if (!existsSync(manifest)) fail(`dotnet restore finished but ${manifest} is missing`);
+  return [`Pester ${PESTER_VERSION}`];
+}
+
+/** @param {string} executable @returns {string | undefined} "7.6.9", or undefined when it does not run */
+function powerShellVersion(executable) {
+  const probe = spawnSync(executable, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '$PSVersionTable.PSVersion.ToString()'], { encoding: 'utf8' });
+  return probe.status === 0 ? probe.stdout.trim() : undefined;
+}
+
+/** @param {string} command */
+function hasCommand(command) {
+  return !spawnSync(command, ['--version'], { stdio: 'ignore' }).error;
 }
 
 /** @param {string} command @param {string[]} args @param {import('node:child_process').SpawnSyncOptions} [options] */

@@ -128,12 +128,19 @@ export type ModuleReply<T> =
   | { readonly ok: false; readonly error: { readonly code: ModuleErrorCode; readonly message: string } };
 
 /**
+ * Terminal control sequences: PowerShell 7's console host writes some (keypad mode on and off,
+ * `ESC[?1h ESC[?1l`) around each command even when stdout is a pipe.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const TERMINAL_CONTROL = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[=>])/g;
+
+/**
  * The module writes one JSON line; anything before it (a profile's greeting, a stray
- * warning some cmdlet wrote despite the preferences) is skipped. Returns undefined when no
- * line is a reply.
+ * warning some cmdlet wrote despite the preferences, the console host's control sequences)
+ * is skipped. Returns undefined when no line is a reply.
  */
 export function parseModuleReply<T>(stdout: string): ModuleReply<T> | undefined {
-  const lines = stdout.split(/\r?\n/);
+  const lines = stdout.replace(TERMINAL_CONTROL, '').split(/\r?\n/);
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!.trim();
     if (!line.startsWith('{')) continue;

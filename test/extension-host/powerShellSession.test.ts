@@ -2,10 +2,11 @@ import * as assert from 'node:assert/strict';
 import { HyperVError, isHyperVError } from '../../extension/hyperv/hyperVError';
 import { PowerShellSession } from '../../extension/hyperv/powerShellSession';
 import { HOSTILE_NAMES } from '../fixtures/hostileNames';
-import { MODULE_PATH, RecordingLogger, STAND_IN, StandInHost } from './standInHost';
+import { MODULE_PATH, RecordingLogger, POWERSHELL, StandInHost } from './standInHost';
 
-// The session service against the stand-in, inside the real extension host: a process that
-// hangs, dies or cannot start must cost one call, never the host.
+// The session service inside the real extension host, driving real PowerShell with the real
+// GpuPv.psm1 and the stand-in modules: a process that hangs, dies or cannot start must cost
+// one call, never the host.
 
 describe('Hyper-V: the PowerShell session service', function () {
   this.timeout(30_000);
@@ -14,7 +15,7 @@ describe('Hyper-V: the PowerShell session service', function () {
   function open(host: StandInHost, overrides: Partial<ConstructorParameters<typeof PowerShellSession>[0]> = {}) {
     const log = new RecordingLogger();
     const session = new PowerShellSession({
-      executable: STAND_IN,
+      executable: POWERSHELL,
       modulePath: MODULE_PATH,
       timeoutMs: 10_000,
       hostLabel: 'test host',
@@ -89,7 +90,6 @@ describe('Hyper-V: the PowerShell session service', function () {
       (doc.standIn ??= {}).faults = [
         { function: 'Get-GpuPvInventory', kind: 'accessDenied', times: 1 },
         { function: 'Get-GpuPvInventory', kind: 'stderr', text: 'Get-VM : The Virtual Machine Management service is not running.', times: 1 },
-        { function: 'Get-GpuPvInventory', kind: 'hyperVModuleMissing', times: 1 },
       ];
     });
     const { session } = open(host);
@@ -98,7 +98,8 @@ describe('Hyper-V: the PowerShell session service', function () {
       session.call('Get-GpuPvInventory', {}),
       (error) => isHyperVError(error, 'PowerShellError') && error.message.includes('Virtual Machine Management service is not running'),
     );
-    await assert.rejects(session.call('Get-GpuPvInventory', {}), (error) => isHyperVError(error, 'HyperVModuleMissing'));
+    const { session: withoutHyperV } = open(new StandInHost(undefined, { without: ['Hyper-V'] }));
+    await assert.rejects(withoutHyperV.call('Invoke-GpuPvVmAction', { vmName: 'Win11-Perf', action: 'resume' }), (error) => isHyperVError(error, 'HyperVModuleMissing'));
     await assert.rejects(
       session.call('Invoke-GpuPvVmAction', { vmName: 'no such VM', action: 'start' }),
       (error) => isHyperVError(error, 'VmNotFound') && error.message.includes('no such VM'),

@@ -4,27 +4,36 @@ import * as path from 'node:path';
 import type { Logger } from '../../extension/common/logger';
 import { readCallLog, type CallLogEntry } from '../fakes/hyperv/callLog';
 import type { StateDocument } from '../fakes/hyperv/stateDocument';
-import { repoRoot } from '../harness/paths';
+import { linkStandInModules, powerShellExecutable, standInEnvironment } from '../harness/powerShellTools';
+import { DEMO_HOST_STATE } from '../harness/simulatedHyperV';
 
-// The Hyper-V stand-in as the extension-host tests use it: a state file of their own, the
-// call log beside it, and the executable node-powershell starts.
+// The simulated Hyper-V host as the extension-host tests use it: a state file of their own,
+// the call log beside it, and real PowerShell that finds the stand-in modules first.
 
-export const STAND_IN = path.join(repoRoot, 'test', 'fakes', 'hyperv', 'pwsh-standin');
-export const MODULE_PATH = path.join(repoRoot, 'extension', 'hyperv', 'GpuPv.psm1');
-export const DEMO_HOST = path.join(repoRoot, 'test', 'fakes', 'hyperv', 'demoHost.json');
+export { MODULE_PATH } from '../harness/powerShellTools';
+/** Real PowerShell 7, which runs the real GpuPv.psm1. */
+export const POWERSHELL = powerShellExecutable();
+
+export interface StandInHostOptions {
+  /** Stand-in modules left off PSModulePath: ['Hyper-V'] is a machine without the Hyper-V module. */
+  readonly without?: readonly string[];
+}
 
 export class StandInHost {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'gpupv-standin-'));
   readonly stateFile = path.join(this.dir, 'state.json');
   readonly logFile = `${this.stateFile}.calls.jsonl`;
+  private readonly modules: string;
 
-  constructor(doc: StateDocument = demoHost()) {
+  constructor(doc: StateDocument = demoHost(), options: StandInHostOptions = {}) {
+    this.modules = linkStandInModules(path.join(this.dir, 'modules'), options.without);
     this.write(doc);
   }
 
-  /** The environment a stand-in process needs to find this state. */
+  /** The environment a PowerShell process needs to find the stand-ins and this state. */
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, GPUPV_FAKE_HYPERV_STATE: this.stateFile, GPUPV_FAKE_HYPERV_LOG: this.logFile };
+    // Only this host's modules: the server's own stand-in folder may be on the inherited path.
+    return { ...process.env, ...standInEnvironment(this.stateFile, this.logFile, this.modules, {}) };
   }
 
   read(): StateDocument {
@@ -60,7 +69,7 @@ export class StandInHost {
 }
 
 export function demoHost(): StateDocument {
-  return JSON.parse(readFileSync(DEMO_HOST, 'utf8')) as StateDocument;
+  return JSON.parse(readFileSync(DEMO_HOST_STATE, 'utf8')) as StateDocument;
 }
 
 /** A Logger that keeps every line, to assert what reaches the log. */

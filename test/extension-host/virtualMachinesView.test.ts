@@ -5,7 +5,7 @@ import type { GpuPvApi } from '../../extension/extension';
 import { readHyperVSettings } from '../../extension/vms/hyperVSettings';
 import type { VmTreeNode } from '../../extension/vms/model/vmTreeNodes';
 import type { StateDocument, VmRecord } from '../fakes/hyperv/stateDocument';
-import { demoHost, STAND_IN, StandInHost, waitFor } from './standInHost';
+import { demoHost, POWERSHELL, StandInHost, waitFor } from './standInHost';
 
 // The Virtual Machines view of the running extension, against the stand-in: what it lists,
 // how many round trips that costs, what actions change, and what it says when it cannot
@@ -17,15 +17,15 @@ describe('Hyper-V: the Virtual Machines view', function () {
   this.timeout(60_000);
   let api: GpuPvApi['virtualMachines'];
   let host: StandInHost;
-  const savedEnv = { state: process.env.GPUPV_FAKE_HYPERV_STATE, log: process.env.GPUPV_FAKE_HYPERV_LOG };
+  const ENV_KEYS = ['PSModulePath', 'GPUPV_FAKE_HYPERV_STATE', 'GPUPV_FAKE_HYPERV_LOG'] as const;
+  const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
   const config = () => vscode.workspace.getConfiguration();
 
-  /** New settings recreate the sessions, which then start with this test's state file. */
+  /** New settings recreate the sessions, which then start with this test's state file and modules. */
   async function useHost(next: StandInHost, settings: Partial<Record<string, unknown>> = {}): Promise<void> {
     host = next;
-    process.env.GPUPV_FAKE_HYPERV_STATE = host.stateFile;
-    process.env.GPUPV_FAKE_HYPERV_LOG = host.logFile;
-    await config().update(Settings.powershellPath, settings[Settings.powershellPath] ?? STAND_IN, vscode.ConfigurationTarget.Global);
+    for (const key of ENV_KEYS) process.env[key] = host.env[key];
+    await config().update(Settings.powershellPath, settings[Settings.powershellPath] ?? POWERSHELL, vscode.ConfigurationTarget.Global);
     await config().update(Settings.hypervHosts, settings[Settings.hypervHosts], vscode.ConfigurationTarget.Global);
     // Polling off: every round trip below is one the test asked for.
     await config().update(Settings.hypervRefreshSeconds, settings[Settings.hypervRefreshSeconds] ?? 0, vscode.ConfigurationTarget.Global);
@@ -65,10 +65,9 @@ describe('Hyper-V: the Virtual Machines view', function () {
 
   after(async () => {
     for (const key of [Settings.hypervHosts, Settings.hypervRefreshSeconds]) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
-    process.env.GPUPV_FAKE_HYPERV_STATE = savedEnv.state;
-    process.env.GPUPV_FAKE_HYPERV_LOG = savedEnv.log;
-    // Back to what the server was started with (the stand-in), so later tiers see the same.
-    await config().update(Settings.powershellPath, STAND_IN, vscode.ConfigurationTarget.Global);
+    for (const key of ENV_KEYS) process.env[key] = savedEnv[key];
+    // Back to what the server was started with, so later tiers see the same.
+    await config().update(Settings.powershellPath, POWERSHELL, vscode.ConfigurationTarget.Global);
   });
 
   it('lists the simulated host, its partitionable GPUs and its VMs, in one round trip', async () => {
@@ -167,9 +166,7 @@ describe('Hyper-V: the Virtual Machines view', function () {
   });
 
   it('empties the view and says why: no Hyper-V module, not an administrator, no PowerShell, not Windows', async () => {
-    const noModule = new StandInHost();
-    noModule.edit((doc: StateDocument) => (doc.host.hyperVModule = false));
-    await useHost(noModule);
+    await useHost(new StandInHost(demoHost(), { without: ['Hyper-V'] }));
     await refresh();
     assert.equal(api.inventories.status(), 'moduleMissing');
     assert.deepEqual(roots(), []);

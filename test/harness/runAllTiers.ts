@@ -86,6 +86,7 @@ async function main(): Promise<number> {
       screenshotsDir,
       userSettings: userSettingsFile(serverStateDir(scratch)),
       hyperVState: hyperV.stateFile,
+      hyperVModules: hyperV.modules,
     });
     const uiFiles = compiledFiles('ui', '.ui.js');
     if (uiFiles.length) results.push(await runMochaTier('ui', uiFiles, 90_000));

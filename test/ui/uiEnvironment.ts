@@ -8,8 +8,10 @@ export interface UiEnvironmentValues {
   readonly screenshotsDir: string;
   /** The server's user settings file: a test may edit it (VS Code reloads it), and must restore it. */
   readonly userSettings: string;
-  /** The simulated Hyper-V host's state file, which the stand-in reads on every call. */
+  /** The simulated Hyper-V host's state file, which the stand-in modules read on every call. */
   readonly hyperVState: string;
+  /** The folder of stand-in modules on the server's PSModulePath (links: a test may take one away and must put it back). */
+  readonly hyperVModules: string;
 }
 
 const VARIABLES: Record<keyof UiEnvironmentValues, string> = {
@@ -19,6 +21,7 @@ const VARIABLES: Record<keyof UiEnvironmentValues, string> = {
   screenshotsDir: 'GPUPV_UI_SCREENSHOTS',
   userSettings: 'GPUPV_UI_USER_SETTINGS',
   hyperVState: 'GPUPV_UI_HYPERV_STATE',
+  hyperVModules: 'GPUPV_UI_HYPERV_MODULES',
 };
 
 export const UiEnvironment = {
@@ -41,6 +44,7 @@ export const UiEnvironment = {
       screenshotsDir: read('screenshotsDir'),
       userSettings: read('userSettings'),
       hyperVState: read('hyperVState'),
+      hyperVModules: read('hyperVModules'),
     };
   },
 };

@@ -1,11 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
+import { powerShellExecutable } from '../harness/powerShellTools';
+import { guestDriverPackages, resetSimulatedState } from '../harness/simulatedHyperV';
 import { UiEnvironment } from './uiEnvironment';
 import { SIMULATED_HOST, Workbench } from './workbench';
 
 // The Virtual Machines view as a driver developer sees it, against the simulated workstation
-// (the Hyper-V stand-in): hosts, GPUs, VMs with their states, a VM started from its row, a
+// (real PowerShell running GpuPv.psm1 over the stand-in Hyper-V module): hosts, GPUs, VMs with their states, a VM started from its row, a
 // stale guest driver found and flagged, and what the view says when Hyper-V is missing.
 
 const VIEW = 'Virtual Machines';
@@ -28,7 +31,7 @@ describe('UI: the Virtual Machines view', () => {
   });
 
   after(async () => {
-    writeFileSync(env.hyperVState, originalState);
+    resetSimulatedState(env.hyperVState, originalState);
     await workbench.close();
   });
 
@@ -64,11 +67,6 @@ describe('UI: the Virtual Machines view', () => {
     await workbench.sidebarPane(VIEW).hover();
     await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label^="Collapse All"]').click();
     await expand(SIMULATED_HOST);
-  }
-
-  async function refresh(): Promise<void> {
-    await workbench.sidebarPane(VIEW).hover();
-    await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label^="Refresh Virtual Machines"]').click();
   }
 
   /** The badge a file decoration draws, as the label's ::after content. */
@@ -143,9 +141,9 @@ describe('UI: the Virtual Machines view', () => {
     await done.waitFor({ timeout: 60_000 });
     assert.match(await done.innerText(), /driver 32\.0\.15\.6094 into "Win11-DriverTest"/);
     await waitUntil(async () => !(await badgeOf(vm)).includes('!'), 'the warning badge to go');
-    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[]; standIn: { guests: Record<string, { packages: { version: string }[] }> } };
+    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[] };
     const id = state.vms.find((v) => v.name === 'Win11-DriverTest')!.id;
-    assert.ok(state.standIn.guests[id]!.packages.some((p) => p.version === '32.0.15.6094'));
+    assert.deepEqual(guestDriverPackages(env.hyperVState, id), ['nv_dispi.inf_amd64_0f3c1c4e2b5a9d71', 'nv_dispi.inf_amd64_8e1c2f6d7a9b3e05']);
   });
 
   it('cancels a driver sync between two files, and says the guest keeps what it had', async () => {
@@ -157,9 +155,9 @@ describe('UI: the Virtual Machines view', () => {
     await progress.getByRole('button', { name: 'Cancel' }).click();
     const cancelled = workbench.page.locator('.notification-toast', { hasText: /Cancelled after \d+ of 40 files; the guest keeps the driver packages it had/ });
     await cancelled.waitFor({ timeout: 30_000 });
-    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[]; standIn: { guests?: Record<string, { packages: unknown[] }> } };
+    const state = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[] };
     const id = state.vms.find((v) => v.name === 'Win11-GpuP-Ready')!.id;
-    assert.deepEqual(state.standIn.guests?.[id]?.packages ?? [], [], 'a cancelled sync must not leave a package behind');
+    assert.deepEqual(guestDriverPackages(env.hyperVState, id), [], 'a cancelled sync must not leave a package behind');
   });
 
   it('creates a named checkpoint, which appears under the VM', async () => {
@@ -207,17 +205,24 @@ describe('UI: the Virtual Machines view', () => {
   });
 
   it('says what to do when the Hyper-V PowerShell module is missing', async () => {
-    const state = JSON.parse(originalState) as { host: { hyperVModule: boolean } };
-    state.host.hyperVModule = false;
-    writeFileSync(env.hyperVState, JSON.stringify(state));
-    await refresh();
-    const welcome = workbench.sidebarPane(VIEW).locator('.welcome-view-content');
-    await welcome.getByText('The Hyper-V PowerShell module is not installed', { exact: false }).waitFor();
-    assert.match(await welcome.innerText(), /Enable-WindowsOptionalFeature/);
-    await workbench.screenshot('vms-no-hyperv-module');
-    writeFileSync(env.hyperVState, originalState);
-    await workbench.sidebarPane(VIEW).getByRole('button', { name: 'Refresh', exact: true }).click();
-    await row(SIMULATED_HOST).waitFor();
+    // Take the Hyper-V module off PSModulePath; the module looks for it once per process, so a
+    // settings change (which restarts the sessions) makes the view look again. The same
+    // PowerShell by another spelling of its path: an equal value would change nothing.
+    const hyperV = path.join(env.hyperVModules, 'Hyper-V');
+    const away = path.join(env.hyperVModules, 'Hyper-V.away');
+    renameSync(hyperV, away);
+    try {
+      const pwsh = powerShellExecutable();
+      await workbench.setTextSetting('gpupv.powershell.path', `${path.dirname(pwsh)}/./${path.basename(pwsh)}`, 'Remote');
+      const welcome = workbench.sidebarPane(VIEW).locator('.welcome-view-content');
+      await welcome.getByText('The Hyper-V PowerShell module is not installed', { exact: false }).waitFor({ timeout: 30_000 });
+      assert.match(await welcome.innerText(), /Enable-WindowsOptionalFeature/);
+      await workbench.screenshot('vms-no-hyperv-module');
+    } finally {
+      renameSync(away, hyperV);
+    }
+    await workbench.setTextSetting('gpupv.powershell.path', '', 'Remote');
+    await row(SIMULATED_HOST).waitFor({ timeout: 30_000 });
   });
 
   it('says when PowerShell cannot be started, after the setting points at nothing', async () => {
@@ -226,7 +231,7 @@ describe('UI: the Virtual Machines view', () => {
     await welcome.getByText('PowerShell could not be started', { exact: false }).waitFor({ timeout: 30_000 });
     assert.equal(await welcome.getByRole('button', { name: 'Open the Setting' }).count(), 1);
     await workbench.screenshot('vms-no-powershell');
-    // Empty is the default: the Remote value goes, and the user value (the stand-in) applies again.
+    // Empty is the default: the Remote value goes, and the user value (real PowerShell) applies again.
     await workbench.setTextSetting('gpupv.powershell.path', '', 'Remote');
     await row(SIMULATED_HOST).waitFor({ timeout: 30_000 });
   });

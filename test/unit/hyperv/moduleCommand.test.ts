@@ -24,6 +24,9 @@ describe('Hyper-V module calls', () => {
       ok: false,
       error: { code: 'VmNotFound', message: 'gone' },
     });
+    // What PowerShell 7 writes around a command when stdout is a pipe: keypad mode on and off.
+    assert.deepEqual(parseModuleReply('\x1b[?1h\x1b[?1l{"ok":true,"result":1}\x1b[?1h\x1b[?1l'), { ok: true, result: 1 });
+    assert.deepEqual(parseModuleReply('\x1b]0;title\x07\x1b=\x1b[32m{"ok":true,"result":2}\x1b[0m'), { ok: true, result: 2 });
     assert.equal(parseModuleReply(''), undefined);
     assert.equal(parseModuleReply('{"ok":false}'), undefined);
     assert.equal(parseModuleReply('{"something":"else"}'), undefined);

@@ -281,7 +281,7 @@ function Get-StandInCaller {
 function Enter-StandInCall {
     # Every stand-in entry point starts here: the first one reached by a module call logs it
     # and, for a Hyper-V cmdlet, fires the first matching fault.
-    param([switch]$Cmdlet, $Document)
+    param([switch]$Cmdlet)
     $caller = Get-StandInCaller
     if ($null -eq $caller) { return }
     if (-not [object]::ReferenceEquals($caller, $script:CurrentInvocation)) {
@@ -297,7 +297,7 @@ function Enter-StandInCall {
     }
     if ($Cmdlet -and -not $script:FaultChecked) {
         $script:FaultChecked = $true
-        Invoke-StandInFault -Function $script:CurrentFunction -Document $Document
+        Invoke-StandInFault -Function $script:CurrentFunction
     }
 }
 
@@ -327,7 +327,7 @@ function Get-StandInFault {
 }
 
 function Invoke-StandInFault {
-    param([string]$Function, $Document)
+    param([string]$Function)
     $fault = Get-StandInFault -Function $Function -Kinds @('hang', 'crash', 'stderr', 'accessDenied')
     if ($null -eq $fault) { return }
     switch ([string]$fault.kind) {
@@ -335,8 +335,7 @@ function Invoke-StandInFault {
         'crash' { [System.Environment]::Exit(1) }
         'stderr' { [Console]::Error.WriteLine([string](Get-StandInValue $fault 'text' 'stand-in: injected error')) }
         'accessDenied' {
-            $computer = 'localhost'
-            if ($null -ne $Document) { $computer = [string]$Document.host.name }
+            $computer = [string](Get-StandInState).host.name
             throw [System.UnauthorizedAccessException]::new("You do not have the required permission to complete this task. Contact the administrator of the authorization policy for the computer '" + $computer + "'.")
         }
     }

@@ -341,10 +341,11 @@ function ConvertTo-GpuPvCheckpoint {
 
 function ConvertTo-GpuPvVm {
     # One VM as the tree shows it. Dates, enums and GUIDs become strings explicitly because
-    # Windows PowerShell 5.1 serializes them as numbers or \/Date()\/ otherwise.
-    param($Vm)
+    # Windows PowerShell 5.1 serializes them as numbers or \/Date()\/ otherwise. Hosts before
+    # GPU-P have no Get-VMGpuPartitionAdapter; the caller looks that up once, not per VM.
+    param($Vm, [bool]$HasGpuPartitions)
     $adapters = @()
-    if (Get-Command -Name 'Get-VMGpuPartitionAdapter' -ErrorAction SilentlyContinue) {
+    if ($HasGpuPartitions) {
         $adapters = @(Get-VMGpuPartitionAdapter -VM $Vm | ForEach-Object { ConvertTo-GpuPvAdapter $_ })
     }
     $checkpoints = @(Get-VMSnapshot -VM $Vm | Sort-Object -Property 'CreationTime' | ForEach-Object { ConvertTo-GpuPvCheckpoint $_ })
@@ -538,7 +539,8 @@ function Get-GpuPvInventory {
         $rawGpus = @()
         if ($hasHyperV -and $isAdmin) {
             Import-Module -Name 'Hyper-V' -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
-            $vms = @(Get-VM @target | Sort-Object -Property 'Name' | ForEach-Object { ConvertTo-GpuPvVm $_ })
+            $hasGpuPartitions = $null -ne (Get-Command -Name 'Get-VMGpuPartitionAdapter' -ErrorAction SilentlyContinue)
+            $vms = @(Get-VM @target | Sort-Object -Property 'Name' | ForEach-Object { ConvertTo-GpuPvVm -Vm $_ -HasGpuPartitions $hasGpuPartitions })
             $rawGpus = @(Get-GpuPvPartitionableGpus -Target $target)
             $friendly = @{}
             if (-not $isRemote) {

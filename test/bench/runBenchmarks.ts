@@ -7,6 +7,7 @@ import { AnalysisCache } from '../../extension/protocol/analysisCache';
 import { analyzeHeader } from '../../extension/protocol/headerAnalysis';
 import { compiledTests, repoRoot } from '../harness/paths';
 import { generateProtocolHeader } from './generatedHeader';
+import { hyperVBenchmark } from './hyperVBenchmark';
 import { liveBenchmark } from './liveBenchmark';
 import { traceBenchmarks } from './traceBenchmarks';
 
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     const traces = await traceBenchmarks(dir);
     rows.push(['', ''], ...traces.rows, ['', ''], ...(await liveBenchmark(dir)));
     rows.push(['', ''], ...viewerBenchmarks(dir, traces.capture.file, traces.capture.count));
+    rows.push(['', ''], ...(await hyperVBenchmark(dir)));
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`Protocol engine benchmarks (Node ${process.version}; headers: median of ${RUNS} runs; traces: best of 3)\n`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

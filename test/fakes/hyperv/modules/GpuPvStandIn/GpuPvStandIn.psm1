@@ -11,6 +11,8 @@ Set-StrictMode -Version 2.0
 
 $script:Document = $null
 $script:DocumentStamp = $null
+# VM records by host object and id, rebuilt whenever the document is read again.
+$script:VmIndex = @{}
 $script:CurrentInvocation = $null
 $script:CurrentFunction = $null
 $script:FaultChecked = $false
@@ -44,8 +46,22 @@ function Get-StandInState {
         if ($null -eq $doc.PSObject.Properties['standIn']) { $doc | Add-Member -NotePropertyName 'standIn' -NotePropertyValue ([pscustomobject]@{}) }
         $script:Document = $doc
         $script:DocumentStamp = $stamp
+        $script:VmIndex = @{}
     }
     return $script:Document
+}
+
+function Find-StandInVmRecord {
+    # The record of a VM on a host of the document by id (any GUID spelling), or $null.
+    param($HostState, [guid]$Id)
+    $key = [System.Runtime.CompilerServices.RuntimeHelpers]::GetHashCode($HostState)
+    $index = $script:VmIndex[$key]
+    if ($null -eq $index -or $index.Count -ne $HostState.vms.Count) {
+        $index = @{}
+        foreach ($record in @($HostState.vms)) { $index[[guid][string]$record.id] = $record }
+        $script:VmIndex[$key] = $index
+    }
+    return $index[$Id]
 }
 
 function Save-StandInState {
@@ -57,6 +73,8 @@ function Save-StandInState {
     [System.IO.File]::Move($temp, $path, $true)
     $script:Document = $Document
     $script:DocumentStamp = Get-StandInStamp -Path $path
+    # Records may have been added, removed or re-identified.
+    $script:VmIndex = @{}
 }
 
 function Get-StandInValue {
@@ -342,7 +360,7 @@ function Invoke-StandInFault {
 }
 
 Export-ModuleMember -Function @(
-    'Get-StandInState', 'Save-StandInState', 'Get-StandInValue', 'Set-StandInValue', 'Get-StandInSection', 'Get-StandInFolder',
+    'Get-StandInState', 'Save-StandInState', 'Find-StandInVmRecord', 'Get-StandInValue', 'Set-StandInValue', 'Get-StandInSection', 'Get-StandInFolder',
     'Get-StandInVmVolume', 'Get-StandInGuestAdapter', 'Get-StandInHostWindows',
     'Test-StandInLocalName', 'Resolve-StandInHost', 'Stop-StandInCall', 'Stop-StandInInvalidState',
     'Write-StandInLog', 'Enter-StandInCall', 'Get-StandInFault'

@@ -55,9 +55,8 @@ function Find-VmRecord {
     # The stored record behind a VM object; the VM may have gone since the object was read.
     param($Cmdlet, $Vm)
     $hostState = Get-HostOfObject -Cmdlet $Cmdlet -Object $Vm
-    foreach ($record in @($hostState.vms)) {
-        if ([guid][string]$record.id -eq [guid]$Vm.Id) { return $record }
-    }
+    $record = Find-StandInVmRecord -HostState $hostState -Id ([guid]$Vm.Id)
+    if ($null -ne $record) { return $record }
     Stop-StandInCall -Cmdlet $Cmdlet -Category 'ObjectNotFound' -ErrorId 'InvalidParameter' -Message ("Hyper-V was unable to find a virtual machine with id `"" + [string]$Vm.Id + "`".")
 }
 
@@ -71,12 +70,23 @@ function Get-CurrentCheckpointId {
     # Hyper-V's ParentSnapshotId of a VM: the checkpoint last created or applied (kept in
     # standIn.currentCheckpoints), else the newest one (a document written by hand).
     param($Document, $Record)
+    # Loops rather than pipelines: this runs for every VM of every inventory.
     $current = Get-StandInValue (Get-StandInValue $Document.standIn 'currentCheckpoints') ([string]$Record.id)
-    $all = @($Record.checkpoints)
-    if ($null -ne $current -and @($all | Where-Object { $_.id -eq $current }).Count -gt 0) { return [string]$current }
-    $newest = @($all | Sort-Object -Property { [string](Get-StandInValue $_ 'created' '') }) | Select-Object -Last 1
+    $newest = $null
+    $newestTime = ''
+    foreach ($checkpoint in @($Record.checkpoints)) {
+        if ($null -ne $current -and $checkpoint.id -eq $current) { return [string]$current }
+        $created = [string](Get-StandInValue $checkpoint 'created' '')
+        if ($null -eq $newest -or [string]::CompareOrdinal($created, $newestTime) -ge 0) { $newest = $checkpoint; $newestTime = $created }
+    }
     if ($null -eq $newest) { return $null }
     return [string]$newest.id
+}
+
+function Get-CheckpointName {
+    param($Record, $Id)
+    foreach ($checkpoint in @($Record.checkpoints)) { if ($checkpoint.id -eq $Id) { return [string]$checkpoint.name } }
+    return $null
 }
 
 function ConvertTo-VmObject {
@@ -87,7 +97,7 @@ function ConvertTo-VmObject {
     $parentName = $null
     if ($null -ne $parent) {
         $parentId = [Nullable[guid]][guid]$parent
-        $parentName = [string](@($Record.checkpoints | Where-Object { $_.id -eq $parent })[0].name)
+        $parentName = Get-CheckpointName -Record $Record -Id $parent
     }
     $id = [guid][string]$Record.id
     return [pscustomobject]@{
@@ -458,8 +468,7 @@ function ConvertTo-SnapshotObject {
     $parent = Get-StandInValue $Checkpoint 'parentId'
     if ($null -ne $parent) {
         $parentId = [Nullable[guid]][guid][string]$parent
-        $hit = @($Record.checkpoints | Where-Object { $_.id -eq $parent })
-        if ($hit.Count -gt 0) { $parentName = [string]$hit[0].name }
+        $parentName = Get-CheckpointName -Record $Record -Id $parent
     }
     $created = $null
     $text = Get-StandInValue $Checkpoint 'created'

@@ -19,13 +19,13 @@ export type ProtocolState =
   /** gpupv.json is there but cannot decode (a profile error, a header that no longer fits). */
   | { readonly kind: 'broken'; readonly configPath: string; readonly problems: readonly string[] };
 
-interface Loaded {
-  readonly state: Promise<ProtocolState>;
-  readonly watchers: vscode.Disposable;
-}
-
 export class TraceProtocols implements vscode.Disposable {
-  private readonly loaded = new Map<string, Loaded>();
+  private readonly loaded = new Map<string, Promise<ProtocolState>>();
+  /**
+   * The files each gpupv.json's profile was read from, each watched from its first load until
+   * disposal: a watcher made anew after every change would miss an edit made while it starts.
+   */
+  private readonly watched = new Map<string, Map<string, vscode.Disposable>>();
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires with the path of a gpupv.json whose profile may have changed (it, or its header, was edited). */
   readonly onDidChange = this.changed.event;
@@ -37,15 +37,11 @@ export class TraceProtocols implements vscode.Disposable {
   load(configPath: string | undefined): Promise<ProtocolState> {
     if (!configPath) return Promise.resolve({ kind: 'missing', configPath: undefined, reason: `no ${CONFIG_FILE_NAME} in the workspace folder or above the trace` });
     const cached = this.loaded.get(configPath);
-    if (cached) return cached.state;
+    if (cached) return cached;
     const read = this.read(configPath);
     const state = read.then((r) => r.state);
-    const entry = { state, watchers: new vscode.Disposable(() => undefined) };
-    this.loaded.set(configPath, entry);
-    void read.then(({ files }) => {
-      if (this.loaded.get(configPath) !== entry) return;
-      this.loaded.set(configPath, { state, watchers: this.watch(configPath, files) });
-    });
+    this.loaded.set(configPath, state);
+    void read.then(({ files }) => this.watch(configPath, files));
     return state;
   }
 
@@ -55,7 +51,8 @@ export class TraceProtocols implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const { watchers } of this.loaded.values()) watchers.dispose();
+    for (const watchers of this.watched.values()) for (const watcher of watchers.values()) watcher.dispose();
+    this.watched.clear();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.loaded.clear();
     this.changed.dispose();
@@ -77,13 +74,15 @@ export class TraceProtocols implements vscode.Disposable {
   }
 
   /** Forgets the profile when gpupv.json or a file its header read changes, then says so (debounced). */
-  private watch(configPath: string, files: readonly string[]): vscode.Disposable {
-    const watched = [...new Set([configPath, ...files])].map((file) => {
+  private watch(configPath: string, files: readonly string[]): void {
+    let watchers = this.watched.get(configPath);
+    if (!watchers) this.watched.set(configPath, (watchers = new Map<string, vscode.Disposable>()));
+    for (const file of new Set([configPath, ...files])) {
+      if (watchers.has(file)) continue;
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(file)), file.slice(dirname(file).length + 1)));
       const fire = () => this.invalidate(configPath);
-      return vscode.Disposable.from(watcher, watcher.onDidChange(fire), watcher.onDidCreate(fire), watcher.onDidDelete(fire));
-    });
-    return vscode.Disposable.from(...watched);
+      watchers.set(file, vscode.Disposable.from(watcher, watcher.onDidChange(fire), watcher.onDidCreate(fire), watcher.onDidDelete(fire)));
+    }
   }
 
   private invalidate(configPath: string): void {
@@ -92,7 +91,6 @@ export class TraceProtocols implements vscode.Disposable {
       configPath,
       setTimeout(() => {
         this.timers.delete(configPath);
-        this.loaded.get(configPath)?.watchers.dispose();
         this.loaded.delete(configPath);
         this.changed.fire(configPath);
       }, 300),

@@ -361,6 +361,20 @@ Describe 'Sync-GpuPvHostDriver' {
         $info.version | Should -Be '32.0.15.6094'
     }
 
+    It 'replaces a package that is there already and a staging folder an earlier run left, renaming only a whole copy' {
+        $null = Get-Result 'Sync-GpuPvHostDriver' (@{ vmName = 'Win11-DriverTest' } + (Get-GuestCredential))
+        $repo = Join-Path ($env:GPUPV_FAKE_HYPERV_STATE + '.disks') ($script:DriverTest + '/Windows/System32/HostDriverStore/FileRepository')
+        $stale = Join-Path $repo ($script:HostPackage + '.gpupv-partial')
+        $null = New-Item -ItemType Directory -Path $stale
+        [System.IO.File]::WriteAllText((Join-Path $stale 'half.bin'), 'left by a run that died')
+        [System.IO.File]::WriteAllText((Join-Path $repo ($script:HostPackage + '/extra.bin')), 'not part of the package')
+        $again = Get-Result 'Sync-GpuPvHostDriver' (@{ vmName = 'Win11-DriverTest' } + (Get-GuestCredential))
+        $again.filesCopied | Should -Be 40
+        Get-GuestPackages $script:DriverTest | Should -Be @('nv_dispi.inf_amd64_0f3c1c4e2b5a9d71', $script:HostPackage)
+        Test-Path -LiteralPath (Join-Path $repo ($script:HostPackage + '/extra.bin')) | Should -BeFalse
+        @(Get-ChildItem -LiteralPath (Join-Path $repo $script:HostPackage) -Recurse -File).Count | Should -Be 40
+    }
+
     It 'stops between two files once the cancel file exists, leaving the guest as it was' {
         $cancel = Join-Path $TestDrive 'cancel'
         [System.IO.File]::WriteAllText($cancel, '')

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       ...(hyperV
         ? [
             '',
-            'This machine has no Hyper-V: the Virtual Machines view shows a SIMULATED host (the stand-in in test/fakes/hyperv).',
+            'This machine has no Hyper-V: the Virtual Machines view shows a SIMULATED host (real PowerShell running GpuPv.psm1 over the stand-in modules in test/fakes/hyperv/modules).',
             `Its state, which the view's actions change, is ${hyperV.stateFile}`,
           ]
         : []),

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
 import { Commands } from '../../common/contributions';
+import { launchDetached } from '../../common/processRunner';
 import { LOCAL_HOST_KEY } from '../../hyperv/hyperVHost';
 import { POWERSHELL_DIRECT_SCRIPT, PS_DIRECT_ENV } from '../../hyperv/powerShellDirectScript';
 import { passwordB64 } from '../guestCredentials';
@@ -43,9 +43,9 @@ async function connect(context: VmCommandContext, node: VmTreeNode | undefined):
     return;
   }
   const server = target.hostKey === LOCAL_HOST_KEY ? 'localhost' : hostName(context, target.hostKey);
-  const child = spawn('vmconnect.exe', [server, '-G', target.vm.id], { detached: true, stdio: 'ignore', windowsHide: false });
-  child.once('error', (error) => void reportFailure(context, new Error(`vmconnect.exe could not start: ${error.message}. It comes with the Hyper-V management tools.`)));
-  child.unref();
+  await launchDetached('vmconnect.exe', [server, '-G', target.vm.id]).catch(
+    (error: unknown) => void reportFailure(context, new Error(`${error instanceof Error ? error.message : String(error)} It comes with the Hyper-V management tools.`)),
+  );
 }
 
 /** An integrated terminal inside the guest, signed in with the VM's stored credentials. */

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CodeServer, userSettingsFile } from './codeServer';
@@ -28,7 +28,8 @@ const EXTENSION = { id: 'gpupv.gpupv-devkit', path: repoRoot };
  */
 const FILTER = process.env.GPUPV_TEST_FILTER ? new RegExp(process.env.GPUPV_TEST_FILTER) : undefined;
 const selected = (name: string) => !FILTER || FILTER.test(name);
-const SUITE_TIMEOUT_MS = 120_000;
+// Real PowerShell starts in one to three seconds per session, and the Hyper-V tests start many.
+const SUITE_TIMEOUT_MS = 300_000;
 const PESTER_TIMEOUT_MS = 600_000;
 
 async function main(): Promise<number> {
@@ -66,6 +67,9 @@ async function main(): Promise<number> {
 
     heading('extension host');
     if (selected('extension-host')) {
+      // A suite that dies before its after-hooks would leave its settings to the UI tier.
+      const settingsFile = userSettingsFile(serverStateDir(scratch));
+      const settingsBefore = readFileSync(settingsFile, 'utf8');
       const suite = await runExtensionHostSuite(server, {
         extensionPath: EXTENSION.path,
         testsIndex: path.join(compiledTests, 'extension-host', 'index.js'),
@@ -75,6 +79,7 @@ async function main(): Promise<number> {
         onLine: (line) => console.log(`  ${line}`),
       });
       results.push(extensionHostTierResult('extension host', suite.exitCode, suite.lines));
+      if (readFileSync(settingsFile, 'utf8') !== settingsBefore) writeFileSync(settingsFile, settingsBefore);
     }
 
     heading('ui');

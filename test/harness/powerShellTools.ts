@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './paths';
@@ -14,21 +15,20 @@ export const PESTER_MANIFEST = path.join(POWERSHELL_HOME, 'packages', 'pester', 
 export const STAND_IN_MODULES = path.join(repoRoot, 'test', 'fakes', 'hyperv', 'modules');
 export const MODULE_PATH = path.join(repoRoot, 'extension', 'hyperv', 'GpuPv.psm1');
 
-/** The PowerShell 7 the tests run: the one setup installed, else a pwsh on PATH (Windows). */
+/**
+ * The PowerShell 7 the tests run: the one setup installed, else `pwsh`, which the session
+ * (findExecutable) and spawn look up on PATH as for any user (Windows without the .NET SDK).
+ */
 export function powerShellExecutable(): string {
-  if (existsSync(LOCAL_POWERSHELL)) return LOCAL_POWERSHELL;
-  const name = process.platform === 'win32' ? 'pwsh.exe' : 'pwsh';
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    if (existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  // Missing: callers then fail saying which file is not there.
-  return LOCAL_POWERSHELL;
+  return existsSync(LOCAL_POWERSHELL) ? LOCAL_POWERSHELL : 'pwsh';
 }
 
 /** Why the PowerShell tier cannot run, or undefined when it can. */
 export function missingPowerShell(): string | undefined {
   const pwsh = powerShellExecutable();
-  if (!existsSync(pwsh)) return `PowerShell 7 is not installed (${pwsh}): run \`npm test\`, whose set-up installs it with the .NET SDK, or put pwsh on PATH`;
+  if (spawnSync(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', 'exit'], { stdio: 'ignore' }).error) {
+    return `PowerShell 7 is not installed (neither ${LOCAL_POWERSHELL} nor pwsh on PATH): run \`npm test\`, whose set-up installs it with the .NET SDK, or put pwsh on PATH`;
+  }
   if (!existsSync(PESTER_MANIFEST)) return `Pester ${PESTER_VERSION} is not installed (${PESTER_MANIFEST}): run \`npm test\`, whose set-up restores it from NuGet`;
   return undefined;
 }

@@ -107,6 +107,20 @@ Describe 'The PowerShell the product ships' {
     }
 }
 
+Describe 'The platform seam' {
+    It 'is stood in function for function: the stand-in exports exactly what the product''s GpuPvPlatform exports' {
+        $exports = {
+            param([string]$Path)
+            $parsed = Get-ParsedScript -Text ([System.IO.File]::ReadAllText($Path))
+            $call = @($parsed.Ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'Export-ModuleMember' }, $true))[0]
+            @($call.FindAll({ param($n) $n -is [System.Management.Automation.Language.StringConstantExpressionAst] -and $n.StringConstantType -ne 'BareWord' }, $true) | ForEach-Object { $_.Value } | Sort-Object)
+        }
+        $product = & $exports $script:Shipped[1]
+        $product.Count | Should -BeGreaterThan 0
+        & $exports (Join-Path $PSScriptRoot '../fakes/hyperv/modules/GpuPvPlatform/GpuPvPlatform.psm1') | Should -Be $product
+    }
+}
+
 Describe 'The 5.1 check itself' {
     It 'finds each construct it looks for' {
         $sample = @(

@@ -17,6 +17,7 @@ $script:CurrentInvocation = $null
 $script:CurrentFunction = $null
 $script:FaultChecked = $false
 $script:SecretKey = 'password|secret|token'
+$script:DefaultStartupMemory = [int64]4 * 1024 * 1024 * 1024
 
 # ---------------------------------------------------------------- the state document
 
@@ -177,6 +178,35 @@ function Get-StandInHostWindows {
         }
     }
     return $windows
+}
+
+# ---------------------------------------------------------------- VM power
+
+function Get-StandInStartupMemory {
+    return $script:DefaultStartupMemory
+}
+
+function Set-StandInVmPower {
+    # What Hyper-V does to a VM's live numbers when its state changes: a stopped or saved VM
+    # uses no CPU, holds no memory and has no uptime, a started one gets its memory back, a
+    # restarted one starts its uptime again.
+    param($Document, $Record, [string]$State)
+    $memories = Get-StandInSection -Document $Document -Name 'lastMemoryAssigned'
+    $from = [string]$Record.state
+    if (@('Off', 'Saved') -contains $State) {
+        if ([int64](Get-StandInValue $Record 'memoryAssigned' 0) -gt 0) { Set-StandInValue $memories ([string]$Record.id) ([int64]$Record.memoryAssigned) }
+        $Record.cpuUsage = 0
+        $Record.memoryAssigned = 0
+        $Record.uptimeSeconds = 0
+    } elseif ($State -eq 'Running' -and @('Off', 'Saved') -contains $from) {
+        $Record.uptimeSeconds = 0
+        $Record.memoryAssigned = [int64](Get-StandInValue $memories ([string]$Record.id) $script:DefaultStartupMemory)
+    } elseif ($State -eq 'Running' -and $from -eq 'Running') {
+        $Record.uptimeSeconds = 0
+    } elseif ($State -eq 'Paused') {
+        $Record.cpuUsage = 0
+    }
+    Set-StandInValue $Record 'state' $State
 }
 
 # ---------------------------------------------------------------- hosts
@@ -361,7 +391,7 @@ function Invoke-StandInFault {
 
 Export-ModuleMember -Function @(
     'Get-StandInState', 'Save-StandInState', 'Find-StandInVmRecord', 'Get-StandInValue', 'Set-StandInValue', 'Get-StandInSection', 'Get-StandInFolder',
-    'Get-StandInVmVolume', 'Get-StandInGuestAdapter', 'Get-StandInHostWindows',
+    'Get-StandInVmVolume', 'Get-StandInGuestAdapter', 'Get-StandInHostWindows', 'Get-StandInStartupMemory', 'Set-StandInVmPower',
     'Test-StandInLocalName', 'Resolve-StandInHost', 'Stop-StandInCall', 'Stop-StandInInvalidState',
     'Write-StandInLog', 'Enter-StandInCall', 'Get-StandInFault'
 )

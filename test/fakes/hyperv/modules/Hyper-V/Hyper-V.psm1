@@ -29,7 +29,6 @@ enum StopAction {
 }
 
 $script:Resources = @('VRAM', 'Encode', 'Decode', 'Compute')
-$script:DefaultStartupMemory = [int64]4 * 1024 * 1024 * 1024
 # Integration component ids; the service names are localized, these are not.
 $script:ComponentIds = @{
     'Guest Service Interface' = '6C09BB55-D683-4DA0-8931-C9BF705F6480'
@@ -131,24 +130,6 @@ function Get-VmsOf {
     return @(Get-VM -Name $VMName -ComputerName $ComputerName)
 }
 
-function Set-VmPower {
-    # What Hyper-V does to a VM's live numbers when its state changes.
-    param($Document, $Record, [string]$State)
-    $memories = Get-StandInSection -Document $Document -Name 'lastMemoryAssigned'
-    if (@('Off', 'Saved') -contains $State) {
-        if ([int64](Get-StandInValue $Record 'memoryAssigned' 0) -gt 0) { Set-StandInValue $memories ([string]$Record.id) ([int64]$Record.memoryAssigned) }
-        $Record.cpuUsage = 0
-        $Record.memoryAssigned = 0
-        $Record.uptimeSeconds = 0
-    } elseif ($State -eq 'Running' -and @('Off', 'Saved') -contains [string]$Record.state) {
-        $Record.uptimeSeconds = 0
-        $Record.memoryAssigned = [int64](Get-StandInValue $memories ([string]$Record.id) $script:DefaultStartupMemory)
-    } elseif ($State -eq 'Paused') {
-        $Record.cpuUsage = 0
-    }
-    $Record.state = $State
-}
-
 function Invoke-PowerChange {
     # One state transition, allowed only from the states Hyper-V allows it from.
     param($Cmdlet, $Vm, [string[]]$From, [string]$To)
@@ -156,8 +137,7 @@ function Invoke-PowerChange {
     foreach ($one in @($Vm)) {
         $record = Find-VmRecord -Cmdlet $Cmdlet -Vm $one
         if ($From -notcontains [string]$record.state) { Stop-StandInInvalidState -Cmdlet $Cmdlet -VmName ([string]$record.name) }
-        Set-VmPower -Document (Get-StandInState) -Record $record -State $To
-        if ($To -eq 'Running' -and [string]$record.state -eq 'Running' -and $From -contains 'Running') { $record.uptimeSeconds = 0 }
+        Set-StandInVmPower -Document (Get-StandInState) -Record $record -State $To
         Save-StandInState -Document (Get-StandInState)
     }
 }
@@ -273,7 +253,7 @@ function Get-VMMemory {
             VMName               = [string]$record.name
             VMId                 = [guid][string]$record.id
             DynamicMemoryEnabled = [bool](Get-StandInValue $record 'dynamicMemoryEnabled' $false)
-            Startup              = [int64](Get-StandInValue $record 'memoryStartup' $script:DefaultStartupMemory)
+            Startup              = [int64](Get-StandInValue $record 'memoryStartup' (Get-StandInStartupMemory))
             ComputerName         = [string]$one.ComputerName
         }
     }
@@ -553,7 +533,7 @@ function Restore-VMSnapshot {
         $found = Find-SnapshotRecord -Cmdlet $PSCmdlet -Snapshot $one
         $doc = Get-StandInState
         # Production checkpoints (Hyper-V's default) leave the VM off after an apply.
-        if ([string]$found[0].state -ne 'Off') { Set-VmPower -Document $doc -Record $found[0] -State 'Off' }
+        if ([string]$found[0].state -ne 'Off') { Set-StandInVmPower -Document $doc -Record $found[0] -State 'Off' }
         Set-CurrentCheckpoint -Document $doc -Record $found[0] -Id $found[1].id
         Save-StandInState -Document $doc
     }

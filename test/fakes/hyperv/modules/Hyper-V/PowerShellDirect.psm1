@@ -29,10 +29,8 @@ function Find-RunningGuest {
     param($Cmdlet, $VMId, [string]$VMName)
     $doc = Get-StandInState
     $record = $null
-    foreach ($vm in @($doc.vms)) {
-        if ($null -ne $VMId -and [guid][string]$vm.id -eq [guid]$VMId) { $record = $vm }
-        elseif ($null -eq $VMId -and [string]$vm.name -eq $VMName) { $record = $vm }
-    }
+    if ($null -ne $VMId) { $record = Find-StandInVmRecord -HostState $doc -Id $VMId }
+    else { $record = @($doc.vms | Where-Object { [string]$_.name -eq $VMName })[0] }
     $label = $VMName
     if ($null -ne $VMId) { $label = [string]$VMId }
     if ($null -eq $record) {
@@ -91,8 +89,8 @@ function Get-OpenGuest {
     if ($null -eq $entry -or $entry.Session.State -ne 'Opened') {
         Stop-StandInCall -Cmdlet $Cmdlet -Category 'InvalidOperation' -ErrorId 'InvalidSessionState' -Message ("Because the session state for session " + [string]$Session.Name + ", " + [string]$Session.VMId + " is not equal to Open, you cannot run a command in the session.  The session state is Broken.")
     }
-    $record = @((Get-StandInState).vms | Where-Object { [string]$_.id -eq $entry.VmId })
-    if ($record.Count -eq 0 -or [string]$record[0].state -ne 'Running') {
+    $record = Find-StandInVmRecord -HostState (Get-StandInState) -Id $entry.VmId
+    if ($null -eq $record -or [string]$record.state -ne 'Running') {
         $entry.Session.State = 'Broken'
         Stop-StandInCall -Cmdlet $Cmdlet -Category 'OpenError' -ErrorId 'PSSessionStateBroken' -Message ("The PowerShell Direct session to the virtual machine " + [string]$Session.VMName + " was lost: the virtual machine is no longer running.")
     }
@@ -217,11 +215,7 @@ function Copy-Item {
     $gone = Get-StandInFault -Function 'Sync-GpuPvHostDriver' -Kinds @('vmGoneMidCopy') -Peek
     if ($null -ne $gone -and $copied -ge [int](Get-StandInValue $gone 'afterFiles' 1)) {
         $null = Get-StandInFault -Function 'Sync-GpuPvHostDriver' -Kinds @('vmGoneMidCopy')
-        $record = @($doc.vms | Where-Object { [string]$_.id -eq $entry.VmId })[0]
-        Set-StandInValue $record 'state' 'Off'
-        $record.cpuUsage = 0
-        $record.memoryAssigned = 0
-        $record.uptimeSeconds = 0
+        Set-StandInVmPower -Document $doc -Record (Find-StandInVmRecord -HostState $doc -Id $entry.VmId) -State 'Off'
         Save-StandInState -Document $doc
         $null = Get-OpenGuest -Cmdlet $PSCmdlet -Session $ToSession
     }

@@ -4,6 +4,7 @@ import type { CommandProfileConfig } from '../profile/commandProfile';
 import type { ResourcesConfig } from '../profile/resourceProfile';
 import type { RingProfileConfig } from '../profile/ringProfile';
 import { readCommandSection, readFenceSection, readResourcesSection, readRingSection, type FenceConfig } from './decoderConfigParser';
+import { readDriverSection, type DriverConfig } from './driverConfigParser';
 import { parseJsonc, type JsonProperty, type JsonValue } from './jsonc';
 import { readLiveSection, type LiveConfig } from './liveConfigParser';
 
@@ -48,6 +49,8 @@ export interface ParsedConfig {
   readonly protocol: ProtocolConfig | undefined;
   /** The shared-memory rings to follow; undefined when the file has no usable `live` section. */
   readonly live: LiveConfig | undefined;
+  /** What Deploy and Test builds, signs, deploys and tests; undefined when the file has no usable `driver` section. */
+  readonly driver: DriverConfig | undefined;
   readonly problems: readonly ConfigProblem[];
 }
 
@@ -109,26 +112,28 @@ export function parseProtocolConfig(text: string): ParsedConfig {
   const parsed = parseJsonc(text);
   if (parsed.error) {
     problems.error(`${CONFIG_FILE_NAME} is not valid JSON: ${parsed.error.message}`, parsed.error);
-    return { protocol: undefined, live: undefined, problems: problems.items };
+    return { protocol: undefined, live: undefined, driver: undefined, problems: problems.items };
   }
   const root = parsed.value;
   if (root.kind !== 'object') {
     problems.error(`${CONFIG_FILE_NAME} must hold an object: { "protocol": { "headers": ["include/protocol.h"] } }`, root);
-    return { protocol: undefined, live: undefined, problems: problems.items };
+    return { protocol: undefined, live: undefined, driver: undefined, problems: problems.items };
   }
   let protocol: ProtocolConfig | undefined;
   let live: LiveConfig | undefined;
+  let driver: DriverConfig | undefined;
   for (const property of root.properties) {
     if (property.key === 'protocol') protocol = readProtocol(property, problems);
     else if (property.key === 'live') live = readLiveSection(property.value, problems);
+    else if (property.key === 'driver') driver = readDriverSection(property.value, problems);
     else if (property.key === '$schema') {
       if (property.value.kind !== 'string') problems.warning('"$schema" must be a string (the URL or path of a JSON schema)', property.value);
-    } else problems.warning(`unknown property "${property.key}" (ignored); ${CONFIG_FILE_NAME} holds "protocol", "live" and "$schema"`, property.keySpan);
+    } else problems.warning(`unknown property "${property.key}" (ignored); ${CONFIG_FILE_NAME} holds "protocol", "live", "driver" and "$schema"`, property.keySpan);
   }
   if (!root.properties.some((p) => p.key === 'protocol')) {
     problems.warning('no "protocol" section, so no header is analysed: add "protocol": { "headers": ["include/protocol.h"] }', { offset: root.offset, length: 1 });
   }
-  return { protocol, live, problems: problems.items };
+  return { protocol, live, driver, problems: problems.items };
 }
 
 function readProtocol(property: JsonProperty, problems: Problems): ProtocolConfig | undefined {

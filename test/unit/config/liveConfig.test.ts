@@ -78,7 +78,7 @@ describe('gpupv.json: the live section', () => {
   it('refuses a live section that is not an object, and names live among the known top-level properties', () => {
     assert.deepEqual(parse(['/dev/shm/x']).messages, ['error "live" must be an object: { "rings": [{ "name": "Win11 guest", "path": "/dev/shm/pvgpu_shmem_vm1" }], "discover": true }']);
     const parsed = parseProtocolConfig('{ "protocol": { "headers": ["p.h"] }, "lives": {} }');
-    assert.deepEqual(parsed.problems.map((p) => p.message), ['unknown property "lives" (ignored); gpupv.json holds "protocol", "live" and "$schema"']);
+    assert.deepEqual(parsed.problems.map((p) => p.message), ['unknown property "lives" (ignored); gpupv.json holds "protocol", "live", "driver" and "$schema"']);
     assert.equal(parsed.live, undefined);
   });
 });

@@ -144,7 +144,7 @@ describe('gpupv.json: the protocol section', () => {
       '6:12 error "protocol.abi" is "msvc-x86", not an ABI; use one of msvc-x64, msvc-arm64, sysv-x86_64, sysv-aarch64',
       '7:19 error "protocol.compareAbi" is a number, not an ABI; use one of msvc-x64, msvc-arm64, sysv-x86_64, sysv-aarch64',
       `8:5 warning "protocol.comand" is not a known setting (ignored); known: ${PROTOCOL_SETTINGS.join(', ')}`,
-      '10:3 warning unknown property "protocl" (ignored); gpupv.json holds "protocol", "live" and "$schema"',
+      '10:3 warning unknown property "protocl" (ignored); gpupv.json holds "protocol", "live", "driver" and "$schema"',
     ]);
     assert.equal(spanText(text, parsed.problems[6]), '"msvc-x86"');
     // What was valid is still used.

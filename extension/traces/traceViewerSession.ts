@@ -87,6 +87,8 @@ export class TraceViewerSession implements vscode.Disposable {
   private firstRowsOwed = false;
   /** Commands this tab's page was offered (banner actions): the only ones it may run. */
   private offered = new Set<string>(['gpupv.showLog']);
+  /** The panel is gone: a status still in flight when it closed must not touch its webview. */
+  private disposed = false;
 
   constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -107,6 +109,7 @@ export class TraceViewerSession implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.cancelJobs();
     clearTimeout(this.statusTimer);
     this.sourceListener?.dispose();
@@ -633,6 +636,7 @@ export class TraceViewerSession implements vscode.Disposable {
 
   /** Resolves once the page has the message (or it could not be delivered). */
   private post(message: HostToTraceViewerMessage): Thenable<boolean> {
+    if (this.disposed) return Promise.resolve(false);
     return this.panel.webview.postMessage(message);
   }
 }

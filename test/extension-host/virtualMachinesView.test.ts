@@ -165,27 +165,33 @@ describe('Hyper-V: the Virtual Machines view', function () {
     );
   });
 
-  it('empties the view and says why: no Hyper-V module, not an administrator, no PowerShell, not Windows', async () => {
+  // One test per reason: each needs PowerShell sessions of its own, and a loaded machine starts
+  // a real pwsh in seconds.
+  it('empties the view and says why when the Hyper-V module is missing', async () => {
     await useHost(new StandInHost(demoHost(), { without: ['Hyper-V'] }));
-    await refresh();
     assert.equal(api.inventories.status(), 'moduleMissing');
     assert.deepEqual(roots(), []);
+  });
 
+  it('empties the view and says why when the user is not a Hyper-V administrator', async () => {
     const notAdmin = new StandInHost();
     notAdmin.edit((doc: StateDocument) => (doc.host.isHyperVAdmin = false));
     await useHost(notAdmin);
-    await refresh();
     assert.equal(api.inventories.status(), 'notAdmin');
+    assert.deepEqual(roots(), []);
+  });
 
+  it('empties the view and says why when PowerShell cannot be found', async () => {
     await useHost(new StandInHost(), { [Settings.powershellPath]: '/nonexistent/pwsh' });
-    await refresh();
     assert.equal(api.inventories.status(), 'noPowerShell');
+    assert.deepEqual(roots(), []);
+  });
 
-    if (process.platform !== 'win32') {
-      await useHost(new StandInHost(), { [Settings.powershellPath]: '' });
-      assert.equal(api.inventories.status(), 'notWindows');
-      assert.deepEqual(roots(), []);
-    }
+  it('empties the view and says why when this is not Windows and no PowerShell is set', async function () {
+    if (process.platform === 'win32') this.skip();
+    await useHost(new StandInHost(), { [Settings.powershellPath]: '' });
+    assert.equal(api.inventories.status(), 'notWindows');
+    assert.deepEqual(roots(), []);
   });
 
   it('polls only while the view is visible', async () => {

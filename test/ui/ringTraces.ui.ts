@@ -54,7 +54,8 @@ describe('UI: the Ring Traces view', () => {
   });
 
   it('lists a capture once Captures in Workspace is opened, and the demo ring with its pointers and rate', async function () {
-    this.timeout(60_000);
+    // The waits below add up to more than a minute on a loaded machine.
+    this.timeout(120_000);
     await workbench.treeRow('Ring Traces', 'Captures in Workspace').click();
     await workbench.treeRow('Ring Traces', 'frames.pcapng').waitFor();
     const ring = workbench.treeRow('Ring Traces', 'Win11 guest');

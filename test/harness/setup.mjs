@@ -33,12 +33,16 @@ const CODE_SERVER_BUILD_PACKAGES = ['ripgrep', 'libkrb5-dev', 'python3', 'make',
 // tshark must read the captures we write (and is what `gpupv decode` is measured against).
 const LAYOUT_JUDGES = ['gcc', 'clang', 'linux-libc-dev'];
 const CAPTURE_READERS = ['tshark'];
+// Deploy and Test on real tools: mingw-w64 builds the sample driver package (a kernel-mode .sys
+// and a user-mode DLL), osslsigncode signs it with an OpenSSL-made test certificate, and a real
+// sshd on 127.0.0.1 is the SSH target.
+const DRIVER_TOOLS = ['gcc-mingw-w64-x86-64', 'osslsigncode', 'openssl', 'openssh-server'];
 /** @type {Record<string, { apt: string[]; codeServer: boolean; powerShell: boolean; pester: boolean } | undefined>} */
 const NEEDS = {
-  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true, powerShell: true, pester: true },
+  test: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS, ...DRIVER_TOOLS], codeServer: true, powerShell: true, pester: true },
   // The viewer's benchmarks run in the real VS Code and browser, as the UI tests do.
-  bench: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS], codeServer: true, powerShell: true, pester: false },
-  demo: { apt: CODE_SERVER_BUILD_PACKAGES, codeServer: true, powerShell: true, pester: false },
+  bench: { apt: [...CODE_SERVER_BUILD_PACKAGES, 'chromium', ...LAYOUT_JUDGES, ...CAPTURE_READERS, ...DRIVER_TOOLS], codeServer: true, powerShell: true, pester: false },
+  demo: { apt: [...CODE_SERVER_BUILD_PACKAGES, ...DRIVER_TOOLS], codeServer: true, powerShell: true, pester: false },
   package: { apt: ['unzip'], codeServer: false, powerShell: false, pester: false },
 };
 

@@ -2,6 +2,14 @@
 # has, as well as on PowerShell 7. PowerShell's own parser reads them; the syntax tree is
 # searched for what 5.1 lacks: operators, parameters and cmdlets added in 6 and 7.
 
+BeforeDiscovery {
+    # Every script under extension/ ships (the host module, the platform seam, the guest side),
+    # so every one is checked: a new script cannot be forgotten here.
+    $root = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).Path
+    $script:ShippedScripts = @(Get-ChildItem -LiteralPath (Join-Path $root 'extension') -Recurse -File -Include '*.ps1', '*.psm1' |
+            ForEach-Object { $_.FullName.Substring($root.Length + 1).Replace('\', '/') } | Sort-Object)
+}
+
 BeforeAll {
     $repo = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).Path
     $script:Shipped = @(
@@ -74,18 +82,18 @@ BeforeAll {
 }
 
 Describe 'The PowerShell the product ships' {
-    It 'parses with no error: <_>' -ForEach @(
-        'extension/hyperv/GpuPv.psm1',
-        'extension/hyperv/GpuPvPlatform/GpuPvPlatform.psm1'
-    ) {
+    It 'finds the host module, the platform seam and the guest side among them' -TestCases @(@{ Scripts = $ShippedScripts }) {
+        $Scripts | Should -Contain 'extension/hyperv/GpuPv.psm1'
+        $Scripts | Should -Contain 'extension/hyperv/GpuPvPlatform/GpuPvPlatform.psm1'
+        $Scripts | Should -Contain 'extension/deploy/guest/GpuPvGuest.psm1'
+    }
+
+    It 'parses with no error: <_>' -ForEach $ShippedScripts {
         $text = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot ('../../' + $_)))
         (Get-ParsedScript -Text $text).Errors | Should -BeNullOrEmpty
     }
 
-    It 'uses nothing Windows PowerShell 5.1 lacks: <_>' -ForEach @(
-        'extension/hyperv/GpuPv.psm1',
-        'extension/hyperv/GpuPvPlatform/GpuPvPlatform.psm1'
-    ) {
+    It 'uses nothing Windows PowerShell 5.1 lacks: <_>' -ForEach $ShippedScripts {
         Find-PowerShell7Only -Text ([System.IO.File]::ReadAllText((Join-Path $PSScriptRoot ('../../' + $_)))) | Should -BeNullOrEmpty
     }
 

@@ -6,6 +6,7 @@ import { diffAbis } from '../protocol/report/abiDiff';
 import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
+import { runDriverCommand } from './driverCommand';
 import type { OutputSink } from './decodeOutput';
 import { LIVE_USAGE, LiveUsageError, runSimulate, runSnoop } from './liveCommands';
 import { readHeaderFile } from '../protocol/localFiles';
@@ -21,6 +22,7 @@ const USAGE = `usage: gpupv layout <header.h> [options]
        gpupv simulate --shm FILE ... | gpupv snoop <shm-file> --out capture.pcapng ...
        gpupv stats <capture.pcapng> [--profile gpupv.json] [--json]
        gpupv profile init <header.h> [--write gpupv.json]   (propose a decoding profile)
+       gpupv driver init [folder] [--write] [--json]   (propose the driver section)
 
   --abi ABI             ${ABI_NAMES.join(', ')} (default ${DEFAULT_ABI})
   --struct NAME         only this record (tag or typedef name); repeatable
@@ -49,6 +51,7 @@ class UsageError extends Error {}
 export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void, sink: OutputSink = linesTo(out)): Promise<number> {
   try {
     if (argv[0] === 'profile') return await runProfileInit(argv.slice(1), out, err);
+    if (argv[0] === 'driver') return await runDriverCommand(argv.slice(1), out, err);
     if (argv[0] === 'decode' && (argv.includes('-h') || argv.includes('--help'))) {
       out(DECODE_USAGE);
       return 0;

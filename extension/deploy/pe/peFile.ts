@@ -47,6 +47,12 @@ export interface PeInfo {
   readonly exports: readonly string[];
   /** Present when the security directory is non-empty and lies inside the file. */
   readonly signature?: PeSignature;
+  /**
+   * Where the parts that signing changes sit, which the Authenticode digest leaves out: the
+   * optional header's CheckSum and the Certificate Table entry (file offsets), and that
+   * entry's raw value. Absent when the data directory has no Certificate Table entry.
+   */
+  readonly signingLayout?: { readonly checksumOffset: number; readonly certificateEntryOffset: number; readonly certificateTable: { readonly address: number; readonly size: number } };
   /** Parts that could not be read (a corrupt import table, …); the rest is still right. */
   readonly warnings: readonly string[];
 }
@@ -163,6 +169,10 @@ function parseBounded(reader: BudgetedReader): PeParseResult {
   const delayImports = readImportNames(reader, map, directory(DIRECTORY_DELAY_IMPORT), 32, 4, 'delay-load import', warnings);
   const exports = readExportNames(reader, map, directory(DIRECTORY_EXPORT), warnings);
   const signature = readSignature(reader, directory(DIRECTORY_SECURITY), warnings);
+  const signingLayout =
+    directoryCount > DIRECTORY_SECURITY
+      ? { checksumOffset: optionalOffset + 64, certificateEntryOffset: optionalOffset + directoriesAt + DIRECTORY_SECURITY * 8, certificateTable: directory(DIRECTORY_SECURITY) }
+      : undefined;
 
   return {
     ok: true,
@@ -182,6 +192,7 @@ function parseBounded(reader: BudgetedReader): PeParseResult {
       delayImports,
       exports,
       ...(signature ? { signature } : {}),
+      ...(signingLayout ? { signingLayout } : {}),
       warnings,
     },
   };

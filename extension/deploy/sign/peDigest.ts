@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parsePeBuffer } from '../pe/peFile';
 
 // The Authenticode digest of a PE image (.sys, .dll, .exe): what an embedded signature signs
 // and what a catalog lists for a PE member. It is the file's hash without the three parts
@@ -16,62 +17,26 @@ export class PeFormatError extends Error {
   }
 }
 
-const PE32 = 0x10b;
-const PE32_PLUS = 0x20b;
-const CERTIFICATE_TABLE = 4;
-
-interface PeLayout {
-  readonly checksumOffset: number;
-  readonly certificateEntryOffset: number;
-  /** Where the hashed part ends: the certificate table's start, or the end of the file. */
-  readonly hashedEnd: number;
-}
-
-/** True when the bytes start like a PE image (MZ header pointing at a PE signature). */
+/** True when the bytes are a PE image the digest can be taken of. */
 export function isPortableExecutable(bytes: Buffer): boolean {
-  try {
-    peLayout(bytes);
-    return true;
-  } catch {
-    return false;
-  }
+  return parsePeBuffer(bytes).ok;
 }
 
 export function authenticodeDigest(bytes: Buffer, algorithm: DigestAlgorithm): Buffer {
-  const { checksumOffset, certificateEntryOffset, hashedEnd } = peLayout(bytes);
+  const parsed = parsePeBuffer(bytes);
+  if (!parsed.ok) throw new PeFormatError(`not a PE image: it ${parsed.reason}`);
+  const layout = parsed.pe.signingLayout;
+  if (!layout) throw new PeFormatError('the data directory has no Certificate Table entry');
+  const { checksumOffset, certificateEntryOffset, certificateTable } = layout;
+  let hashedEnd = bytes.length;
+  if (certificateTable.size !== 0) {
+    // The digest must cover exactly what a signer covers: a table outside the file has no such answer.
+    if (certificateTable.address < certificateEntryOffset + 8 || certificateTable.address + certificateTable.size > bytes.length) throw new PeFormatError('the Certificate Table entry points outside the file');
+    hashedEnd = certificateTable.address;
+  }
   return createHash(algorithm)
     .update(bytes.subarray(0, checksumOffset))
     .update(bytes.subarray(checksumOffset + 4, certificateEntryOffset))
     .update(bytes.subarray(certificateEntryOffset + 8, hashedEnd))
     .digest();
-}
-
-/** Whether the image carries a certificate table (an embedded signature). */
-export function hasEmbeddedSignature(bytes: Buffer): boolean {
-  return peLayout(bytes).hashedEnd < bytes.length;
-}
-
-function peLayout(bytes: Buffer): PeLayout {
-  if (bytes.length < 0x40 || bytes.readUInt16LE(0) !== 0x5a4d) throw new PeFormatError('no MZ header: not a PE image');
-  const peOffset = bytes.readUInt32LE(0x3c);
-  if (peOffset + 24 > bytes.length || bytes.readUInt32LE(peOffset) !== 0x00004550) throw new PeFormatError('no PE signature where the MZ header points');
-  const optionalSize = bytes.readUInt16LE(peOffset + 20);
-  const optional = peOffset + 24;
-  if (optional + optionalSize > bytes.length || optionalSize < 2) throw new PeFormatError('the optional header runs past the end of the file');
-  const magic = bytes.readUInt16LE(optional);
-  if (magic !== PE32 && magic !== PE32_PLUS) throw new PeFormatError(`unknown optional header magic 0x${magic.toString(16)}`);
-  const directoryCountOffset = optional + (magic === PE32 ? 92 : 108);
-  const directories = directoryCountOffset + 4;
-  if (directories > optional + optionalSize) throw new PeFormatError('the optional header is too short for its data directory');
-  const directoryCount = bytes.readUInt32LE(directoryCountOffset);
-  const certificateEntryOffset = directories + CERTIFICATE_TABLE * 8;
-  if (directoryCount <= CERTIFICATE_TABLE || certificateEntryOffset + 8 > optional + optionalSize) throw new PeFormatError('the data directory has no Certificate Table entry');
-  const tableOffset = bytes.readUInt32LE(certificateEntryOffset);
-  const tableSize = bytes.readUInt32LE(certificateEntryOffset + 4);
-  let hashedEnd = bytes.length;
-  if (tableSize !== 0) {
-    if (tableOffset < certificateEntryOffset + 8 || tableOffset + tableSize > bytes.length) throw new PeFormatError('the Certificate Table entry points outside the file');
-    hashedEnd = tableOffset;
-  }
-  return { checksumOffset: optional + 64, certificateEntryOffset, hashedEnd };
 }

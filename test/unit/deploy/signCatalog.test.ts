@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from '../../../extension/common/processRunner';
 import { buildCatalog, CatalogError, catalogMismatches, catalogOsAttribute, readCatalog, type CatalogFile } from '../../../extension/deploy/sign/catalog';
-import { authenticodeDigest, hasEmbeddedSignature, isPortableExecutable, PeFormatError } from '../../../extension/deploy/sign/peDigest';
+import { hasAuthenticodeSignature, readPeFile } from '../../../extension/deploy/pe/peFile';
+import { authenticodeDigest, isPortableExecutable, PeFormatError } from '../../../extension/deploy/sign/peDigest';
 import { DriverVerError, stampDriverVer } from '../../../extension/deploy/sign/driverVer';
 import { ensureTestCertificate } from '../../../extension/deploy/sign/testCertificate';
 import { buildSamplePackage, SAMPLE_HARDWARE_ID, type SamplePackage } from '../../harness/samplePackage';
@@ -52,8 +53,12 @@ describe('driver catalogs without Inf2Cat', function () {
       assert.ok(calculated, verified.stdout);
       assert.equal(authenticodeDigest(readFileSync(file), 'sha256').toString('hex').toUpperCase(), calculated, `${file} unsigned`);
       assert.equal(authenticodeDigest(readFileSync(signed), 'sha256').toString('hex').toUpperCase(), calculated, `${file} signed`);
-      assert.equal(hasEmbeddedSignature(readFileSync(file)), false);
-      assert.equal(hasEmbeddedSignature(readFileSync(signed)), true);
+      const signedness = (image: string) => {
+        const parsed = readPeFile(image);
+        return parsed.ok && hasAuthenticodeSignature(parsed.pe);
+      };
+      assert.equal(signedness(file), false);
+      assert.equal(signedness(signed), true);
     }
     assert.equal(isPortableExecutable(readFileSync(sample.inf)), false);
     assert.throws(() => authenticodeDigest(readFileSync(sample.inf), 'sha1'), PeFormatError);

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { callGuest, GuestCallError } from '../../../extension/deploy/guest/guestCall';
@@ -37,20 +38,31 @@ describe('Deploy and Test over SSH: the guest module through a real sshd and rea
   before(async function () {
     const pwsh = powerShellExecutable();
     if (!pwsh) throw new Error('PowerShell 7 is missing: run `node test/harness/setup.mjs test`');
-    // The guest user is not root: what it runs and writes must be its own or world-readable.
+    // The guest user is not root: what it runs and writes must be its own or world-readable,
+    // and the clone the tests run in may sit in a folder only root can enter. So the guest gets
+    // its own copies, as a real guest does: PowerShell (hard links where the disk allows), the
+    // runner with the module, and the stand-in modules.
     guest = mkdtempSync(path.join(tmpdir(), 'gpupv-guest-'));
     chmodSync(guest, 0o755);
+    const guestPowerShell = path.join(guest, 'powershell');
+    const linked = spawnSync('cp', ['-al', path.dirname(pwsh), guestPowerShell]);
+    if (linked.status !== 0) cpSync(path.dirname(pwsh), guestPowerShell, { recursive: true });
+    const runner = path.join(guest, 'runner');
+    mkdirSync(runner);
+    for (const file of ['Invoke-GpuPvGuest.ps1', 'GpuPvGuest.psm1']) copyFileSync(path.join(GUEST, file), path.join(runner, file));
+    const modules = path.join(guest, 'modules');
+    cpSync(GUEST_MODULES, modules, { recursive: true });
     const windows = path.join(guest, 'Windows');
     const calls = path.join(guest, 'calls');
     for (const folder of [windows, path.join(windows, 'Temp'), path.join(windows, 'INF'), calls]) mkdirSync(folder, { recursive: true });
     const state = path.join(guest, 'guest.json');
     copyFileSync(path.join(repoRoot, 'test', 'fakes', 'windows-guest', 'demoGuest.json'), state);
-    server = await SshServer.start({ sessionEnv: { PSModulePath: GUEST_MODULES, GPUPV_FAKE_GUEST_STATE: state, SystemRoot: windows, NO_COLOR: '1' } });
+    server = await SshServer.start({ sessionEnv: { PSModulePath: modules, GPUPV_FAKE_GUEST_STATE: state, SystemRoot: windows, NO_COLOR: '1' } });
     for (const item of [guest, windows, path.join(windows, 'Temp'), path.join(windows, 'INF'), calls, state]) chownSync(item, server.uid, server.uid);
     connected = await connectSsh(
       { host: server.host, port: server.port, username: server.user, hostKeyFingerprint: server.hostKeyFingerprint, shell: 'posix' },
       { privateKey: server.userKey.privateKey },
-      { runner: { command: [pwsh, '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(GUEST, 'Invoke-GpuPvGuest.ps1')], callsFolder: calls } },
+      { runner: { command: [path.join(guestPowerShell, path.basename(pwsh)), '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(runner, 'Invoke-GpuPvGuest.ps1')], callsFolder: calls } },
     );
     local = mkdtempSync(path.join(tmpdir(), 'gpupv-host-'));
   });

@@ -1032,6 +1032,425 @@ function Get-GpuPvGuestDriverInfo {
     }
 }
 
+# ---------------------------------------------------------------- PowerShell Direct for Deploy and Test
+#
+# The guest transport of Deploy and Test (powerShellDirectTransport.ts) for a VM on this host.
+# Each call opens its own PowerShell Direct session and closes it. How a call ended in the
+# guest is its result ('outcome'), so the caller tells a guest that is off or went away from a
+# failure without reading localized error texts:
+#   completed / copied / removed / received / connected: done;
+#   cancelled: the cancel file appeared, and the guest's work was stopped;
+#   notRunning: the VM is not running; unreachable: it runs, but PowerShell Direct does not
+#   answer (Windows still starting, say); lost: the session broke while in use (the VM stopped
+#   or restarted); exists: the fresh folder of a copy exists already.
+# A rejected credential, a VM that does not exist and bad parameters stay errors.
+
+function New-GpuPvGuestOutcome {
+    param([string]$Outcome, $Vm, [string]$Message = '')
+    return [ordered]@{ outcome = $Outcome; vmName = [string]$Vm.Name; vmState = [string]$Vm.State; message = $Message }
+}
+
+function Get-GpuPvGuestLoss {
+    # After a failure in a session: the outcome when the guest is gone (the VM stopped, or the
+    # session broke), else $null (the failure was the guest's answer, not its loss).
+    param($Vm, [hashtable]$Target, $Session, [string]$Message)
+    $now = $null
+    try { $now = @(Get-VM -Id $Vm.Id @Target)[0] } catch { $now = $null }
+    $state = 'Missing'
+    if ($null -ne $now) { $state = [string]$now.State }
+    $broken = ($null -ne $Session -and [string]$Session.State -ne 'Opened')
+    if ($state -eq 'Running' -and -not $broken) { return $null }
+    $outcome = [ordered]@{ outcome = 'lost'; vmName = [string]$Vm.Name; vmState = $state; message = $Message }
+    return $outcome
+}
+
+function Invoke-GpuPvGuestSession {
+    # Opens a PowerShell Direct session to the call's VM, runs $Body with it ($session, $vm,
+    # $credential, $target) and always removes it; a guest that is off, does not answer or goes
+    # away becomes the call's outcome.
+    param($Params, [hashtable]$Target, [scriptblock]$Body)
+    Assert-GpuPvLocal -Target $Target -What 'PowerShell Direct'
+    $vm = Get-GpuPvVm -Params $Params -Target $Target
+    $credential = New-GpuPvCredential -Params $Params
+    if ([string]$vm.State -ne 'Running') {
+        return (New-GpuPvGuestOutcome -Outcome 'notRunning' -Vm $vm -Message ('The virtual machine is ' + [string]$vm.State + '.'))
+    }
+    $session = $null
+    try {
+        $session = New-PSSession -VMId $vm.Id -Credential $credential -ErrorAction Stop
+    } catch {
+        $resolved = Resolve-GpuPvError -ErrorRecord $_
+        if (@('CredentialRejected', 'AccessDenied') -contains $resolved.code) { throw }
+        $lost = Get-GpuPvGuestLoss -Vm $vm -Target $Target -Session $null -Message $resolved.message
+        if ($null -ne $lost) { $lost.outcome = 'notRunning'; return $lost }
+        return (New-GpuPvGuestOutcome -Outcome 'unreachable' -Vm $vm -Message $resolved.message)
+    }
+    try {
+        return (& $Body $session $vm $credential $Target)
+    } catch {
+        $record = $_
+        $lost = Get-GpuPvGuestLoss -Vm $vm -Target $Target -Session $session -Message ([string]$record.Exception.Message)
+        if ($null -ne $lost) { return $lost }
+        throw
+    } finally {
+        Remove-PSSession -Session $session -ErrorAction SilentlyContinue
+    }
+}
+
+function Get-GpuPvGuestScripts {
+    # GpuPvGuestDirect.ps1 (the fixed script block) and GpuPvGuest.psm1 (sent as its data), from
+    # the folder the extension ships them in.
+    param($Params)
+    $folder = Get-GpuPvString -Params $Params -Name 'guestScripts' -Required
+    $direct = Join-Path $folder 'GpuPvGuestDirect.ps1'
+    $module = Join-Path $folder 'GpuPvGuest.psm1'
+    foreach ($file in @($direct, $module)) {
+        if (-not (Test-Path -LiteralPath $file -PathType Leaf)) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ('The guest script ' + $file + ' does not exist.')) }
+    }
+    # The script block goes as a file (Invoke-Command -FilePath), the module as a string.
+    return [pscustomobject]@{ Direct = $direct; Module = [System.IO.File]::ReadAllText($module) }
+}
+
+function Test-GpuPvCancelFile {
+    param([string]$CancelFile)
+    return ($CancelFile -and (Test-Path -LiteralPath $CancelFile))
+}
+
+function Receive-GpuPvGuestOutput {
+    # Appends what the guest wrote so far to the live file, one line per string, at once: the
+    # caller tails it while the operation runs.
+    param($Job, [string]$LiveFile, [System.Collections.Generic.List[string]]$Errors)
+    $received = $null
+    $lines = @(Receive-Job -Job $Job -ErrorAction SilentlyContinue -ErrorVariable received | ForEach-Object { [string]$_ })
+    foreach ($record in @($received)) { if ($null -ne $record) { $Errors.Add([string]$record) } }
+    if ($lines.Count -gt 0) {
+        [System.IO.File]::AppendAllText($LiveFile, (($lines -join "`n") + "`n"), [System.Text.UTF8Encoding]::new($false))
+    }
+}
+
+function Stop-GpuPvGuestOperation {
+    # A cancel: the guest module stops the run's work itself (Stop-GpuPvGuestWork kills its
+    # tests' process trees, which stopping the pipeline alone would leave running), over a second
+    # session since the first is busy; the operation then ends with its own answer. Whatever
+    # still runs after that is stopped with the job.
+    param($Job, $Vm, $Credential, $Scripts, [string]$RunId, [string]$LiveFile, [System.Collections.Generic.List[string]]$Errors)
+    $condition = @()
+    if ($RunId) {
+        $stopSession = $null
+        try {
+            $stopSession = New-PSSession -VMId $Vm.Id -Credential $Credential -ErrorAction Stop
+            $stopParams = ConvertTo-Json -InputObject ([ordered]@{ runId = $RunId; waitForInstallSeconds = 60 }) -Compress
+            $answer = @(Invoke-Command -Session $stopSession -FilePath $Scripts.Direct -ArgumentList $Scripts.Module, 'Stop-GpuPvGuestWork', $stopParams -ErrorAction Stop)
+            $reply = $null
+            if ($answer.Count -gt 0) { $reply = [string]$answer[$answer.Count - 1] | ConvertFrom-Json }
+            if ($null -ne $reply -and $reply.ok) { $condition = @($reply.result.condition | ForEach-Object { [string]$_ }) }
+            elseif ($null -ne $reply) { $condition = @('The guest could not stop run ' + $RunId + ': ' + [string]$reply.error.message) }
+        } catch {
+            $condition = @('The guest could not be asked to stop run ' + $RunId + ': ' + [string]$_.Exception.Message)
+        } finally {
+            if ($null -ne $stopSession) { Remove-PSSession -Session $stopSession -ErrorAction SilentlyContinue }
+        }
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        while ([string]$Job.State -eq 'Running' -and $clock.Elapsed.TotalSeconds -lt 10) {
+            Receive-GpuPvGuestOutput -Job $Job -LiveFile $LiveFile -Errors $Errors
+            $null = $Job.Finished.WaitOne(100)
+        }
+    }
+    if ([string]$Job.State -eq 'Running') {
+        Stop-Job -Job $Job
+        $condition += 'The operation was stopped in the guest.'
+    }
+    return , $condition
+}
+
+function Test-GpuPvGuestSession {
+    # Whether PowerShell Direct reaches the guest with these credentials.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        Invoke-GpuPvGuestSession -Params $p -Target $target -Body {
+            param($session, $vm)
+            $version = [string]@(Invoke-Command -Session $session -ScriptBlock { $PSVersionTable.PSVersion.ToString() })[0]
+            $outcome = New-GpuPvGuestOutcome -Outcome 'connected' -Vm $vm
+            $outcome['powerShellVersion'] = $version
+            $outcome
+        }
+    }
+}
+
+function Invoke-GpuPvGuestOperation {
+    # Runs one function of GpuPvGuest.psm1 in the guest (GpuPvGuestDirect.ps1 with the module's
+    # text, the name and the parameters as data) as a remote job, appending what it writes to
+    # liveFile as it comes. Once cancelFile exists, the guest's work is stopped.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        $scripts = Get-GpuPvGuestScripts -Params $p
+        $operation = Get-GpuPvString -Params $p -Name 'operation' -Required
+        $paramsJson = Get-GpuPvString -Params $p -Name 'paramsJson'
+        if (-not $paramsJson) { $paramsJson = '{}' }
+        $liveFile = Get-GpuPvString -Params $p -Name 'liveFile' -Required
+        $cancelFile = Get-GpuPvString -Params $p -Name 'cancelFile' -Required
+        $runId = $null
+        try { $runId = Get-GpuPvString -Params ($paramsJson | ConvertFrom-Json) -Name 'runId' } catch { $runId = $null }
+        Invoke-GpuPvGuestSession -Params $p -Target $target -Body {
+            param($session, $vm, $credential, $target)
+            $errors = New-Object -TypeName 'System.Collections.Generic.List[string]'
+            $condition = $null
+            $job = Invoke-Command -Session $session -FilePath $scripts.Direct -ArgumentList $scripts.Module, $operation, $paramsJson -AsJob
+            try {
+                while ([string]$job.State -eq 'Running' -or [string]$job.State -eq 'NotStarted') {
+                    Receive-GpuPvGuestOutput -Job $job -LiveFile $liveFile -Errors $errors
+                    if (Test-GpuPvCancelFile -CancelFile $cancelFile) {
+                        $condition = Stop-GpuPvGuestOperation -Job $job -Vm $vm -Credential $credential -Scripts $scripts -RunId $runId -LiveFile $liveFile -Errors $errors
+                        break
+                    }
+                    $null = $job.Finished.WaitOne(100)
+                }
+                Receive-GpuPvGuestOutput -Job $job -LiveFile $liveFile -Errors $errors
+                $state = [string]$job.State
+                if ($state -eq 'Failed') {
+                    $reason = $job.JobStateInfo.Reason
+                    foreach ($child in @($job.ChildJobs)) { if ($null -eq $reason) { $reason = $child.JobStateInfo.Reason } }
+                    $message = ($errors -join ' ')
+                    if ($null -ne $reason) { $message = [string]$reason.Message }
+                    $lost = Get-GpuPvGuestLoss -Vm $vm -Target $target -Session $session -Message $message
+                    if ($null -ne $lost) { return $lost }
+                    throw (New-GpuPvError -Code 'Failed' -Message ($operation + ' failed in the guest: ' + $message))
+                }
+                $outcome = 'completed'
+                if ($null -ne $condition) { $outcome = 'cancelled' }
+                $result = New-GpuPvGuestOutcome -Outcome $outcome -Vm $vm
+                $result['guestCondition'] = @($condition | Where-Object { $null -ne $_ })
+                $result['errors'] = @($errors)
+                $result
+            } finally {
+                Remove-Job -Job $job -Force -ErrorAction SilentlyContinue
+            }
+        }
+    }
+}
+
+function Send-GpuPvGuestFiles {
+    # Copies files into remoteDir in the guest, which must not exist yet (a fresh folder per
+    # run), with Copy-Item -ToSession, writing progressFile after each file and stopping between
+    # two files once cancelFile exists. A copy that does not finish removes the folder again.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        $remoteDir = Get-GpuPvString -Params $p -Name 'remoteDir' -Required
+        $progressFile = Get-GpuPvString -Params $p -Name 'progressFile'
+        $cancelFile = Get-GpuPvString -Params $p -Name 'cancelFile'
+        $files = @(@(Get-GpuPvParam -Params $p -Name 'files') | Where-Object { $null -ne $_ } | ForEach-Object {
+                $local = Get-GpuPvString -Params $_ -Name 'localPath' -Required
+                if (-not (Test-Path -LiteralPath $local -PathType Leaf)) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ('The staged file ' + $local + ' does not exist.')) }
+                [pscustomobject]@{ localPath = $local; relativePath = (Get-GpuPvString -Params $_ -Name 'relativePath' -Required); bytes = [int64](Get-Item -LiteralPath $local).Length }
+            })
+        Invoke-GpuPvGuestSession -Params $p -Target $target -Body {
+            param($session, $vm, $credential, $target)
+            $prepared = @(Invoke-Command -Session $session -ArgumentList $remoteDir, @($files | ForEach-Object { $_.relativePath }) -ScriptBlock {
+                    param([string]$Dir, [string[]]$Relatives)
+                    if (Test-Path -LiteralPath $Dir) { return [pscustomobject]@{ exists = $true; dir = $Dir; paths = @() } }
+                    $made = [System.IO.Directory]::CreateDirectory($Dir).FullName
+                    $paths = @(foreach ($relative in @($Relatives)) {
+                            $path = [System.IO.Path]::Combine($made, $relative.Replace('/', [string][System.IO.Path]::DirectorySeparatorChar))
+                            $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($path))
+                            $path
+                        })
+                    [pscustomobject]@{ exists = $false; dir = $made; paths = $paths }
+                })[0]
+            if ($prepared.exists) { return (New-GpuPvGuestOutcome -Outcome 'exists' -Vm $vm -Message ([string]$prepared.dir)) }
+            $guestDir = [string]$prepared.dir
+            $paths = @($prepared.paths | ForEach-Object { [string]$_ })
+            $progress = [ordered]@{ relativePath = $null; filesDone = 0; filesTotal = $files.Count; bytesDone = [int64]0; bytesTotal = [int64]0 }
+            foreach ($f in $files) { $progress.bytesTotal += $f.bytes }
+            $copied = @()
+            $finished = $false
+            try {
+                for ($i = 0; $i -lt $files.Count; $i++) {
+                    if (Test-GpuPvCancelFile -CancelFile $cancelFile) { break }
+                    Copy-Item -LiteralPath $files[$i].localPath -Destination $paths[$i] -ToSession $session -Force
+                    $copied += [ordered]@{ relativePath = $files[$i].relativePath; remotePath = $paths[$i]; bytes = $files[$i].bytes }
+                    $progress.relativePath = $files[$i].relativePath
+                    $progress.filesDone++
+                    $progress.bytesDone += $files[$i].bytes
+                    Write-GpuPvProgress -Path $progressFile -State $progress
+                }
+                $finished = ($copied.Count -eq $files.Count)
+            } catch {
+                $record = $_
+                $lost = Get-GpuPvGuestLoss -Vm $vm -Target $target -Session $session -Message ([string]$record.Exception.Message)
+                if ($null -ne $lost) { $lost['removed'] = $false; return $lost }
+                $result = New-GpuPvGuestOutcome -Outcome 'remoteError' -Vm $vm -Message ([string]$record.Exception.Message)
+                $result['removed'] = Remove-GpuPvGuestPath -Session $session -Path $guestDir
+                return $result
+            }
+            if (-not $finished) {
+                $result = New-GpuPvGuestOutcome -Outcome 'cancelled' -Vm $vm -Message ('Cancelled after ' + $copied.Count + ' of ' + $files.Count + ' files.')
+                $result['removed'] = Remove-GpuPvGuestPath -Session $session -Path $guestDir
+                return $result
+            }
+            $result = New-GpuPvGuestOutcome -Outcome 'copied' -Vm $vm
+            $result['remoteDir'] = $guestDir
+            $result['files'] = $copied
+            $result
+        }
+    }
+}
+
+function Remove-GpuPvGuestPath {
+    # Best effort: true when the file or folder is gone.
+    param($Session, [string]$Path)
+    try {
+        $null = Invoke-Command -Session $Session -ArgumentList $Path -ErrorAction Stop -ScriptBlock {
+            param([string]$Dir)
+            if (Test-Path -LiteralPath $Dir) { Remove-Item -LiteralPath $Dir -Recurse -Force }
+        }
+        return $true
+    } catch {
+        return $false
+    }
+}
+
+function Remove-GpuPvGuestFolder {
+    # Removes a folder a copy made (remoteDir), when a check after the copy failed.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        $remoteDir = Get-GpuPvString -Params $p -Name 'remoteDir' -Required
+        Invoke-GpuPvGuestSession -Params $p -Target $target -Body {
+            param($session, $vm)
+            if (-not (Remove-GpuPvGuestPath -Session $session -Path $remoteDir)) {
+                throw (New-GpuPvError -Code 'Failed' -Message ('The guest could not remove ' + $remoteDir + '.'))
+            }
+            New-GpuPvGuestOutcome -Outcome 'removed' -Vm $vm
+        }
+    }
+}
+
+function ConvertTo-GpuPvLocalName {
+    # A name for a guest's file on this host: characters no host file system takes replaced,
+    # unique (ignoring case) among $Used.
+    param([string]$Name, [hashtable]$Used)
+    $safe = [regex]::Replace($Name, '[<>:"|?*\\/\x00-\x1f]', '_')
+    $safe = [regex]::Replace($safe, '[. ]+$', '_')
+    if (-not $safe) { $safe = '_' }
+    $candidate = $safe
+    $extension = [System.IO.Path]::GetExtension($safe)
+    $stem = $safe.Substring(0, $safe.Length - $extension.Length)
+    for ($copy = 2; $Used.ContainsKey($candidate.ToLowerInvariant()); $copy++) { $candidate = $stem + '-' + $copy + $extension }
+    $Used[$candidate.ToLowerInvariant()] = $true
+    return $candidate
+}
+
+function Receive-GpuPvGuestLogs {
+    # Brings logs back into localDir with Copy-Item -FromSession: each request a path, or a
+    # folder and a * / ? pattern in its last part. A file larger than its maxBytes is skipped
+    # (whenLarger 'skip') or only its tail comes back ('keepTail', cut in the guest first);
+    # what is missing or skipped becomes a note, not a failure.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        $localDir = Get-GpuPvString -Params $p -Name 'localDir' -Required
+        $cancelFile = Get-GpuPvString -Params $p -Name 'cancelFile'
+        $requests = @(@(Get-GpuPvParam -Params $p -Name 'requests') | Where-Object { $null -ne $_ } | ForEach-Object {
+                $whenLarger = Get-GpuPvString -Params $_ -Name 'whenLarger'
+                if (@('keepTail', 'skip') -notcontains $whenLarger) { throw (New-GpuPvError -Code 'InvalidParameter' -Message "whenLarger must be keepTail or skip.") }
+                [pscustomobject]@{ remotePath = (Get-GpuPvString -Params $_ -Name 'remotePath' -Required); maxBytes = [int64](ConvertTo-GpuPvUInt64 -Value (Get-GpuPvParam -Params $_ -Name 'maxBytes') -Name 'maxBytes'); whenLarger = $whenLarger }
+            })
+        $null = New-Item -ItemType Directory -Path $localDir -Force
+        Invoke-GpuPvGuestSession -Params $p -Target $target -Body {
+            param($session, $vm, $credential, $target)
+            # The guest lists what each request names, with its own separators and case rules: one
+            # row per file found, or per request that names no file.
+            $rows = @(Invoke-Command -Session $session -ArgumentList @(, @($requests | ForEach-Object { $_.remotePath })) -ScriptBlock {
+                    param([string[]]$Paths)
+                    for ($i = 0; $i -lt $Paths.Count; $i++) {
+                        $path = $Paths[$i]
+                        $cut = [Math]::Max($path.LastIndexOf('/'), $path.LastIndexOf('\'))
+                        $name = $path.Substring($cut + 1)
+                        $listed = @()
+                        if ($name.IndexOfAny([char[]]'*?') -lt 0) {
+                            if (Test-Path -LiteralPath $path -PathType Leaf) { $listed = @(Get-Item -LiteralPath $path -Force) }
+                            elseif (Test-Path -LiteralPath $path) { [pscustomobject]@{ request = $i; kind = 'notFile'; path = $path; size = 0 }; continue }
+                        } elseif ($cut -ge 0 -and (Test-Path -LiteralPath $path.Substring(0, $cut) -PathType Container)) {
+                            $pattern = '^' + [regex]::Escape($name).Replace('\*', '.*').Replace('\?', '.') + '$'
+                            $listed = @(Get-ChildItem -LiteralPath $path.Substring(0, $cut) -File -Force | Where-Object { [regex]::IsMatch($_.Name, $pattern, 'IgnoreCase, Singleline') } | Sort-Object -Property 'Name')
+                        }
+                        if ($listed.Count -eq 0) { [pscustomobject]@{ request = $i; kind = 'missing'; path = $path; size = 0 } }
+                        foreach ($file in $listed) { [pscustomobject]@{ request = $i; kind = 'file'; path = $file.FullName; size = [int64]$file.Length } }
+                    }
+                })
+            $files = @()
+            $notes = @()
+            $used = @{}
+            try {
+                foreach ($row in $rows) {
+                    $remotePath = [string]$row.path
+                    if ([string]$row.kind -ne 'file') {
+                        $notes += [ordered]@{ kind = [string]$row.kind; remotePath = $remotePath }
+                        continue
+                    }
+                    if (Test-GpuPvCancelFile -CancelFile $cancelFile) {
+                        $result = New-GpuPvGuestOutcome -Outcome 'cancelled' -Vm $vm -Message ('Cancelled after ' + $files.Count + ' logs.')
+                        $result['files'] = $files
+                        return $result
+                    }
+                    $request = $requests[[int]$row.request]
+                    $size = [int64]$row.size
+                    if ($size -gt $request.maxBytes -and $request.whenLarger -eq 'skip') {
+                        $notes += [ordered]@{ kind = 'skipped'; remotePath = $remotePath; bytes = $size; maxBytes = $request.maxBytes }
+                        continue
+                    }
+                    $keep = [Math]::Min($size, $request.maxBytes)
+                    $source = $remotePath
+                    if ($keep -lt $size) {
+                        # Only the tail crosses the session: the guest writes it to a file of its own.
+                        $source = [string]@(Invoke-Command -Session $session -ArgumentList $remotePath, $keep -ScriptBlock {
+                                param([string]$Path, [int64]$Keep)
+                                $folder = Join-Path (Join-Path $env:SystemRoot 'Temp') 'GpuPv'
+                                $null = [System.IO.Directory]::CreateDirectory($folder)
+                                $tail = Join-Path $folder ('log-tail-' + [guid]::NewGuid().ToString('n') + '.tmp')
+                                $in = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
+                                try {
+                                    $null = $in.Seek(-$Keep, [System.IO.SeekOrigin]::End)
+                                    $out = [System.IO.File]::Create($tail)
+                                    try { $in.CopyTo($out) } finally { $out.Dispose() }
+                                } finally {
+                                    $in.Dispose()
+                                }
+                                $tail
+                            })[0]
+                    }
+                    $cut = [Math]::Max($remotePath.LastIndexOf('/'), $remotePath.LastIndexOf('\'))
+                    $localPath = Join-Path $localDir (ConvertTo-GpuPvLocalName -Name $remotePath.Substring($cut + 1) -Used $used)
+                    try {
+                        Copy-Item -LiteralPath $source -Destination $localPath -FromSession $session -Force
+                    } catch {
+                        # Half a log would read as the whole one.
+                        if (Test-Path -LiteralPath $localPath) { Remove-Item -LiteralPath $localPath -Force }
+                        throw
+                    } finally {
+                        if ($source -ne $remotePath) { $null = Remove-GpuPvGuestPath -Session $session -Path $source }
+                    }
+                    $truncated = ($keep -lt $size)
+                    if ($truncated) { $notes += [ordered]@{ kind = 'truncated'; remotePath = $remotePath; bytes = $size; maxBytes = $request.maxBytes } }
+                    $files += [ordered]@{ remotePath = $remotePath; localPath = $localPath; remoteBytes = $size; bytes = $keep; truncated = $truncated }
+                }
+            } catch {
+                $record = $_
+                $lost = Get-GpuPvGuestLoss -Vm $vm -Target $target -Session $session -Message ([string]$record.Exception.Message)
+                if ($null -ne $lost) { $lost['files'] = $files; return $lost }
+                throw
+            }
+            $result = New-GpuPvGuestOutcome -Outcome 'received' -Vm $vm
+            $result['files'] = $files
+            $result['notes'] = $notes
+            $result
+        }
+    }
+}
+
 Export-ModuleMember -Function @(
     'Get-GpuPvInventory',
     'Invoke-GpuPvVmAction',
@@ -1042,5 +1461,10 @@ Export-ModuleMember -Function @(
     'Invoke-GpuPvCheckpoint',
     'Enable-GpuPvGuestServices',
     'Sync-GpuPvHostDriver',
-    'Get-GpuPvGuestDriverInfo'
+    'Get-GpuPvGuestDriverInfo',
+    'Test-GpuPvGuestSession',
+    'Invoke-GpuPvGuestOperation',
+    'Send-GpuPvGuestFiles',
+    'Remove-GpuPvGuestFolder',
+    'Receive-GpuPvGuestLogs'
 )

@@ -51,6 +51,92 @@ export interface DriverSyncParams extends VmParams, Partial<GuestCredentialParam
   readonly cancelFile?: string;
 }
 
+/** How a PowerShell Direct call of Deploy and Test ended in the guest (GpuPv.psm1 says what each means). */
+export type GuestOutcome =
+  | 'connected'
+  | 'completed'
+  | 'copied'
+  | 'removed'
+  | 'received'
+  | 'cancelled'
+  | 'notRunning'
+  | 'unreachable'
+  | 'lost'
+  | 'exists'
+  | 'remoteError';
+
+export interface GuestOutcomeResult {
+  readonly outcome: GuestOutcome;
+  readonly vmName: string;
+  readonly vmState: string;
+  readonly message: string;
+}
+
+export interface GuestSessionParams extends VmParams, GuestCredentialParams {}
+
+export interface GuestOperationParams extends GuestSessionParams {
+  /** The folder holding GpuPvGuestDirect.ps1 and GpuPvGuest.psm1. */
+  readonly guestScripts: string;
+  /** A function of GpuPvGuest.psm1. */
+  readonly operation: string;
+  /** Its parameters as a JSON object, handed to the guest as they are. */
+  readonly paramsJson: string;
+  /** The module appends the guest's output here as it comes. */
+  readonly liveFile: string;
+  /** The guest's work is stopped once this file exists. */
+  readonly cancelFile: string;
+}
+
+export interface GuestOperationResult extends GuestOutcomeResult {
+  /** After a cancel: the guest's own account of what it stopped and what it left. */
+  readonly guestCondition?: readonly string[];
+  /** Errors the guest's PowerShell wrote beside its output. */
+  readonly errors?: readonly string[];
+}
+
+export interface GuestSendParams extends GuestSessionParams {
+  readonly remoteDir: string;
+  readonly files: readonly { readonly localPath: string; readonly relativePath: string }[];
+  /** The module writes a GuestSendProgress here after every file. */
+  readonly progressFile?: string;
+  /** The module stops between two files once this file exists. */
+  readonly cancelFile?: string;
+}
+
+export interface GuestSendProgress {
+  readonly relativePath: string | null;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+export interface GuestSendResult extends GuestOutcomeResult {
+  /** The folder in the guest's own spelling, once copied. */
+  readonly remoteDir?: string;
+  readonly files?: readonly { readonly relativePath: string; readonly remotePath: string; readonly bytes: number }[];
+  /** After a copy that did not finish: whether its folder was removed again. */
+  readonly removed?: boolean;
+}
+
+export interface GuestLogsParams extends GuestSessionParams {
+  readonly requests: readonly { readonly remotePath: string; readonly maxBytes: number; readonly whenLarger: 'keepTail' | 'skip' }[];
+  readonly localDir: string;
+  readonly cancelFile?: string;
+}
+
+export interface GuestLogNote {
+  readonly kind: 'missing' | 'notFile' | 'skipped' | 'truncated';
+  readonly remotePath: string;
+  readonly bytes?: number;
+  readonly maxBytes?: number;
+}
+
+export interface GuestLogsResult extends GuestOutcomeResult {
+  readonly files?: readonly { readonly remotePath: string; readonly localPath: string; readonly remoteBytes: number; readonly bytes: number; readonly truncated: boolean }[];
+  readonly notes?: readonly GuestLogNote[];
+}
+
 /** Each exported function of GpuPv.psm1 with what it takes and what it returns. */
 export interface ModuleFunctions {
   'Get-GpuPvInventory': { params: HostParams; result: Inventory };
@@ -69,6 +155,11 @@ export interface ModuleFunctions {
   'Enable-GpuPvGuestServices': { params: VmParams; result: GuestServiceResult };
   'Sync-GpuPvHostDriver': { params: DriverSyncParams; result: DriverSyncResult };
   'Get-GpuPvGuestDriverInfo': { params: VmParams & GuestCredentialParams; result: GuestDriverInfo };
+  'Test-GpuPvGuestSession': { params: GuestSessionParams; result: GuestOutcomeResult & { readonly powerShellVersion?: string } };
+  'Invoke-GpuPvGuestOperation': { params: GuestOperationParams; result: GuestOperationResult };
+  'Send-GpuPvGuestFiles': { params: GuestSendParams; result: GuestSendResult };
+  'Remove-GpuPvGuestFolder': { params: GuestSessionParams & { readonly remoteDir: string }; result: GuestOutcomeResult };
+  'Receive-GpuPvGuestLogs': { params: GuestLogsParams; result: GuestLogsResult };
 }
 export type ModuleFunction = keyof ModuleFunctions;
 
@@ -83,6 +174,11 @@ export const MODULE_FUNCTIONS: readonly ModuleFunction[] = [
   'Enable-GpuPvGuestServices',
   'Sync-GpuPvHostDriver',
   'Get-GpuPvGuestDriverInfo',
+  'Test-GpuPvGuestSession',
+  'Invoke-GpuPvGuestOperation',
+  'Send-GpuPvGuestFiles',
+  'Remove-GpuPvGuestFolder',
+  'Receive-GpuPvGuestLogs',
 ];
 
 /** The single parameter every module function takes. */

@@ -102,7 +102,7 @@ Describe 'The PowerShell the product ships' {
         $exported = @($parsed.Ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'Export-ModuleMember' }, $true))
         $exported.Count | Should -Be 1
         $names = @($exported[0].FindAll({ param($n) $n -is [System.Management.Automation.Language.StringConstantExpressionAst] -and $n.StringConstantType -ne 'BareWord' }, $true) | ForEach-Object { $_.Value })
-        $names.Count | Should -Be 10
+        $names.Count | Should -Be 15
         $definitions = @($parsed.Ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true))
         foreach ($name in $names) {
             $definition = @($definitions | Where-Object { $_.Name -eq $name })

@@ -349,6 +349,12 @@ function Enter-StandInCall {
     }
 }
 
+function Get-StandInCurrentFunction {
+    # The GpuPv.psm1 function whose call the stand-ins serve now, or $null outside one.
+    if ($null -eq (Get-StandInCaller)) { return $null }
+    return $script:CurrentFunction
+}
+
 function Get-StandInFault {
     # The first fault that matches, counted down (and dropped at 0) and written back at once,
     # so a hang or a crash that follows still leaves the count right for the next process.
@@ -393,5 +399,5 @@ Export-ModuleMember -Function @(
     'Get-StandInState', 'Save-StandInState', 'Find-StandInVmRecord', 'Get-StandInValue', 'Set-StandInValue', 'Get-StandInSection', 'Get-StandInFolder',
     'Get-StandInVmVolume', 'Get-StandInGuestAdapter', 'Get-StandInHostWindows', 'Get-StandInStartupMemory', 'Set-StandInVmPower',
     'Test-StandInLocalName', 'Resolve-StandInHost', 'Stop-StandInCall', 'Stop-StandInInvalidState',
-    'Write-StandInLog', 'Enter-StandInCall', 'Get-StandInFault'
+    'Write-StandInLog', 'Enter-StandInCall', 'Get-StandInCurrentFunction', 'Get-StandInFault'
 )

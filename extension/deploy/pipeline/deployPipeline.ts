@@ -69,7 +69,7 @@ export interface PlannedStep {
    * what the guest is left as (processes stopped, a half-copied folder removed). Its line goes
    * into the summary.
    */
-  readonly cleanUp?: (report: RunReporter) => Promise<string | undefined>;
+  readonly cleanUp?: (report: RunReporter, status: 'failed' | 'cancelled') => Promise<string | undefined>;
 }
 
 export interface RunResult {
@@ -119,7 +119,7 @@ export async function runSteps(steps: readonly PlannedStep[], report: RunReporte
     for (const cleanUp of cleanUps.reverse()) {
       const cleanStarted = performance.now();
       try {
-        const line = await cleanUp(report);
+        const line = await cleanUp(report, status);
         if (line) guestCondition.push(line);
       } catch (error) {
         guestCondition.push(`clean-up failed: ${messageOf(error)}`);

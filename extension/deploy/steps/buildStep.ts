@@ -34,16 +34,28 @@ export async function buildPackages(input: BuildInput, { signal, report }: StepC
     const errors = problems.filter((p) => p.severity === 'error');
     const warnings = problems.length - errors.length;
     if (warnings) report.warning(`${pkg.name}: ${warnings} warning(s), in Problems`);
-    const outputDir = packageOutputDir(pkg, input.workspaceDir);
-    const files = shippedFiles(pkg, pkg.files ? [] : await infCopies(pkg, input.workspaceDir, outputDir));
-    const artifacts = await checkArtifacts({ outputDir, files, platform: packagePlatform(pkg), stage: 'built' });
-    for (const line of describeArtifacts(artifacts)) report.info(line);
-    if (artifacts.problems.length) {
-      throw new StepFailure(`${pkg.name} built, but its output is not a package to ship: ${artifacts.problems[0]}${artifacts.problems.length > 1 ? ` (and ${artifacts.problems.length - 1} more)` : ''}`, `Look in ${artifacts.outputDir}; the package's "files" and "outputDir" in gpupv.json say what is expected there.`);
-    }
-    built.push({ pkg, artifacts });
+    const located = await locatePackage(pkg, input.workspaceDir, 'built');
+    for (const line of describeArtifacts(located.artifacts)) report.info(line);
+    assertShippable(located, 'built, but its output is not a package to ship');
+    built.push(located);
   }
   return built;
+}
+
+/**
+ * The files a package ships, found and checked in its output folder: what Build just made, or,
+ * for a step run on its own (`sign`, `deploy`), what an earlier build left there.
+ */
+export async function locatePackage(pkg: DriverPackageConfig, workspaceDir: string, stage: 'built' | 'signed'): Promise<BuiltPackage> {
+  const outputDir = packageOutputDir(pkg, workspaceDir);
+  const files = shippedFiles(pkg, pkg.files ? [] : await infCopies(pkg, workspaceDir, outputDir));
+  return { pkg, artifacts: await checkArtifacts({ outputDir, files, platform: packagePlatform(pkg), stage }) };
+}
+
+/** Throws the step's failure when the package's files have problems; `what` says at which point. */
+export function assertShippable({ pkg, artifacts }: BuiltPackage, what: string): void {
+  if (artifacts.problems.length === 0) return;
+  throw new StepFailure(`${pkg.name} ${what}: ${artifacts.problems[0]}${artifacts.problems.length > 1 ? ` (and ${artifacts.problems.length - 1} more)` : ''}`, `Look in ${artifacts.outputDir}; the package's "files" and "outputDir" in gpupv.json say what is expected there.`);
 }
 
 async function runBuild(pkg: DriverPackageConfig, input: BuildInput, signal: AbortSignal, report: StepContext['report']): Promise<readonly BuildProblem[]> {

@@ -57,7 +57,18 @@ export interface SigningConfig {
 export type DeployTarget =
   /** A VM of the Virtual Machines view, by id; `host` names a remote Hyper-V host. */
   | { readonly kind: 'vm'; readonly vmId: string; readonly host?: string }
-  | { readonly kind: 'ssh'; readonly host: string; readonly port: number; readonly user: string };
+  | {
+      readonly kind: 'ssh';
+      readonly host: string;
+      readonly port: number;
+      readonly user: string;
+      /** The shell the guest's sshd runs commands with: cmd (Windows' default), powershell or posix. */
+      readonly shell: 'cmd' | 'powershell' | 'posix';
+      /** How the guest starts PowerShell; default powershell.exe. */
+      readonly powerShell: string;
+      /** The guest folder for the guest module and its call files; default C:/ProgramData/GpuPv. */
+      readonly folder: string;
+    };
 
 export type DriverTestRun =
   | { readonly kind: 'program'; readonly argv: readonly string[] }
@@ -293,7 +304,7 @@ function readTarget(value: JsonValue, problems: DriverProblems): DeployTarget | 
   const vm = value.properties.find((p) => p.key === 'vm');
   const ssh = value.properties.find((p) => p.key === 'ssh');
   for (const { key, keySpan } of value.properties) {
-    if (!['vm', 'host', 'ssh'].includes(key)) problems.warning(`"driver.target.${key}" is not a known setting (ignored); known: vm, host, ssh`, keySpan);
+    if (!['vm', 'host', 'ssh', 'shell', 'powerShell', 'folder'].includes(key)) problems.warning(`"driver.target.${key}" is not a known setting (ignored); known: vm, host, ssh, shell, powerShell, folder`, keySpan);
   }
   if (vm && ssh) {
     problems.error('"driver.target" gives both "vm" and "ssh": choose one', ssh.keySpan);
@@ -316,7 +327,21 @@ function readTarget(value: JsonValue, problems: DriverProblems): DeployTarget | 
       return undefined;
     }
     if (value.properties.some((p) => p.key === 'host')) problems.warning('"driver.target.host" applies to VMs only (ignored with "ssh")', value.properties.find((p) => p.key === 'host')!.keySpan);
-    return { kind: 'ssh', user: match[1]!, host: match[2]!.replace(/^\[|\]$/g, ''), port };
+    const text = (key: string, what: string) => {
+      const property = value.properties.find((p) => p.key === key);
+      return property ? nonEmpty(`driver.target.${key}`, property.value, problems, what) : undefined;
+    };
+    const shell = text('shell', '"cmd", "powershell" or "posix"') ?? 'cmd';
+    if (!['cmd', 'powershell', 'posix'].includes(shell)) problems.error('"driver.target.shell" must be "cmd" (Windows OpenSSH\'s default), "powershell" or "posix"', value.properties.find((p) => p.key === 'shell')!.value);
+    return {
+      kind: 'ssh',
+      user: match[1]!,
+      host: match[2]!.replace(/^\[|\]$/g, ''),
+      port,
+      shell: shell === 'powershell' || shell === 'posix' ? shell : 'cmd',
+      powerShell: text('powerShell', 'how the guest starts PowerShell, e.g. "powershell.exe" or "pwsh"') ?? 'powershell.exe',
+      folder: text('folder', 'a folder in the guest, e.g. "C:/ProgramData/GpuPv"') ?? 'C:/ProgramData/GpuPv',
+    };
   }
   problems.error(hint, value);
   return undefined;

@@ -86,8 +86,12 @@ describe('gpupv.json: the driver section', () => {
   it('reads a VM target or an SSH one, and refuses names, both at once and bad ports', () => {
     const target = (value: unknown) => parse({ packages: [PACKAGE], target: value });
     assert.deepEqual(target({ vm: '3f8a2c4e-9b1d-4e7a-8c2f-5d6e7a8b9c01', host: 'GPU-LAB-02' }).driver!.target, { kind: 'vm', vmId: '3f8a2c4e-9b1d-4e7a-8c2f-5d6e7a8b9c01', host: 'GPU-LAB-02' });
-    assert.deepEqual(target({ ssh: 'tester@127.0.0.1:2222' }).driver!.target, { kind: 'ssh', user: 'tester', host: '127.0.0.1', port: 2222 });
-    assert.deepEqual(target({ ssh: 'tester@[::1]' }).driver!.target, { kind: 'ssh', user: 'tester', host: '::1', port: 22 });
+    const windowsDefaults = { shell: 'cmd', powerShell: 'powershell.exe', folder: 'C:/ProgramData/GpuPv' };
+    assert.deepEqual(target({ ssh: 'tester@127.0.0.1:2222' }).driver!.target, { kind: 'ssh', user: 'tester', host: '127.0.0.1', port: 2222, ...windowsDefaults });
+    assert.deepEqual(target({ ssh: 'tester@[::1]' }).driver!.target, { kind: 'ssh', user: 'tester', host: '::1', port: 22, ...windowsDefaults });
+    assert.deepEqual(target({ ssh: 'ci@lab', shell: 'posix', powerShell: '/opt/pwsh/pwsh', folder: '/srv/gpupv' }).driver!.target, { kind: 'ssh', user: 'ci', host: 'lab', port: 22, shell: 'posix', powerShell: '/opt/pwsh/pwsh', folder: '/srv/gpupv' });
+    const badShell = target({ ssh: 'ci@lab', shell: 'bash' });
+    assert.match(badShell.messages.join('\n'), /"driver\.target\.shell" must be "cmd"/);
     assert.match(target({ vm: 'Win11-DriverTest' }).messages.join('\n'), /must be a VM id/);
     assert.match(target({ vm: '3f8a2c4e-9b1d-4e7a-8c2f-5d6e7a8b9c01', ssh: 'a@b' }).messages.join('\n'), /both "vm" and "ssh"/);
     assert.match(target({ ssh: 'tester@host:70000' }).messages.join('\n'), /user@host:port/);

@@ -1,14 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { callGuest, GuestCallError } from '../../../extension/deploy/guest/guestCall';
-import { connectSsh, type SshTransport } from '../../../extension/deploy/transport/sshTransport';
-import { powerShellExecutable } from '../../harness/powerShellTools';
+import { connectSshGuest } from '../../../extension/deploy/transport/sshGuest';
+import type { SshTransport } from '../../../extension/deploy/transport/sshTransport';
 import { repoRoot } from '../../harness/paths';
 import { buildSamplePackage } from '../../harness/samplePackage';
-import { SshServer } from '../../harness/sshServer';
+import { startSshGuest, type SshGuest } from '../../harness/sshGuest';
 
 // Every layer of a guest call over SSH, for real but for Windows itself: the host's reader of
 // the contract, the SSH transport, Debian's sshd, the shipped runner Invoke-GpuPvGuest.ps1 and
@@ -16,7 +15,6 @@ import { SshServer } from '../../harness/sshServer';
 // tools (test/fakes/windows-guest) acting on one guest document.
 
 const GUEST = path.join(repoRoot, 'extension', 'deploy', 'guest');
-const GUEST_MODULES = path.join(repoRoot, 'test', 'fakes', 'windows-guest', 'modules');
 
 interface Readiness {
   ready: boolean;
@@ -28,49 +26,49 @@ interface Readiness {
 describe('Deploy and Test over SSH: the guest module through a real sshd and real PowerShell', function () {
   this.timeout(120_000);
   // Undefined until before() got that far, which after() must allow for.
-  let server: SshServer | undefined;
-  let guest: string | undefined;
+  let guest: SshGuest | undefined;
   let local: string | undefined;
   let connected: SshTransport | undefined;
   const ssh = () => connected!;
   const hostFolder = () => local!;
 
   before(async function () {
-    const pwsh = powerShellExecutable();
-    if (!pwsh) throw new Error('PowerShell 7 is missing: run `node test/harness/setup.mjs test`');
-    // The guest user is not root: what it runs and writes must be its own or world-readable,
-    // and the clone the tests run in may sit in a folder only root can enter. So the guest gets
-    // its own copies, as a real guest does: PowerShell (hard links where the disk allows), the
-    // runner with the module, and the stand-in modules.
-    guest = mkdtempSync(path.join(tmpdir(), 'gpupv-guest-'));
-    chmodSync(guest, 0o755);
-    const guestPowerShell = path.join(guest, 'powershell');
-    const linked = spawnSync('cp', ['-al', path.dirname(pwsh), guestPowerShell]);
-    if (linked.status !== 0) cpSync(path.dirname(pwsh), guestPowerShell, { recursive: true });
-    const runner = path.join(guest, 'runner');
-    mkdirSync(runner);
-    for (const file of ['Invoke-GpuPvGuest.ps1', 'GpuPvGuest.psm1']) copyFileSync(path.join(GUEST, file), path.join(runner, file));
-    const modules = path.join(guest, 'modules');
-    cpSync(GUEST_MODULES, modules, { recursive: true });
-    const windows = path.join(guest, 'Windows');
-    const calls = path.join(guest, 'calls');
-    for (const folder of [windows, path.join(windows, 'Temp'), path.join(windows, 'INF'), calls]) mkdirSync(folder, { recursive: true });
-    const state = path.join(guest, 'guest.json');
-    copyFileSync(path.join(repoRoot, 'test', 'fakes', 'windows-guest', 'demoGuest.json'), state);
-    server = await SshServer.start({ sessionEnv: { PSModulePath: modules, GPUPV_FAKE_GUEST_STATE: state, SystemRoot: windows, NO_COLOR: '1' } });
-    for (const item of [guest, windows, path.join(windows, 'Temp'), path.join(windows, 'INF'), calls, state]) chownSync(item, server.uid, server.uid);
-    connected = await connectSsh(
-      { host: server.host, port: server.port, username: server.user, hostKeyFingerprint: server.hostKeyFingerprint, shell: 'posix' },
+    guest = await startSshGuest();
+    const { server } = guest;
+    // The runner and the module go in as the product sends them: connectSshGuest copies them
+    // into a folder named after their hash, then calls run through them.
+    connected = await connectSshGuest(
+      { kind: 'ssh', host: server.host, port: server.port, user: server.user, shell: 'posix', powerShell: guest.powerShell, folder: `${guest.work}/gpupv` },
       { privateKey: server.userKey.privateKey },
-      { runner: { command: [path.join(guestPowerShell, path.basename(pwsh)), '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(runner, 'Invoke-GpuPvGuest.ps1')], callsFolder: calls } },
+      { runner: path.join(GUEST, 'Invoke-GpuPvGuest.ps1'), module: path.join(GUEST, 'GpuPvGuest.psm1') },
+      { hostKeyFingerprint: server.hostKeyFingerprint },
     );
     local = mkdtempSync(path.join(tmpdir(), 'gpupv-host-'));
   });
 
   after(async () => {
     if (connected) await connected.close();
-    if (server) await server.stop();
-    for (const folder of [guest, local]) if (folder) rmSync(folder, { recursive: true, force: true });
+    if (guest) await guest.stop();
+    if (local) rmSync(local, { recursive: true, force: true });
+  });
+
+  it('copies the runner once per version: a second connection finds it and reuses it', async () => {
+    const { server } = guest!;
+    const again = await connectSshGuest(
+      { kind: 'ssh', host: server.host, port: server.port, user: server.user, shell: 'posix', powerShell: guest!.powerShell, folder: `${guest!.work}/gpupv` },
+      { privateKey: server.userKey.privateKey },
+      { runner: path.join(GUEST, 'Invoke-GpuPvGuest.ps1'), module: path.join(GUEST, 'GpuPvGuest.psm1') },
+      { hostKeyFingerprint: server.hostKeyFingerprint },
+    );
+    try {
+      const runners = readdirSync(path.join(guest!.work, 'gpupv'));
+      assert.equal(runners.length, 1, runners.join(', '));
+      assert.match(runners[0]!, /^runner-[0-9a-f]{16}$/);
+      const readiness = await callGuest<Readiness>(again, 'Get-GpuPvGuestReadiness', {});
+      assert.equal(readiness.testSigning, true);
+    } finally {
+      await again.close();
+    }
   });
 
   it('reads the guest\u2019s readiness: test signing, Secure Boot and the certificate', async () => {

@@ -1,0 +1,202 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { SigningConfig } from '../../protocol/config/driverConfigParser';
+import { packagePlatform, sha256File } from '../build/artifacts';
+import { describeInfPackage, infArchitectureForPlatform, parseInf, type InfPackage } from '../inf/infFile';
+import { StepFailure, type StepContext } from '../pipeline/deployPipeline';
+import { echoedCommand, runSigningPlan, SigningError } from '../sign/signer';
+import { certificateSource, planSigning, SigningPlanError, type CertificateSource } from '../sign/signingPlan';
+import { ensureTestCertificate, TestCertificateError, thumbprintOf } from '../sign/testCertificate';
+import { assertShippable, type BuiltPackage } from './buildStep';
+
+// Sign: each built package gets its DriverVer checked, its images test-signed, its catalog
+// made from the INF and signed, all of it verified (signtool and Inf2Cat on Windows,
+// osslsigncode and our own catalog writer elsewhere). What was signed is recorded with each
+// file's hash, so Deploy copies exactly those bytes, or refuses when a file changed since.
+
+/** Where a run keeps what outlives it: made certificates, the last signing and deployment. */
+export const STATE_FOLDER = '.gpupv';
+const CERTIFICATES_FOLDER = path.join(STATE_FOLDER, 'certificates');
+
+/** SecretStorage as the steps see it. */
+export interface SecretStore {
+  get(key: string): PromiseLike<string | undefined>;
+  store(key: string, value: string): PromiseLike<void>;
+}
+
+/** SecretStorage keys: the password of a pfx (by its resolved path), and of the test certificate made for the workspace. */
+export const secretKeys = {
+  pfxPassword: (pfx: string) => `gpupv.deploy.pfxPassword:${pfx}`,
+  testCertificatePassword: (folder: string) => `gpupv.deploy.testCertificatePassword:${folder}`,
+} as const;
+
+export interface SignInput {
+  readonly workspaceDir: string;
+  readonly workspaceName: string;
+  readonly platform: NodeJS.Platform;
+  readonly signing: SigningConfig | undefined;
+  readonly secrets: SecretStore;
+  /** The tools' environment (PATH, where the stand-ins or the WDK are). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The certificate a guest must trust for the signed packages. */
+export interface SigningIdentity {
+  readonly thumbprint: string;
+  readonly subject: string;
+  /** The certificate without its key, for the guest's stores; absent when only the host's store has it. */
+  readonly cer?: string;
+}
+
+export interface SignedFile {
+  /** Relative to the package's output folder, `/`-separated. */
+  readonly name: string;
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export interface SignedPackage {
+  readonly name: string;
+  readonly outputDir: string;
+  /** The INFs, by file name, each with what installing it involves. */
+  readonly infs: readonly { readonly name: string; readonly path: string; readonly description: InfPackage }[];
+  readonly hardwareIds: readonly string[];
+  readonly files: readonly SignedFile[];
+}
+
+export interface SigningRecord {
+  readonly signedAt: string;
+  readonly identity: SigningIdentity;
+  readonly packages: readonly SignedPackage[];
+}
+
+const DEFAULT_SIGNING: SigningConfig = { certificate: { kind: 'create' }, catalogOs: ['10_X64'] };
+const PE_EXTENSIONS = new Set(['.sys', '.dll', '.exe']);
+const NOT_CATALOGUED = new Set(['.inf', '.cat', '.pdb']);
+
+export async function signPackages(built: readonly BuiltPackage[], input: SignInput, { signal, report }: StepContext): Promise<SigningRecord> {
+  const signing = input.signing ?? DEFAULT_SIGNING;
+  const { source, password, identity } = await signingCertificate(signing, input, signal, report.output.bind(report));
+  const packages: SignedPackage[] = [];
+  for (const located of built) {
+    assertShippable(located, 'cannot be signed');
+    const { pkg, artifacts } = located;
+    const architecture = infArchitectureForPlatform(packagePlatform(pkg)) ?? 'amd64';
+    const infs = artifacts.artifacts.filter((a) => a.kind === 'inf').map((a) => ({ name: a.name, path: a.path, description: describeInfPackage(parseInf(readFileSync(a.path)), { architecture }) }));
+    const hardwareIds = pkg.hardwareIds ?? [...new Set(infs.flatMap((inf) => inf.description.hardwareIds))];
+    const catalogued = artifacts.artifacts.filter((a) => a.exists && !NOT_CATALOGUED.has(path.extname(a.name).toLowerCase()));
+    const catalogs: string[] = [];
+    for (const inf of infs) {
+      const catalogName = inf.description.version.catalogFile;
+      if (!catalogName) {
+        throw new StepFailure(`${pkg.name}: ${inf.name} names no CatalogFile, so its package cannot be signed`, `Add "CatalogFile = ${pkg.name}.cat" to the [Version] section of ${inf.name}.`);
+      }
+      const catalog = path.join(path.dirname(inf.path), catalogName);
+      catalogs.push(catalog);
+      let plan;
+      try {
+        plan = planSigning({
+          platform: input.platform,
+          package: {
+            inf: inf.path,
+            catalog,
+            binaries: catalogued.filter((a) => PE_EXTENSIONS.has(path.extname(a.name).toLowerCase())).map((a) => a.path),
+            otherFiles: catalogued.filter((a) => !PE_EXTENSIONS.has(path.extname(a.name).toLowerCase())).map((a) => a.path),
+            hardwareIds,
+          },
+          signing,
+          certificate: source,
+          architecture: architecture === 'arm64' ? 'arm64' : architecture === 'x86' ? 'x86' : 'amd64',
+          workDir: path.join(input.workspaceDir, STATE_FOLDER, 'signing'),
+        });
+      } catch (error) {
+        if (error instanceof SigningPlanError) throw new StepFailure(`${pkg.name}: ${error.message}`, 'Fix driver.signing in gpupv.json.');
+        throw error;
+      }
+      mkdirSync(path.join(input.workspaceDir, STATE_FOLDER, 'signing'), { recursive: true });
+      try {
+        await runSigningPlan(plan, {
+          signal,
+          ...(password !== undefined ? { password } : {}),
+          ...(input.env ? { env: input.env } : {}),
+          onStep: (step) => {
+            if (step.kind === 'tool') report.command(echoedCommand(step));
+            else report.info(step.title);
+          },
+          onOutput: (text, kind) => {
+            if (kind !== 'command') report.output(text);
+          },
+        });
+      } catch (error) {
+        if (error instanceof SigningError) {
+          const hint =
+            error.failure === 'toolMissing'
+              ? input.platform === 'win32'
+                ? 'Install the Windows Driver Kit (signtool, Inf2Cat and stampinf come with it), or set "GPU-PV › Build: EWDK Root".'
+                : 'Install osslsigncode and openssl (Debian: apt install osslsigncode openssl).'
+              : 'The tool\'s output above says why; the package files are as they were before this step.';
+          throw new StepFailure(`${pkg.name}: ${error.message}`, hint);
+        }
+        throw error;
+      }
+    }
+    const names = new Set(artifacts.artifacts.filter((a) => a.exists).map((a) => a.path));
+    for (const catalog of catalogs) names.add(catalog);
+    const files: SignedFile[] = [];
+    for (const file of names) files.push({ name: path.relative(artifacts.outputDir, file).split(path.sep).join('/'), path: file, sha256: await sha256File(file) });
+    packages.push({ name: pkg.name, outputDir: artifacts.outputDir, infs, hardwareIds, files });
+    report.info(`${pkg.name}: ${files.length} files signed and catalogued (${catalogs.map((c) => path.basename(c)).join(', ')})`);
+  }
+  return { signedAt: new Date().toISOString(), identity: typeof identity === 'function' ? identity() : identity, packages };
+}
+
+/** The signing certificate of the config, made on first use for "create"; its password from SecretStorage. */
+async function signingCertificate(
+  signing: SigningConfig,
+  input: SignInput,
+  signal: AbortSignal,
+  output: (text: string) => void,
+): Promise<{ source: CertificateSource; password: string | undefined; identity: SigningIdentity | (() => SigningIdentity) }> {
+  const resolve = (relative: string) => path.resolve(input.workspaceDir, relative);
+  const certificate = signing.certificate;
+  switch (certificate.kind) {
+    case 'create': {
+      const folder = resolve(CERTIFICATES_FOLDER);
+      const key = secretKeys.testCertificatePassword(folder);
+      const stored = await input.secrets.get(key);
+      try {
+        const made = await ensureTestCertificate({ folder, workspaceName: input.workspaceName, ...(stored ? { storedPassword: stored } : {}), signal, onOutput: output });
+        if (made.created || made.password !== stored) await input.secrets.store(key, made.password);
+        if (made.created) output(`Made the test certificate ${made.subject} (${made.thumbprint})${made.reason ? `: ${made.reason}` : ''}; it is kept in ${folder}, its password in SecretStorage.\r\n`);
+        // signtool signs with a pfx as well as from the store, so the certificate openssl made
+        // serves Windows hosts too: one way of making it, and a .cer for the guest either way.
+        const source = certificateSource(certificate, { platform: 'linux', resolve, pfxHasPassword: true, created: made });
+        return { source, password: made.password, identity: { thumbprint: made.thumbprint, subject: made.subject, cer: made.cer } };
+      } catch (error) {
+        if (error instanceof TestCertificateError) throw new StepFailure(`The test certificate could not be made: ${error.message}`, 'Install openssl, or configure an existing certificate in driver.signing.certificate.');
+        throw error;
+      }
+    }
+    case 'pfx': {
+      const pfx = resolve(certificate.pfx.value);
+      if (!existsSync(pfx)) throw new StepFailure(`The signing certificate ${pfx} does not exist`, 'Correct driver.signing.certificate.pfx in gpupv.json.');
+      const password = await input.secrets.get(secretKeys.pfxPassword(pfx));
+      const source = certificateSource(certificate, { platform: input.platform, resolve, pfxHasPassword: password !== undefined });
+      // Known once signing ran: the plan's first step extracts the certificate as PEM.
+      const identity = () => readPem(path.join(input.workspaceDir, STATE_FOLDER, 'signing', 'signing-certificate.pem'), path.join(input.workspaceDir, CERTIFICATES_FOLDER, 'signing.cer'));
+      return { source, password, identity };
+    }
+    case 'thumbprint':
+      return { source: certificateSource(certificate, { platform: input.platform, resolve, pfxHasPassword: false }), password: undefined, identity: { thumbprint: certificate.thumbprint.toUpperCase(), subject: '' } };
+    case 'subject':
+      throw new StepFailure('A certificate given by subject cannot be handed to the guest: its thumbprint is needed to check the guest trusts it', 'Give driver.signing.certificate as { "thumbprint": … } or a .pfx.');
+  }
+}
+
+function readPem(pem: string, cer: string): SigningIdentity {
+  const certificate = new X509Certificate(readFileSync(pem));
+  mkdirSync(path.dirname(cer), { recursive: true });
+  writeFileSync(cer, certificate.raw);
+  return { thumbprint: thumbprintOf(certificate), subject: certificate.subject, cer };
+}

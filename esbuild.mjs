@@ -33,6 +33,24 @@ const reportRebuilds = {
   },
 };
 
+/**
+ * ssh2 tries two native add-ons inside try/catch (cpu-features, to order ciphers, and its own
+ * crypto binding) and falls back to Node's crypto without them. Neither is built for VS Code's
+ * Electron, so the bundle gets a module that throws as a missing one would, and ssh2 takes its
+ * fallback, as it does wherever the add-ons failed to build.
+ */
+/** @type {esbuild.Plugin} */
+const withoutNativeAddons = {
+  name: 'without-native-addons',
+  setup(build) {
+    build.onResolve({ filter: /^cpu-features$|\.node$/ }, (resolved) => ({ path: resolved.path, namespace: 'missing-native-addon' }));
+    build.onLoad({ filter: /.*/, namespace: 'missing-native-addon' }, (loaded) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${loaded.path}' (not bundled)`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** @type {esbuild.BuildOptions} */
 const common = {
   bundle: true,
@@ -54,6 +72,7 @@ const extension = {
   target: 'node20',
   // koffi loads its prebuilt native binary from its own folder, so it cannot be bundled.
   external: ['vscode', 'koffi'],
+  plugins: [...(common.plugins ?? []), withoutNativeAddons],
   // web-tree-sitter's ES module reads import.meta.url, which a CommonJS bundle lacks.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('url').pathToFileURL(__filename).href;" },
@@ -127,6 +146,11 @@ function copyRuntimeFiles() {
     // by name (its folder is the one PowerShellSession puts on PSModulePath).
     ['extension/hyperv/GpuPv.psm1', 'dist/GpuPv.psm1'],
     ['extension/hyperv/GpuPvPlatform/GpuPvPlatform.psm1', 'dist/GpuPvPlatform/GpuPvPlatform.psm1'],
+    // What Deploy and Test runs inside the guest: the module, the SSH runner beside it, and
+    // the fixed script block PowerShell Direct sends.
+    ['extension/deploy/guest/GpuPvGuest.psm1', 'dist/guest/GpuPvGuest.psm1'],
+    ['extension/deploy/guest/Invoke-GpuPvGuest.ps1', 'dist/guest/Invoke-GpuPvGuest.ps1'],
+    ['extension/deploy/guest/GpuPvGuestDirect.ps1', 'dist/guest/GpuPvGuestDirect.ps1'],
   ];
   for (const [from, to] of copies) {
     mkdirSync(dirname(join(root, to)), { recursive: true });

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, ContextKeys, LOG_CHANNEL_NAME } from './common/contributions';
 import { registerVirtualMachinesView, type VirtualMachinesApi } from './vms/virtualMachinesView';
@@ -6,6 +7,9 @@ import { registerTraceViewer, type TraceViewer } from './traces/registerTraceVie
 import { ProtocolConfigStore } from './headers/protocolConfig';
 import { TraceProtocols } from './traces/traceProtocols';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
+import { registerDeploy, type DeployApi } from './deploy/deployService';
+import { vmAccess } from './deploy/vmAccess';
+import { LOCAL_HOST_KEY } from './hyperv/hyperVHost';
 
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
 export interface GpuPvApi {
@@ -13,6 +17,7 @@ export interface GpuPvApi {
   readonly virtualMachines: VirtualMachinesApi;
   readonly ringTraces: RingTracesApi;
   readonly traceViewer: TraceViewer;
+  readonly deploy: DeployApi;
 }
 
 // One place wires every service; everything disposable goes into context.subscriptions once.
@@ -35,7 +40,18 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
   const traceViewer = registerTraceViewer(context, log, protocols);
   const ringTraces = registerRingTracesView(context, log, configs, protocols, (target) => traceViewer.livePanels.show({ name: target.name, location: target.location, configPath: target.configUri.fsPath }));
 
+  const guestFolder = vscode.Uri.joinPath(context.extensionUri, 'dist', 'guest').fsPath;
+  const deploy = registerDeploy(log, configs, {
+    secrets: context.secrets,
+    state: context.globalState,
+    guestScripts: { runner: path.join(guestFolder, 'Invoke-GpuPvGuest.ps1'), module: path.join(guestFolder, 'GpuPvGuest.psm1') },
+    vmAccess: (target, deployLog) => vmAccess(target, { vms: virtualMachines.api, modulePath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'GpuPv.psm1').fsPath, guestScripts: guestFolder, log: deployLog }),
+    knownVms: () =>
+      virtualMachines.api.inventories.vms().map(({ hostKey, vm }) => ({ id: vm.id, name: vm.name, state: vm.state, host: hostKey === LOCAL_HOST_KEY ? undefined : hostKey })),
+  });
+
   context.subscriptions.push(
+    deploy.disposable,
     vscode.commands.registerCommand(Commands.showLog, () => log.show(true)),
     virtualMachines.disposable,
     configs,
@@ -46,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
     registerHeaderFeatures(context, log, configs),
   );
 
-  return { log, virtualMachines: virtualMachines.api, ringTraces: ringTraces.api, traceViewer };
+  return { log, virtualMachines: virtualMachines.api, ringTraces: ringTraces.api, traceViewer, deploy: deploy.api };
 }
 
 export function deactivate(): void {

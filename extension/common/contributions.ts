@@ -11,6 +11,11 @@ export const Commands = {
   showLivePanel: 'gpupv.traces.showLivePanel',
   showStructLayout: 'gpupv.headers.showStructLayout',
 
+  // Deploy and Test
+  deployAndTest: 'gpupv.deploy.deployAndTest',
+  configureDeployment: 'gpupv.deploy.configure',
+  openLastRun: 'gpupv.deploy.openLastRun',
+
   // Ring Traces view
   tracesRefresh: 'gpupv.traces.refresh',
   tracesOpenTrace: 'gpupv.traces.openTrace',
@@ -65,6 +70,8 @@ export const ContextKeys = {
   hostPlatform: 'gpupv.hostPlatform',
   /** Why the Virtual Machines view is empty, or `ok`: see HyperVViewStatus. */
   hypervStatus: 'gpupv.hyperv.status',
+  /** Some workspace folder's gpupv.json has a `driver` section with a package. */
+  deployConfigured: 'gpupv.deploy.configured',
 } as const;
 
 /** Every setting the extension reads; package.json declares the same keys (a unit test checks). */
@@ -73,6 +80,7 @@ export const Settings = {
   powershellTimeoutSeconds: 'gpupv.powershell.timeoutSeconds',
   hypervHosts: 'gpupv.hyperv.hosts',
   hypervRefreshSeconds: 'gpupv.hyperv.refreshSeconds',
+  buildEwdkRoot: 'gpupv.build.ewdkRoot',
 } as const;
 export type SettingKey = (typeof Settings)[keyof typeof Settings];
 

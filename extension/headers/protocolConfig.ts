@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import { positionAt } from '../protocol/config/jsonc';
+import type { DriverConfig } from '../protocol/config/driverConfigParser';
 import { resolveLiveConfig, type LiveConfig } from '../protocol/config/liveConfigParser';
 import {
   CONFIG_FILE_NAME,
@@ -24,6 +25,8 @@ export interface FolderConfig {
   readonly protocol: ResolvedProtocolConfig | undefined;
   /** The `live` section with paths made absolute; undefined when the file has none. */
   readonly live: LiveConfig | undefined;
+  /** What Deploy and Test does, paths as written (relative to the folder); undefined when the file has no `driver` section. */
+  readonly driver: DriverConfig | undefined;
   readonly problems: readonly ConfigProblem[];
 }
 
@@ -97,7 +100,7 @@ export class ProtocolConfigStore implements vscode.Disposable {
     const parsed = parseProtocolConfig(text);
     const protocol = parsed.protocol && resolveProtocolConfig(parsed.protocol, folder.uri.fsPath);
     const live = parsed.live && resolveLiveConfig(parsed.live, folder.uri.fsPath);
-    this.configs.set(key, { folder, uri, text, protocol, live, problems: parsed.problems });
+    this.configs.set(key, { folder, uri, text, protocol, live, driver: parsed.driver, problems: parsed.problems });
     for (const problem of parsed.problems) {
       const { line, character } = positionAt(text, problem.offset);
       const message = `${uri.fsPath}:${line + 1}:${character + 1}: ${problem.message}`;

@@ -22,6 +22,8 @@ export interface VirtualMachinesApi {
   readonly provider: VmTreeDataProvider;
   readonly records: GuestDriverRecords;
   readonly treeView: vscode.TreeView<unknown>;
+  /** PowerShell Direct credentials per VM, shared with Deploy and Test. */
+  readonly credentials: GuestCredentials;
 }
 
 /**
@@ -80,6 +82,6 @@ export function registerVirtualMachinesView(
 
   return {
     disposable: vscode.Disposable.from(...disposables),
-    api: { inventories, scheduler, provider, records, treeView },
+    api: { inventories, scheduler, provider, records, treeView, credentials },
   };
 }

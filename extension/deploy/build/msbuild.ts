@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { expectExitCode, isProcessError, runProcess, type RunOptions, type RunResult } from '../../common/processRunner';
+import { Settings } from '../../common/contributions';
 
 // The Build step's MSBuild: found through vswhere (Visual Studio or Build Tools with the WDK)
 // or in an Enterprise WDK folder the user names, and its command line planned here. The
@@ -50,7 +51,7 @@ export const VSWHERE_ARGS: readonly string[] = [
 ];
 
 /** The setting that names an EWDK folder (shown as "GPU-PV › Build: EWDK Root"). */
-export const EWDK_ROOT_SETTING = 'gpupv.build.ewdkRoot';
+export const EWDK_ROOT_SETTING = Settings.buildEwdkRoot;
 
 const VSWHERE_TIMEOUT_MS = 30_000;
 const NEITHER_FOUND =

@@ -1,0 +1,126 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands, EXTENSION_ID } from '../../extension/common/contributions';
+import type { DeployApi } from '../../extension/deploy/deployService';
+import type { GpuPvApi } from '../../extension/extension';
+import { driverSection, prepareGuest } from '../harness/deployWorkspace';
+import { startSshGuest, type SshGuest } from '../harness/sshGuest';
+import { waitFor } from './standInHost';
+
+// Deploy and Test in the running extension: the `gpupv` tasks, the one key's command, the status
+// bar item, Problems and the run folder, on the real sample package deployed over a real sshd
+// to the stand-in Windows guest (see test/unit/deploy/deployPlan.test.ts for the layers).
+
+describe('Deploy and Test in the editor', function () {
+  this.timeout(300_000);
+  const folder = vscode.workspace.workspaceFolders![0]!;
+  const configUri = vscode.Uri.joinPath(folder.uri, 'gpupv.json');
+  let originalConfig: Uint8Array;
+  let guest: SshGuest | undefined;
+  let api: DeployApi;
+
+  before(async () => {
+    api = (await vscode.extensions.getExtension<GpuPvApi>(EXTENSION_ID)!.activate()).deploy;
+    guest = await startSshGuest();
+    prepareGuest(guest);
+    originalConfig = await vscode.workspace.fs.readFile(configUri);
+    const config = JSON.parse(new TextDecoder().decode(originalConfig)) as Record<string, unknown>;
+    const driver = driverSection(folder.uri.fsPath, guest);
+    await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver }, null, 2)));
+    const { server } = guest;
+    const target = { kind: 'ssh' as const, host: server.host, port: server.port, user: server.user, shell: 'posix' as const, powerShell: guest.powerShell, folder: `${guest.work}/gpupv` };
+    // What the sign-in prompt and the host key question would have stored.
+    await api.sshCredentials.set(target, { privateKey: server.userKey.privateKey.toString('utf8') });
+    await api.sshCredentials.trustHostKey(target, server.hostKeyFingerprint);
+    await waitFor(() => api.statusBar.text.includes(`${server.user}@${server.host}`), 'the status bar item to show the target', 20_000);
+  });
+
+  after(async () => {
+    await vscode.workspace.fs.writeFile(configUri, originalConfig);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, 'out'), { recursive: true }).then(undefined, () => undefined);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.gpupv'), { recursive: true }).then(undefined, () => undefined);
+    if (guest) await guest.stop();
+  });
+
+  /** Runs the command or task and resolves with the task's exit code once it ended. */
+  async function ended(start: () => Thenable<unknown>): Promise<number | undefined> {
+    return new Promise((resolve, reject) => {
+      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
+        if (event.execution.task.definition.type !== 'gpupv') return;
+        listener.dispose();
+        resolve(event.exitCode);
+      });
+      start().then(undefined, (error: unknown) => {
+        listener.dispose();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  }
+
+  it('provides a task per step and the composite, each with its detail and group', async () => {
+    const tasks = await vscode.tasks.fetchTasks({ type: 'gpupv' });
+    assert.deepEqual(tasks.map((t) => t.name).sort(), ['build', 'collect-logs', 'deploy', 'deploy-and-test', 'install', 'sign', 'test']);
+    const build = tasks.find((t) => t.name === 'build')!;
+    assert.equal(build.group?.id, vscode.TaskGroup.Build.id);
+    assert.equal(build.detail, `Build (${folder.name})`);
+    assert.ok(build.problemMatchers.some((m) => m.startsWith('$gpupv-build-')), build.problemMatchers.join(', '));
+  });
+
+  it('GPU-PV: Deploy and Test runs every step, reports the test, and the status bar shows the result', async () => {
+    const exitCode = await ended(() => vscode.commands.executeCommand(Commands.deployAndTest));
+    const last = api.lastRun();
+    assert.ok(last, 'a run was recorded');
+    const summary = JSON.parse(readFileSync(path.join(last.runFolder, 'summary.json'), 'utf8')) as { result: { status: string; steps: { step: string; status: string; message: string }[] }; tests: { name: string; status: string }[]; files: string[] };
+    assert.equal(exitCode, 0, JSON.stringify(summary.result.steps, null, 1));
+    assert.equal(last.status, 'passed');
+    assert.deepEqual(summary.result.steps.map((s) => `${s.step}:${s.status}`), ['build:passed', 'sign:passed', 'deploy:passed', 'install:passed', 'test:passed', 'collect-logs:passed']);
+    assert.deepEqual(summary.tests.map((t) => `${t.name}:${t.status}`), ['smoke:passed']);
+    assert.ok(summary.files.includes('logs/setupapi.dev.log'), summary.files.join(', '));
+    const transcript = readFileSync(path.join(last.runFolder, 'transcript.log'), 'utf8');
+    assert.match(transcript, /\$ pnputil \/add-driver pvsample\.inf \/install/);
+    assert.match(transcript, /pvsample OK/);
+    assert.match(readFileSync(path.join(last.runFolder, 'summary.md'), 'utf8'), /passed/);
+    assert.match(api.statusBar.text, /^\$\(pass\) /);
+    assert.equal(api.statusBar.command, Commands.deployAndTest);
+  });
+
+  it('a device that fails after the install fails the run, with the cause in Problems on the INF line', async () => {
+    prepareGuest(guest!, { problemCodeAfterInstall: 52 });
+    const exitCode = await ended(() => vscode.commands.executeCommand(Commands.deployAndTest));
+    assert.equal(exitCode, 1);
+    assert.equal(api.lastRun()?.status, 'failed');
+    const inf = vscode.Uri.file(path.join(folder.uri.fsPath, 'out', 'pvsample.inf'));
+    const problems = vscode.languages.getDiagnostics(inf).filter((d) => d.source === 'GPU-PV Deploy and Test');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.message, /Code 52/);
+    assert.match(problems[0]!.message, /testsigning|test signing/i);
+    const line = readFileSync(inf.fsPath, 'utf8').split(/\r?\n/)[problems[0]!.range.start.line]!;
+    assert.match(line, /PCI\\VEN_1AF4&DEV_10F0/);
+    assert.match(api.statusBar.text, /^\$\(error\) /);
+    assert.ok(api.statusBar.backgroundColor instanceof vscode.ThemeColor);
+    prepareGuest(guest!);
+  });
+
+  it('a tasks.json entry runs one step, here only the configured test by name', async () => {
+    const [test] = await vscode.tasks.fetchTasks({ type: 'gpupv' }).then((tasks) => tasks.filter((t) => t.name === 'test'));
+    const exitCode = await ended(() => vscode.tasks.executeTask(test!));
+    assert.equal(exitCode, 0);
+    assert.equal(api.lastRun()?.task, 'test');
+  });
+
+  it('its keybinding is not one of VS Code\'s own', async () => {
+    await vscode.commands.executeCommand('workbench.action.openDefaultKeybindingsFile');
+    await waitFor(() => vscode.window.activeTextEditor?.document.uri.scheme === 'vscode', 'the default keybindings', 20_000);
+    const defaults = vscode.window.activeTextEditor!.document.getText();
+    assert.ok(defaults.length > 10_000, 'the default keybindings were read');
+    const ours = (JSON.parse(readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'package.json'), 'utf8')) as { contributes: { keybindings: { key: string; mac?: string }[] } }).contributes.keybindings;
+    for (const binding of ours) {
+      for (const key of [binding.key, binding.mac].filter((k): k is string => k !== undefined)) {
+        assert.ok(!defaults.includes(`"key": "${key}"`), `${key} is bound by VS Code itself`);
+      }
+    }
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});

@@ -29,24 +29,29 @@ export interface VmAccessOptions {
 export function vmAccess(target: Extract<DeployTarget, { kind: 'vm' }>, options: VmAccessOptions): GuestAccess {
   const { vms, log } = options;
   const hostKey = target.host ?? LOCAL_HOST_KEY;
-  const vm = () => {
-    const found = vms.inventories.vm(hostKey, target.vmId);
-    if (!found) throw new StepFailure(`The VM ${target.vmId} is not in the Virtual Machines view${target.host ? ` of ${target.host}` : ''}`, 'Refresh the view, or correct driver.target.vm in gpupv.json ("Copy VM Id" on the VM\'s row gives it).');
+  /** The VM as the view knows it; read from the host first when the view has not (it may never have been opened). */
+  const vm = async () => {
+    let found = vms.inventories.vm(hostKey, target.vmId);
+    if (!found) {
+      await vms.inventories.refresh(hostKey, { quiet: true });
+      found = vms.inventories.vm(hostKey, target.vmId);
+    }
+    if (!found) throw new StepFailure(`The VM ${target.vmId} is not on ${target.host ?? 'this computer'}'s Hyper-V`, 'Correct driver.target.vm in gpupv.json ("Copy VM Id" on the VM\'s row in the Virtual Machines view gives it).');
     return found;
   };
   const label = () => {
     const found = vms.inventories.vm(hostKey, target.vmId);
     return found ? `VM "${found.name}"` : `VM ${target.vmId}`;
   };
-  const guest = () => ({ hostKey, vmId: target.vmId, vmName: vm().name });
+  const guest = async () => ({ hostKey, vmId: target.vmId, vmName: (await vm()).name });
 
   const connectOnce = async (signal: AbortSignal, connectTimeoutMs?: number): Promise<GuestTransport> => {
     if (target.host) throw new StepFailure(`PowerShell Direct reaches the VMs of this computer only, not those of ${target.host}`, 'Run VS Code on that Hyper-V host, or reach the guest over SSH ("target": { "ssh": "user@host" }).');
     for (let attempt = 0; ; attempt++) {
-      const credentials = await vms.credentials.getOrAsk(guest());
+      const credentials = await vms.credentials.getOrAsk(await guest());
       if (!credentials) throw new StepFailure(`No credentials for ${label()}`, 'Run Deploy and Test again and sign in when it asks; they are kept in SecretStorage.');
       try {
-        return await connectPowerShellDirect({ vmId: target.vmId, vmName: vm().name }, credentials, {
+        return await connectPowerShellDirect({ vmId: target.vmId, vmName: (await vm()).name }, credentials, {
           executable: readHyperVSettings().powershell,
           modulePath: options.modulePath,
           guestScripts: options.guestScripts,
@@ -56,7 +61,7 @@ export function vmAccess(target: Extract<DeployTarget, { kind: 'vm' }>, options:
         });
       } catch (error) {
         if (isGuestTransportError(error, 'authFailed') && attempt === 0) {
-          await vms.credentials.forget(guest());
+          await vms.credentials.forget(await guest());
           continue;
         }
         throw error;
@@ -89,7 +94,7 @@ export function vmAccess(target: Extract<DeployTarget, { kind: 'vm' }>, options:
     confirm: async (question, action) => (await vscode.window.showWarningMessage(question, { modal: true }, action)) === action,
     connect: ({ signal }) => connectOnce(signal),
     revertCheckpoint: async (checkpoint, context) => {
-      const { vmName } = guest();
+      const { vmName } = await guest();
       context.report.command(`Restore-VMSnapshot -VMName "${vmName}" -Name "${checkpoint}"`);
       const applied = await host().call('Invoke-GpuPvCheckpoint', { vmId: target.vmId, vmName, action: 'apply', name: checkpoint });
       if (applied.state !== 'Running') {
@@ -101,7 +106,7 @@ export function vmAccess(target: Extract<DeployTarget, { kind: 'vm' }>, options:
       return `${label()} is back at checkpoint "${checkpoint}"; the guest answered after ${(waited / 1000).toFixed(1)} s`;
     },
     restart: async (context) => {
-      const { vmName } = guest();
+      const { vmName } = await guest();
       context.report.command(`Restart-VM -VMName "${vmName}"`);
       await host().call('Invoke-GpuPvVmAction', { vmId: target.vmId, vmName, action: 'restart' });
       await waitForGuest(context);

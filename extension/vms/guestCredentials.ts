@@ -65,6 +65,11 @@ export class GuestCredentials {
     await this.secrets.delete(secretKey(guest));
   }
 
+  /** Keeps credentials the user gave elsewhere (a setup step, a test's guest). */
+  async remember(guest: GuestRef, credential: GuestCredential): Promise<void> {
+    await this.store(guest, credential);
+  }
+
   private async store(guest: GuestRef, credential: GuestCredential): Promise<void> {
     await this.secrets.store(secretKey(guest), JSON.stringify(credential));
   }

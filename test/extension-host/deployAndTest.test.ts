@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Commands, EXTENSION_ID } from '../../extension/common/contributions';
+import { Commands, EXTENSION_ID, Settings } from '../../extension/common/contributions';
 import type { DeployApi } from '../../extension/deploy/deployService';
 import type { GpuPvApi } from '../../extension/extension';
-import { driverSection, prepareGuest } from '../harness/deployWorkspace';
+import { driverSection, prepareGuest, prepareVmGuest, vmDriverSection } from '../harness/deployWorkspace';
 import { startSshGuest, type SshGuest } from '../harness/sshGuest';
-import { waitFor } from './standInHost';
+import { POWERSHELL, waitFor } from './standInHost';
 
 // Deploy and Test in the running extension: the `gpupv` tasks, the one key's command, the status
 // bar item, Problems and the run folder, on the real sample package deployed over a real sshd
@@ -17,7 +17,7 @@ describe('Deploy and Test in the editor', function () {
   this.timeout(300_000);
   const folder = vscode.workspace.workspaceFolders![0]!;
   const configUri = vscode.Uri.joinPath(folder.uri, 'gpupv.json');
-  let originalConfig: Uint8Array;
+  let originalConfig: Uint8Array | undefined;
   let guest: SshGuest | undefined;
   let api: DeployApi;
 
@@ -38,7 +38,7 @@ describe('Deploy and Test in the editor', function () {
   });
 
   after(async () => {
-    await vscode.workspace.fs.writeFile(configUri, originalConfig);
+    if (originalConfig) await vscode.workspace.fs.writeFile(configUri, originalConfig);
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, 'out'), { recursive: true }).then(undefined, () => undefined);
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.gpupv'), { recursive: true }).then(undefined, () => undefined);
     if (guest) await guest.stop();
@@ -122,5 +122,74 @@ describe('Deploy and Test in the editor', function () {
       }
     }
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});
+
+describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell Direct', function () {
+  this.timeout(300_000);
+  const folder = vscode.workspace.workspaceFolders![0]!;
+  const configUri = vscode.Uri.joinPath(folder.uri, 'gpupv.json');
+  const VM_ID = '3f8a2c4e-9b1d-4e7a-8c2f-5d6e7a8b9c01';
+  const CHECKPOINT = 'Clean install (Windows 11 24H2)';
+  let originalConfig: Uint8Array | undefined;
+  let originalState: string | undefined;
+  let hadFolderSettings = true;
+  let api: GpuPvApi;
+  const stateFile = () => process.env.GPUPV_FAKE_HYPERV_STATE!;
+
+  before(async () => {
+    api = await vscode.extensions.getExtension<GpuPvApi>(EXTENSION_ID)!.activate();
+    assert.ok(process.env.GPUPV_FAKE_HYPERV_STATE, 'the extension host runs against the simulated Hyper-V host');
+    // code-server drops machine-overridable user settings from the extension host's configuration
+    // once a task has run; the folder's own setting stays, as it would for a user who sets it there.
+    hadFolderSettings = existsSync(path.join(folder.uri.fsPath, '.vscode'));
+    await vscode.workspace.getConfiguration().update(Settings.powershellPath, POWERSHELL, vscode.ConfigurationTarget.Workspace);
+    originalState = readFileSync(stateFile(), 'utf8');
+    prepareVmGuest(stateFile(), VM_ID);
+    await api.virtualMachines.inventories.refresh();
+    await waitFor(() => api.virtualMachines.inventories.vm('local', VM_ID) !== undefined, 'the simulated host\'s VMs', 30_000);
+    // What the sign-in prompt would have stored for the VM.
+    await api.virtualMachines.credentials.remember({ hostKey: 'local', vmId: VM_ID, vmName: 'Win11-DriverTest' }, { user: 'tester', password: "P@ss w0rd'!" });
+    originalConfig = await vscode.workspace.fs.readFile(configUri);
+    const config = JSON.parse(new TextDecoder().decode(originalConfig)) as Record<string, unknown>;
+    await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver: vmDriverSection(folder.uri.fsPath, VM_ID, CHECKPOINT) }, null, 2)));
+    await waitFor(() => api.deploy.statusBar.text.includes('VM 3f8a2c4e'), 'the status bar item to show the VM', 20_000);
+  });
+
+  after(async () => {
+    // Whatever before() got to: the suites after this one need the workspace and host as shipped.
+    if (originalConfig) await vscode.workspace.fs.writeFile(configUri, originalConfig);
+    await vscode.workspace.getConfiguration().update(Settings.powershellPath, undefined, vscode.ConfigurationTarget.Workspace);
+    // The folder had no settings of its own: it is left without them, as the UI tier expects it.
+    if (!hadFolderSettings) await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.vscode'), { recursive: true }).then(undefined, () => undefined);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, 'out'), { recursive: true }).then(undefined, () => undefined);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.gpupv'), { recursive: true }).then(undefined, () => undefined);
+    if (originalState) {
+      await api.virtualMachines.credentials.forget({ hostKey: 'local', vmId: VM_ID, vmName: 'Win11-DriverTest' });
+      writeFileSync(stateFile(), originalState);
+      await api.virtualMachines.inventories.refresh();
+    }
+  });
+
+  it('reverts the checkpoint, waits for the guest, and deploys, installs and tests in it', async () => {
+    const exitCode = await new Promise<number | undefined>((resolve, reject) => {
+      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
+        if (event.execution.task.definition.type !== 'gpupv') return;
+        listener.dispose();
+        resolve(event.exitCode);
+      });
+      vscode.commands.executeCommand(Commands.deployAndTest).then(undefined, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+    });
+    const last = api.deploy.lastRun()!;
+    const transcript = readFileSync(path.join(last.runFolder, 'transcript.log'), 'utf8');
+    assert.equal(exitCode, 0, transcript.slice(-3_000));
+    assert.match(transcript, /Restore-VMSnapshot -VMName "Win11-DriverTest" -Name "Clean install \(Windows 11 24H2\)"/);
+    assert.match(transcript, /is back at checkpoint "Clean install \(Windows 11 24H2\)"; the guest answered after/);
+    assert.match(transcript, /files \([\d.]+ KB\) copied and checked/);
+    assert.match(transcript, /GPU-PV Sample Display Adapter: working/);
+    assert.match(transcript, /pvsample OK/);
+    const guest = (JSON.parse(readFileSync(stateFile(), 'utf8')) as { standIn: { guests: Record<string, { driverStore: { originalName: string }[] }> } }).standIn.guests[VM_ID]!;
+    assert.ok(guest.driverStore.some((d) => d.originalName === 'pvsample.inf'), 'the VM\'s driver store holds the package');
+    assert.match(api.deploy.statusBar.text, /^\$\(pass\) VM 3f8a2c4e/);
   });
 });

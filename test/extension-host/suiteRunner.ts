@@ -10,7 +10,9 @@ import { formatSuiteResult } from '../harness/tierResults';
  * line is just output.
  */
 export function runSuiteIn(dir: string): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, reporter: 'spec', timeout: 30_000 });
+  // GPUPV_TEST_GREP (development only, like GPUPV_TEST_FILTER): the tests whose full title matches.
+  const grep = process.env.GPUPV_TEST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, reporter: 'spec', timeout: 30_000, ...(grep ? { grep } : {}) });
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) {
     mocha.addFile(path.join(dir, file));
   }

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot } from './paths';
 import { SAMPLE_HARDWARE_ID, SAMPLE_MAKEFILE } from './samplePackage';
 import type { SshGuest } from './sshGuest';
 
@@ -27,18 +28,26 @@ export function prepareGuest(guest: SshGuest, faults: Record<string, unknown> = 
   writeFileSync(guest.state, JSON.stringify(document, null, 2));
 }
 
+/**
+ * Makes a VM of the simulated Hyper-V host a whole Windows guest for PowerShell Direct: the
+ * stand-in guest document (test signing on, Secure Boot off, its stores) and the sample's device.
+ */
+export function prepareVmGuest(hyperVState: string, vmId: string, faults: Record<string, unknown> = {}): void {
+  const document = JSON.parse(readFileSync(hyperVState, 'utf8')) as { standIn: { guests: Record<string, Record<string, unknown>> } };
+  const windowsGuest = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fakes', 'windows-guest', 'demoGuest.json'), 'utf8')) as { devices: unknown[] };
+  document.standIn.guests[vmId] = { ...document.standIn.guests[vmId], ...windowsGuest, devices: [...windowsGuest.devices, SAMPLE_DEVICE], faults };
+  writeFileSync(hyperVState, JSON.stringify(document, null, 2));
+}
+
 export interface DeployTestOptions {
   readonly tests?: readonly unknown[];
   readonly logs?: readonly string[];
 }
 
-/** The driver section for the sample package, built with make into `<workspace>/out`, deployed to the guest. */
-export function driverSection(workspace: string, guest: SshGuest, options: DeployTestOptions = {}): Record<string, unknown> {
-  const out = path.join(workspace, 'out');
-  mkdirSync(out, { recursive: true });
-  const { server } = guest;
-  return {
-    packages: [
+/** The sample package, built with make into `<workspace>/out`. */
+function samplePackages(workspace: string): unknown[] {
+  mkdirSync(path.join(workspace, 'out'), { recursive: true });
+  return [
       {
         name: 'pvsample',
         command: ['make', '--no-print-directory', '-f', SAMPLE_MAKEFILE, 'OUT=.'],
@@ -46,10 +55,28 @@ export function driverSection(workspace: string, guest: SshGuest, options: Deplo
         outputDir: 'out',
         infs: ['pvsample.inf'],
       },
-    ],
+  ];
+}
+
+/** The driver section for the sample package deployed to the SSH guest. */
+export function driverSection(workspace: string, guest: SshGuest, options: DeployTestOptions = {}): Record<string, unknown> {
+  const { server } = guest;
+  return {
+    packages: samplePackages(workspace),
     signing: { certificate: 'create', catalogOs: ['10_X64'] },
     target: { ssh: `${server.user}@${server.host}:${server.port}`, shell: 'posix', powerShell: guest.powerShell, folder: `${guest.work}/gpupv` },
     tests: options.tests ?? [{ name: 'smoke', run: [guest.powerShell, '-NoProfile', '-Command', "Write-Output 'fence 1 signalled'; Write-Output 'pvsample OK'"], timeoutSeconds: 60, outputMatches: 'pvsample OK' }],
     logs: options.logs ?? [],
+  };
+}
+
+/** The driver section for the sample package deployed to a VM of the simulated host, reverted to `checkpoint` first. */
+export function vmDriverSection(workspace: string, vmId: string, checkpoint: string): Record<string, unknown> {
+  return {
+    packages: samplePackages(workspace),
+    signing: { certificate: 'create', catalogOs: ['10_X64'] },
+    target: { vm: vmId },
+    checkpoint,
+    tests: [{ name: 'smoke', run: ['sh', '-c', 'echo fence 1 signalled; echo pvsample OK'], timeoutSeconds: 60, outputMatches: 'pvsample OK' }],
   };
 }

@@ -29,7 +29,7 @@ const EXTENSION = { id: 'gpupv.gpupv-devkit', path: repoRoot };
 const FILTER = process.env.GPUPV_TEST_FILTER ? new RegExp(process.env.GPUPV_TEST_FILTER) : undefined;
 const selected = (name: string) => !FILTER || FILTER.test(name);
 // Real PowerShell starts in one to three seconds per session, and the Hyper-V tests start many.
-const SUITE_TIMEOUT_MS = 300_000;
+const SUITE_TIMEOUT_MS = 480_000;
 const PESTER_TIMEOUT_MS = 600_000;
 
 async function main(): Promise<number> {

@@ -23,6 +23,7 @@ export interface DeployPlanInput extends Omit<GuestStepsInput, 'config' | 'works
   readonly env?: NodeJS.ProcessEnv;
   readonly ewdkRoot?: string;
   readonly secrets: SecretStore;
+  readonly askPfxPassword?: (pfx: string) => PromiseLike<string | undefined>;
   /** Only this package of driver.packages. */
   readonly onlyPackage?: string;
 }
@@ -60,7 +61,7 @@ export function planSteps(task: DeployTaskName, input: DeployPlanInput): DeployP
       name: 'sign',
       run: async (context) => {
         built ??= await Promise.all(packages.map((pkg) => locatePackage(pkg, input.workspaceDir, 'built')));
-        signed = await signPackages(built, { workspaceDir: input.workspaceDir, workspaceName: input.workspaceName, platform: input.platform, signing: config.signing, secrets: input.secrets, ...(input.env ? { env: input.env } : {}) }, context);
+        signed = await signPackages(built, { workspaceDir: input.workspaceDir, workspaceName: input.workspaceName, platform: input.platform, signing: config.signing, secrets: input.secrets, ...(input.askPfxPassword ? { askPfxPassword: input.askPfxPassword } : {}), ...(input.env ? { env: input.env } : {}) }, context);
         saveSigning(input.workspaceDir, signed);
         return `${signed.packages.length} package(s) signed with ${signed.identity.subject || signed.identity.thumbprint}`;
       },
@@ -86,6 +87,8 @@ export function planSteps(task: DeployTaskName, input: DeployPlanInput): DeployP
     'collect-logs': {
       name: 'collect-logs',
       run: async (context) => {
+        // After a deploy of this run that never reached the guest there is nothing to bring back.
+        if (task === DEPLOY_AND_TEST && !session.deployment) return 'nothing to bring back: the package never reached the guest';
         const result = await collectLogs(session, guestInput, context);
         collected.push(...result.files);
         return result.message;

@@ -18,7 +18,12 @@ Import-Module -Name 'GpuPvStandIn' -ErrorAction Stop
 
 $script:Sessions = @{}
 $script:NextSessionId = 1
-$script:GuestModules = [System.IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../../../windows-guest/modules'))
+# The test harness puts this module's folder on PSModulePath as a link; the guest's modules sit
+# beside the real folder, not beside the link.
+$script:StandInFolder = $PSScriptRoot
+$linked = [System.IO.Directory]::ResolveLinkTarget($PSScriptRoot, $true)
+if ($null -ne $linked) { $script:StandInFolder = $linked.FullName }
+$script:GuestModules = [System.IO.Path]::GetFullPath((Join-Path $script:StandInFolder '../../../windows-guest/modules'))
 $script:GuestMarker = 'GPUPV_STANDIN_VM'
 # Which guest's environment the process has, and how many of its commands run: shared with
 # the guest runspaces, which enter and leave it themselves.

@@ -125,6 +125,7 @@ export function registerDeploy(log: Logger, configs: ProtocolConfigStore, servic
       platform: process.platform,
       ...(ewdkRoot() ? { ewdkRoot: ewdkRoot() } : {}),
       secrets: services.secrets,
+      askPfxPassword: (pfx) => vscode.window.showInputBox({ title: `Password of ${path.basename(pfx)}`, prompt: `The password of the signing certificate ${pfx} (empty if it has none); it is kept in SecretStorage.`, password: true, ignoreFocusOut: true }),
       access: accessFor(config.driver.target),
       runId: path.basename(runFolder.path),
       runFolder,

@@ -39,6 +39,8 @@ export interface SignInput {
   readonly secrets: SecretStore;
   /** The tools' environment (PATH, where the stand-ins or the WDK are). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Asks for the password of a pfx SecretStorage has none for: '' for none, undefined when the user cancels. */
+  readonly askPfxPassword?: (pfx: string) => PromiseLike<string | undefined>;
 }
 
 /** The certificate a guest must trust for the signed packages. */
@@ -181,7 +183,13 @@ async function signingCertificate(
     case 'pfx': {
       const pfx = resolve(certificate.pfx.value);
       if (!existsSync(pfx)) throw new StepFailure(`The signing certificate ${pfx} does not exist`, 'Correct driver.signing.certificate.pfx in gpupv.json.');
-      const password = await input.secrets.get(secretKeys.pfxPassword(pfx));
+      let password = await input.secrets.get(secretKeys.pfxPassword(pfx));
+      if (password === undefined && input.askPfxPassword) {
+        password = await input.askPfxPassword(pfx);
+        if (password === undefined) throw new StepFailure(`No password was given for ${pfx}`, 'Run again and give it (empty for a pfx without one); it is kept in SecretStorage.');
+        await input.secrets.store(secretKeys.pfxPassword(pfx), password);
+      }
+      if (password === '') password = undefined;
       const source = certificateSource(certificate, { platform: input.platform, resolve, pfxHasPassword: password !== undefined });
       // Known once signing ran: the plan's first step extracts the certificate as PEM.
       const identity = () => readPem(path.join(input.workspaceDir, STATE_FOLDER, 'signing', 'signing-certificate.pem'), path.join(input.workspaceDir, CERTIFICATES_FOLDER, 'signing.cer'));

@@ -9,6 +9,7 @@ import { compiledTests, repoRoot } from '../harness/paths';
 import { generateProtocolHeader } from './generatedHeader';
 import { hyperVBenchmark } from './hyperVBenchmark';
 import { liveBenchmark } from './liveBenchmark';
+import { deployBenchmark } from './deployBenchmark';
 import { sshCopyBenchmark } from './sshCopyBenchmark';
 import { traceBenchmarks } from './traceBenchmarks';
 
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     rows.push(['', ''], ...viewerBenchmarks(dir, traces.capture.file, traces.capture.count));
     rows.push(['', ''], ...(await hyperVBenchmark(dir)));
     rows.push(['', ''], ...(await sshCopyBenchmark(dir)));
+    rows.push(['', ''], ...(await deployBenchmark(dir)));
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`Protocol engine benchmarks (Node ${process.version}; headers: median of ${RUNS} runs; traces: best of 3)\n`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

@@ -46,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
     state: context.globalState,
     guestScripts: { runner: path.join(guestFolder, 'Invoke-GpuPvGuest.ps1'), module: path.join(guestFolder, 'GpuPvGuest.psm1') },
     vmAccess: (target, deployLog) => vmAccess(target, { vms: virtualMachines.api, modulePath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'GpuPv.psm1').fsPath, guestScripts: guestFolder, log: deployLog }),
+    onDidChangeVms: virtualMachines.api.inventories.onDidChange,
     knownVms: () =>
       virtualMachines.api.inventories.vms().map(({ hostKey, vm }) => ({ id: vm.id, name: vm.name, state: vm.state, host: hostKey === LOCAL_HOST_KEY ? undefined : hostKey })),
   });

@@ -50,12 +50,23 @@ export interface DeployServices {
   vmAccess?(target: Extract<DeployTarget, { kind: 'vm' }>, log: Logger): GuestAccess;
   /** The VMs of the Virtual Machines view, offered as targets. */
   knownVms(): readonly KnownVm[];
+  /** Fires when the view has read its hosts again (a VM's name may be known now). */
+  readonly onDidChangeVms: vscode.Event<unknown>;
 }
 
 export function registerDeploy(log: Logger, configs: ProtocolConfigStore, services: DeployServices): { disposable: vscode.Disposable; api: DeployApi } {
   let last: LastRun | undefined;
   let running: Promise<void> = Promise.resolve();
+  /** A run is in progress: the status bar item shows it, not the last result. */
+  let busy = false;
   const problems = vscode.languages.createDiagnosticCollection('gpupv-deploy');
+  /** How the status bar and the summary name the target: a VM by the name the view shows. */
+  const targetLabel = (target: DeployTarget | undefined): string => {
+    if (!target) return 'no target';
+    if (target.kind === 'ssh') return sshTargetLabel(target);
+    const vm = services.knownVms().find((known) => known.id === target.vmId);
+    return `${vm ? vm.name : `VM ${target.vmId.slice(0, 8)}`}${target.host ? ` on ${target.host}` : ''}`;
+  };
   const sshCredentials = new SshCredentialStore(services.secrets, services.state);
   const ewdkRoot = () => {
     const configured = vscode.workspace.getConfiguration().get<string>(EWDK_ROOT_SETTING)?.trim();
@@ -113,6 +124,7 @@ export function registerDeploy(log: Logger, configs: ProtocolConfigStore, servic
       runFolder.appendTranscript(text);
     }, true);
     const reporter = logged(transcript, log, folder.name);
+    busy = true;
     statusBar.text = `$(sync~spin) ${targetLabel(config.driver.target)}`;
     statusBar.tooltip = `Deploy and Test is running (${definition.task})`;
     statusBar.show();
@@ -169,6 +181,7 @@ export function registerDeploy(log: Logger, configs: ProtocolConfigStore, servic
       log.info(`Deploy and Test (${folder.name}): ${result.status} in ${Math.round(result.durationMs)} ms (engine overhead ${result.overheadMs.toFixed(1)} ms)`);
       return result.status === 'passed' ? 0 : 1;
     } finally {
+      busy = false;
       showLast(config.driver.target);
       finish();
     }
@@ -223,16 +236,15 @@ export function registerDeploy(log: Logger, configs: ProtocolConfigStore, servic
       await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(`${last.runFolder}/summary.md`));
     }),
     configs.onDidChange(refreshFolders),
+    services.onDidChangeVms(() => {
+      if (!busy) showLast(driverFolders()[0]?.driver.target);
+    }),
   );
   void configs.whenLoaded().then(refreshFolders);
 
   return { disposable, api: { tasks, tests, statusBar, sshCredentials, problems, lastRun: () => last, idle: () => running } };
 }
 
-function targetLabel(target: DeployTarget | undefined): string {
-  if (!target) return 'no target';
-  return target.kind === 'vm' ? `VM ${target.vmId.slice(0, 8)}${target.host ? ` on ${target.host}` : ''}` : sshTargetLabel(target);
-}
 
 /** The run's lines also go to the log, one entry per step outcome and command. */
 function logged(inner: RunReporter, log: Logger, folder: string): RunReporter {

@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Commands, EXTENSION_ID, Settings } from '../../extension/common/contributions';
+import { Commands, EXTENSION_ID } from '../../extension/common/contributions';
 import type { DeployApi } from '../../extension/deploy/deployService';
 import type { GpuPvApi } from '../../extension/extension';
 import { driverSection, prepareGuest, prepareVmGuest, vmDriverSection } from '../harness/deployWorkspace';
 import { startSshGuest, type SshGuest } from '../harness/sshGuest';
-import { POWERSHELL, waitFor } from './standInHost';
+import { waitFor } from './standInHost';
 
 // Deploy and Test in the running extension: the `gpupv` tasks, the one key's command, the status
 // bar item, Problems and the run folder, on the real sample package deployed over a real sshd
@@ -133,17 +133,12 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
   const CHECKPOINT = 'Clean install (Windows 11 24H2)';
   let originalConfig: Uint8Array | undefined;
   let originalState: string | undefined;
-  let hadFolderSettings = true;
   let api: GpuPvApi;
   const stateFile = () => process.env.GPUPV_FAKE_HYPERV_STATE!;
 
   before(async () => {
     api = await vscode.extensions.getExtension<GpuPvApi>(EXTENSION_ID)!.activate();
     assert.ok(process.env.GPUPV_FAKE_HYPERV_STATE, 'the extension host runs against the simulated Hyper-V host');
-    // code-server drops machine-overridable user settings from the extension host's configuration
-    // once a task has run; the folder's own setting stays, as it would for a user who sets it there.
-    hadFolderSettings = existsSync(path.join(folder.uri.fsPath, '.vscode'));
-    await vscode.workspace.getConfiguration().update(Settings.powershellPath, POWERSHELL, vscode.ConfigurationTarget.Workspace);
     originalState = readFileSync(stateFile(), 'utf8');
     prepareVmGuest(stateFile(), VM_ID);
     await api.virtualMachines.inventories.refresh();
@@ -153,15 +148,12 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
     originalConfig = await vscode.workspace.fs.readFile(configUri);
     const config = JSON.parse(new TextDecoder().decode(originalConfig)) as Record<string, unknown>;
     await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver: vmDriverSection(folder.uri.fsPath, VM_ID, CHECKPOINT) }, null, 2)));
-    await waitFor(() => api.deploy.statusBar.text.includes('VM 3f8a2c4e'), 'the status bar item to show the VM', 20_000);
+    await waitFor(() => api.deploy.statusBar.text.includes('Win11-DriverTest'), 'the status bar item to show the VM by name', 20_000);
   });
 
   after(async () => {
     // Whatever before() got to: the suites after this one need the workspace and host as shipped.
     if (originalConfig) await vscode.workspace.fs.writeFile(configUri, originalConfig);
-    await vscode.workspace.getConfiguration().update(Settings.powershellPath, undefined, vscode.ConfigurationTarget.Workspace);
-    // The folder had no settings of its own: it is left without them, as the UI tier expects it.
-    if (!hadFolderSettings) await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.vscode'), { recursive: true }).then(undefined, () => undefined);
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, 'out'), { recursive: true }).then(undefined, () => undefined);
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.gpupv'), { recursive: true }).then(undefined, () => undefined);
     if (originalState) {
@@ -190,6 +182,6 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
     assert.match(transcript, /pvsample OK/);
     const guest = (JSON.parse(readFileSync(stateFile(), 'utf8')) as { standIn: { guests: Record<string, { driverStore: { originalName: string }[] }> } }).standIn.guests[VM_ID]!;
     assert.ok(guest.driverStore.some((d) => d.originalName === 'pvsample.inf'), 'the VM\'s driver store holds the package');
-    assert.match(api.deploy.statusBar.text, /^\$\(pass\) VM 3f8a2c4e/);
+    assert.match(api.deploy.statusBar.text, /^\$\(pass\) Win11-DriverTest$/);
   });
 });

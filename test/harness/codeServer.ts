@@ -19,14 +19,26 @@ export interface CodeServerOptions {
   readonly env?: Record<string, string>;
   /** Added to the user settings this server starts with. */
   readonly userSettings?: Record<string, unknown>;
+  /**
+   * The Remote settings this server starts with. code-server's window is a remote one, and a
+   * remote window takes machine and machine-overridable settings (gpupv.powershell.path) from
+   * these only: in user settings VS Code drops them once it knows their scope.
+   */
+  readonly machineSettings?: Record<string, unknown>;
 }
 
 const START_TIMEOUT_MS = 60_000;
 const USER_SETTINGS = 'user-data/User/settings.json';
+const MACHINE_SETTINGS = 'user-data/Machine/settings.json';
 
 /** The user settings file of a server started with this state folder; VS Code reloads it when it changes. */
 export function userSettingsFile(stateDir: string): string {
   return path.join(stateDir, USER_SETTINGS);
+}
+
+/** Its Remote (machine) settings file, the Settings editor's "Remote" tab. */
+export function machineSettingsFile(stateDir: string): string {
+  return path.join(stateDir, MACHINE_SETTINGS);
 }
 const STOP_GRACE_MS = 3_000;
 
@@ -46,7 +58,7 @@ export class CodeServer {
       throw new Error(`code-server is not installed at ${codeServerBin}: run "node test/harness/setup.mjs test" first`);
     }
     const dir = options.stateDir;
-    for (const sub of ['xdg/config', 'xdg/data', 'xdg/cache', 'user-data/User', 'extensions']) {
+    for (const sub of ['xdg/config', 'xdg/data', 'xdg/cache', 'user-data/User', 'user-data/Machine', 'extensions']) {
       mkdirSync(path.join(dir, sub), { recursive: true });
     }
     writeFileSync(
@@ -63,6 +75,7 @@ export class CodeServer {
         ...options.userSettings,
       }),
     );
+    writeFileSync(path.join(dir, MACHINE_SETTINGS), JSON.stringify(options.machineSettings ?? {}));
     if (options.installExtension) {
       const { id, version, path: from } = options.installExtension;
       symlinkSync(from, path.join(dir, 'extensions', `${id}-${version}`), 'dir');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CodeServer, freeLoopbackPort } from './codeServer';
 import { demoWorkspace, repoRoot } from './paths';
+import { prepareVmGuest } from './deployWorkspace';
 import { prepareSimulatedHyperV } from './simulatedHyperV';
 import { demoProtocol, writeFramesCapture, writeHangSnapshot, writeLifetimeBugsCapture } from './traceFixtures';
 import { createServer } from 'node:net';
@@ -18,6 +19,8 @@ const DEFAULT_PORT = 8720;
 /** The live ring demo/gpupv.json names. */
 const DEMO_RING = '/dev/shm/pvgpu_shmem_vm1';
 const DEMO_TRACES = path.join(demoWorkspace, 'traces');
+/** Win11-DriverTest, the target of demo/gpupv.json's driver section. */
+const DEMO_DEPLOY_VM = '3f8a2c4e-9b1d-4e7a-8c2f-5d6e7a8b9c01';
 
 async function main(): Promise<void> {
   const port = await choosePort(process.env.GPUPV_DEMO_PORT);
@@ -50,13 +53,15 @@ async function main(): Promise<void> {
 
   // Without Hyper-V here, the Virtual Machines view shows a simulated workstation (labelled so).
   const hyperV = process.platform === 'win32' ? undefined : prepareSimulatedHyperV(path.join(stateDir, 'hyperv'));
+  // The VM demo/gpupv.json deploys to is a whole Windows guest there, with the sample's device.
+  if (hyperV) prepareVmGuest(hyperV.stateFile, DEMO_DEPLOY_VM);
   console.log('Starting VS Code (code-server) with GPU-PV Dev Kit…');
   server = await CodeServer.start({
     stateDir,
     port,
     installExtension: { id: 'gpupv.gpupv-devkit', version, path: repoRoot },
     env: hyperV?.env,
-    userSettings: hyperV?.userSettings,
+    ...(hyperV ? { machineSettings: hyperV.machineSettings } : {}),
   });
   console.log(
     [
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
             '',
             'This machine has no Hyper-V: the Virtual Machines view shows a SIMULATED host (real PowerShell running GpuPv.psm1 over the stand-in modules in test/fakes/hyperv/modules).',
             `Its state, which the view's actions change, is ${hyperV.stateFile}`,
+            'Deploy and Test (Ctrl+Alt+Shift+D, or the status bar item) builds demo/driver and installs it in its VM Win11-DriverTest over PowerShell Direct: sign in as tester, password P@ss w0rd\'!',
           ]
         : []),
       'Press Ctrl+C to stop.',

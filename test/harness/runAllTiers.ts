@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CodeServer, userSettingsFile } from './codeServer';
+import { CodeServer, machineSettingsFile, userSettingsFile } from './codeServer';
 import { runExtensionHostSuite } from './extensionHostSuite';
 import { runMochaTier } from './mochaTier';
 import { runPesterTier } from './pesterTier';
@@ -68,8 +68,8 @@ async function main(): Promise<number> {
     heading('extension host');
     if (selected('extension-host')) {
       // A suite that dies before its after-hooks would leave its settings to the UI tier.
-      const settingsFile = userSettingsFile(serverStateDir(scratch));
-      const settingsBefore = readFileSync(settingsFile, 'utf8');
+      const settingsFiles = [userSettingsFile(serverStateDir(scratch)), machineSettingsFile(serverStateDir(scratch))];
+      const settingsBefore = settingsFiles.map((file) => readFileSync(file, 'utf8'));
       const suite = await runExtensionHostSuite(server, {
         extensionPath: EXTENSION.path,
         testsIndex: path.join(compiledTests, 'extension-host', 'index.js'),
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
         onLine: (line) => console.log(`  ${line}`),
       });
       results.push(extensionHostTierResult('extension host', suite.exitCode, suite.lines));
-      if (readFileSync(settingsFile, 'utf8') !== settingsBefore) writeFileSync(settingsFile, settingsBefore);
+      for (const [index, file] of settingsFiles.entries()) if (readFileSync(file, 'utf8') !== settingsBefore[index]) writeFileSync(file, settingsBefore[index]!);
     }
 
     heading('ui');
@@ -141,7 +141,7 @@ async function startServer(scratch: string, hyperV: SimulatedHyperV): Promise<Co
     stateDir: serverStateDir(scratch),
     installExtension: { id: EXTENSION.id, version, path: EXTENSION.path },
     env: hyperV.env,
-    userSettings: hyperV.userSettings,
+    machineSettings: hyperV.machineSettings,
   });
 }
 

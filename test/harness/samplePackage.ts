@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { expectExitCode, isProcessError, runProcess, type RunResult } from '../../extension/common/processRunner';
-import { repoRoot } from './paths';
+import { demoWorkspace } from './paths';
 
-// The sample GPU-PV driver package (test/fixtures/driver-sample/), built for real by Debian's
+// The sample GPU-PV driver package (demo/driver/, which the demo deploys too), built for real by Debian's
 // mingw-w64: a native-subsystem pvsample.sys importing ntoskrnl.exe, a UMD pvsample_umd.dll
 // exporting OpenAdapter10_2, and pvsample.inf. make runs in the output folder with the
 // Makefile named by path and `OUT=.`, so an output folder with any name (spaces, quotes,
 // unicode) never passes through make's own syntax.
 
-export const SAMPLE_PACKAGE_SOURCE = path.join(repoRoot, 'test', 'fixtures', 'driver-sample');
+export const SAMPLE_PACKAGE_SOURCE = path.join(demoWorkspace, 'driver');
 export const SAMPLE_MAKEFILE = path.join(SAMPLE_PACKAGE_SOURCE, 'Makefile');
 /** The one device the sample INF's NTamd64 models section lists. */
 export const SAMPLE_HARDWARE_ID = 'PCI\\VEN_1AF4&DEV_10F0';

@@ -18,8 +18,8 @@ export interface SimulatedHyperV {
   readonly modules: string;
   /** For the server's environment: inherited by every extension host and so by PowerShell. */
   readonly env: Record<string, string>;
-  /** For the server's user settings. */
-  readonly userSettings: Record<string, unknown>;
+  /** For the server's Remote (machine) settings, where a remote window reads gpupv.powershell.path. */
+  readonly machineSettings: Record<string, unknown>;
 }
 
 export function prepareSimulatedHyperV(dir: string): SimulatedHyperV {
@@ -33,7 +33,7 @@ export function prepareSimulatedHyperV(dir: string): SimulatedHyperV {
     callLog,
     modules,
     env: standInEnvironment(stateFile, callLog, modules),
-    userSettings: { [Settings.powershellPath]: powerShellExecutable() },
+    machineSettings: { [Settings.powershellPath]: powerShellExecutable() },
   };
 }
 

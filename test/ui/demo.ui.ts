@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { compiledTests } from '../harness/paths';
+import { compiledTests, demoWorkspace } from '../harness/paths';
 import { UiEnvironment } from './uiEnvironment';
 import { Workbench } from './workbench';
 
@@ -26,9 +27,17 @@ describe('UI: npm run demo', () => {
     }
   });
 
+  // What Deploy and Test leaves in the demo workspace (git-ignored), removed unless it was there before.
+  const leftBehind = ['out', '.gpupv'].map((name) => path.join(demoWorkspace, name)).filter((folder) => !existsSync(folder));
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await workbench?.screenshot(`failed-demo-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 40)}`);
+  });
+
   after(async () => {
     await workbench?.close();
     if (demo.exitCode === null) demo.kill('SIGKILL');
+    for (const folder of leftBehind) rmSync(folder, { recursive: true, force: true });
   });
 
   it('prints a loopback URL and says why it has no password', () => {
@@ -42,6 +51,24 @@ describe('UI: npm run demo', () => {
     await workbench.openGpuPvSidebar();
     assert.match(await workbench.page.title(), /demo/);
     await workbench.screenshot('demo');
+  });
+
+  it('deploys its sample driver to the simulated VM with Deploy and Test, signing in once', async function () {
+    this.timeout(180_000);
+    const page = workbench!.page;
+    const item = page.locator('.statusbar-item[id="gpupv.gpupv-devkit.gpupv.deploy"]');
+    await item.filter({ hasText: 'Win11-DriverTest' }).waitFor({ timeout: 60_000 });
+    await item.click();
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'Sign in to Win11-DriverTest' }).waitFor({ timeout: 60_000 });
+    await input.fill('tester');
+    await input.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Password of tester' }).waitFor();
+    await input.fill("P@ss w0rd'!");
+    await input.press('Enter');
+    await item.locator('.codicon-pass').waitFor({ timeout: 150_000 });
+    await page.mouse.move(1200, 200);
+    await workbench!.screenshot('demo-deploy-and-test');
   });
 
   it('stops cleanly on Ctrl+C', async () => {

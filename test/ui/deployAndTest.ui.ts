@@ -14,7 +14,7 @@ const STATUS_ITEM = '.statusbar-item[id="gpupv.gpupv-devkit.gpupv.deploy"]';
 
 describe('UI: Deploy and Test', function () {
   this.timeout(240_000);
-  let workbench: Workbench;
+  let workbench: Workbench | undefined;
   let guest: SshGuest | undefined;
   const env = UiEnvironment.read();
   const configFile = path.join(env.workspace, 'gpupv.json');
@@ -30,7 +30,7 @@ describe('UI: Deploy and Test', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'failed') return;
+    if (this.currentTest?.state !== 'failed' || !workbench) return;
     await workbench.screenshot(`failed-deploy-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 40)}`);
     await workbench.page.keyboard.press('Escape');
   });
@@ -38,14 +38,14 @@ describe('UI: Deploy and Test', function () {
   after(async () => {
     writeFileSync(configFile, originalConfig);
     for (const made of ['out', '.gpupv']) rmSync(path.join(env.workspace, made), { recursive: true, force: true });
-    await workbench.close();
+    await workbench?.close();
     if (guest) await guest.stop();
   });
 
-  const status = () => workbench.page.locator(STATUS_ITEM);
+  const status = () => workbench!.page.locator(STATUS_ITEM);
 
   it('the key signs in, asks to trust the host key, runs every step in its terminal and shows the result', async () => {
-    const page = workbench.page;
+    const page = workbench!.page;
     await page.locator('.monaco-workbench').click({ position: { x: 700, y: 300 } });
     await page.keyboard.press('Control+Alt+Shift+D');
     const quickInput = page.locator('.quick-input-widget');
@@ -56,17 +56,17 @@ describe('UI: Deploy and Test', function () {
     const dialog = page.locator('.monaco-dialog-box', { hasText: 'presents the host key' });
     await dialog.waitFor({ timeout: 30_000 });
     assert.match(await dialog.innerText(), new RegExp(guest!.server.hostKeyFingerprint.replace(/[+/]/g, '\\$&')));
-    await workbench.screenshot('deploy-host-key');
+    await workbench!.screenshot('deploy-host-key');
     await dialog.getByRole('button', { name: 'Trust This Key' }).click();
     await status().locator('.codicon-pass').waitFor({ timeout: 180_000 });
     assert.match(await status().innerText(), /gpupv-guest@127\.0\.0\.1/);
     await page.locator('.part.panel .terminal-wrapper').first().waitFor();
     await page.mouse.move(1200, 200);
-    await workbench.screenshot('deploy-and-test-passed');
+    await workbench!.screenshot('deploy-and-test-passed');
   });
 
   it('a driver Windows refuses (Code 52) turns the item red and puts the cause on the INF line in Problems', async () => {
-    const page = workbench.page;
+    const page = workbench!.page;
     prepareGuest(guest!, { problemCodeAfterInstall: 52 });
     await status().click();
     await status().locator('.codicon-error').waitFor({ timeout: 180_000 });
@@ -75,7 +75,7 @@ describe('UI: Deploy and Test', function () {
     await problems.getByText('Code 52', { exact: false }).first().waitFor();
     await problems.getByText('pvsample.inf', { exact: false }).first().waitFor();
     await page.mouse.move(1200, 200);
-    await workbench.screenshot('deploy-code-52-problems');
+    await workbench!.screenshot('deploy-code-52-problems');
     prepareGuest(guest!);
   });
 });

@@ -228,7 +228,7 @@ describe('UI: the Virtual Machines view', () => {
     } finally {
       renameSync(away, hyperV);
     }
-    await workbench.setTextSetting('gpupv.powershell.path', '', 'Remote');
+    await workbench.setTextSetting('gpupv.powershell.path', powerShellExecutable(), 'Remote');
     await row(SIMULATED_HOST).waitFor({ timeout: 30_000 });
   });
 
@@ -238,8 +238,8 @@ describe('UI: the Virtual Machines view', () => {
     await welcome.getByText('PowerShell could not be started', { exact: false }).waitFor({ timeout: 30_000 });
     assert.equal(await welcome.getByRole('button', { name: 'Open the Setting' }).count(), 1);
     await workbench.screenshot('vms-no-powershell');
-    // Empty is the default: the Remote value goes, and the user value (real PowerShell) applies again.
-    await workbench.setTextSetting('gpupv.powershell.path', '', 'Remote');
+    // Back to the real PowerShell the server started with (its Remote settings).
+    await workbench.setTextSetting('gpupv.powershell.path', powerShellExecutable(), 'Remote');
     await row(SIMULATED_HOST).waitFor({ timeout: 30_000 });
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeCommand, isProcessError, runProcess } from '../../common/processRunner';
 import type { DriverPackageConfig } from '../../protocol/config/driverConfigParser';
@@ -112,6 +112,8 @@ async function infCopies(pkg: DriverPackageConfig, workspaceDir: string, outputD
 async function buildCommand(pkg: DriverPackageConfig, input: BuildInput, signal: AbortSignal): Promise<{ command: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv }> {
   const build = pkg.build;
   if (build.kind === 'command') {
+    // A fresh clone has no output folder yet, and the command often runs inside it.
+    await mkdir(packageOutputDir(pkg, input.workspaceDir), { recursive: true });
     const [command, ...args] = build.command;
     return { command: command!, args, cwd: path.resolve(input.workspaceDir, build.cwd?.value ?? '.') };
   }

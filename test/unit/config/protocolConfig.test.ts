@@ -230,5 +230,7 @@ describe('gpupv.json: the contributed schema', () => {
     const parsed = parseProtocolConfig(readFileSync(path.join(repoRoot, 'demo', 'gpupv.json'), 'utf8'));
     assert.deepEqual(parsed.problems, []);
     assert.equal(parsed.protocol?.compareAbi, 'sysv-x86_64');
+    assert.deepEqual(parsed.driver!.packages.map((p) => p.name), ['pvsample']);
+    assert.deepEqual(parsed.driver!.target, { kind: 'vm', vmId: '3f8a2c4e-9b1d-4e7a-8c2f-5d6e7a8b9c01' });
   });
 });

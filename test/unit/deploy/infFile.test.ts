@@ -12,6 +12,7 @@ import {
   type InfProblem,
 } from '../../../extension/deploy/inf/infFile';
 import { repoRoot } from '../../harness/paths';
+import { SAMPLE_PACKAGE_SOURCE } from '../../harness/samplePackage';
 
 // The INF reader: the syntax Windows Setup accepts, and what Deploy and Test needs to know
 // from a package's INF, chosen for an architecture the way Windows chooses it. The fixtures
@@ -124,7 +125,7 @@ describe('INF reader: syntax', () => {
 
 describe('INF reader: what a deploy needs', () => {
   it('reads the test suite\u2019s sample package: version, catalog, models, files, UMD and service', () => {
-    const pkg = describeInfPackage(parseInf(read('driver-sample', 'pvsample.inf')), { architecture: 'amd64' });
+    const pkg = describeInfPackage(parseInf(readFileSync(path.join(SAMPLE_PACKAGE_SOURCE, 'pvsample.inf'))), { architecture: 'amd64' });
     assert.deepEqual(pkg.problems, []);
     assert.deepEqual(pkg.version, {
       signature: '$WINDOWS NT$',

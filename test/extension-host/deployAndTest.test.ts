@@ -110,6 +110,15 @@ describe('Deploy and Test in the editor', function () {
     assert.equal(api.lastRun()?.task, 'test');
   });
 
+  it('the Test Explorer lists the configured test and its run button runs it in the guest', async () => {
+    const [folderItem] = [...iterate(api.tests.controller.items)];
+    assert.ok(folderItem, 'the workspace folder is in the Test Explorer');
+    assert.deepEqual([...iterate(folderItem.children)].map((item) => item.label), ['smoke']);
+    const exitCode = await ended(() => vscode.commands.executeCommand('testing.runAll'));
+    assert.equal(exitCode, 0);
+    assert.equal(api.lastRun()?.task, 'test');
+  });
+
   it('its keybinding is not one of VS Code\'s own', async () => {
     await vscode.commands.executeCommand('workbench.action.openDefaultKeybindingsFile');
     await waitFor(() => vscode.window.activeTextEditor?.document.uri.scheme === 'vscode', 'the default keybindings', 20_000);
@@ -185,3 +194,7 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
     assert.match(api.deploy.statusBar.text, /^\$\(pass\) Win11-DriverTest$/);
   });
 });
+
+function* iterate(collection: vscode.TestItemCollection): Generator<vscode.TestItem> {
+  for (const [, item] of collection) yield item;
+}

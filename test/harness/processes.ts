@@ -12,23 +12,40 @@ export interface ProcessInfo {
   readonly commandLine: string;
 }
 
-export function processesMarkedWith(runId: string): ProcessInfo[] {
-  const needle = `${RUN_MARKER_VARIABLE}=${runId}\0`;
-  const found: ProcessInfo[] = [];
-  for (const entry of safeReaddir('/proc')) {
-    const pid = Number(entry);
+export interface ProcessEntry extends ProcessInfo {
+  readonly uid: number;
+  /** /proc/<pid>/environ: NUL-separated NAME=value, ending in a NUL. */
+  readonly environment: string;
+}
+
+/** The machine's live processes but this one (zombies left out: they hold nothing but their pid). */
+export function liveProcesses(): ProcessEntry[] {
+  const entries: ProcessEntry[] = [];
+  for (const name of safeReaddir('/proc')) {
+    const pid = Number(name);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      const environment = readFileSync(`/proc/${pid}/environ`, 'latin1') + '\0';
-      if (!environment.includes(needle)) continue;
-      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
-      // Zombies have an empty command line and hold no resources beyond their pid entry.
-      if (commandLine) found.push({ pid, commandLine });
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) continue;
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      const environment = `${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`;
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      entries.push({ pid, uid, environment, commandLine });
     } catch {
       // The process ended while we looked, or is not ours to read.
     }
   }
-  return found;
+  return entries;
+}
+
+export function processesMarkedWith(runId: string): ProcessInfo[] {
+  const needle = `${RUN_MARKER_VARIABLE}=${runId}\0`;
+  return liveProcesses().filter((entry) => entry.environment.includes(needle));
+}
+
+/** The live processes whose command line holds `text`: what a stopped test must leave none of. */
+export function processesRunning(text: string): ProcessInfo[] {
+  return liveProcesses().filter((entry) => entry.commandLine.includes(text));
 }
 
 /** Polls until no marked process is left or the grace period ends; returns the survivors. */

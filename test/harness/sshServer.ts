@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expectExitCode, runProcess } from '../../extension/common/processRunner';
 import { freeLoopbackPort } from './codeServer';
-import { RUN_MARKER_VARIABLE } from './processes';
+import { liveProcesses, RUN_MARKER_VARIABLE } from './processes';
 
 // Debian's real sshd on 127.0.0.1 as a throw-away SSH guest for one test: a fresh host key and
 // user key made by ssh-keygen, its own config, port and folder, logging to stderr.
@@ -156,7 +156,7 @@ export class SshServer {
 
   /** The command lines of the guest user's processes now running. */
   sessionProcesses(): string[] {
-    return processEntries()
+    return liveProcesses()
       .filter((entry) => entry.uid === this.uid)
       .map((entry) => entry.commandLine);
   }
@@ -179,7 +179,7 @@ export class SshServer {
 
   /** sshd, its per-connection children (they carry the marker) and the sessions (the guest's uid). */
   private processIds(): number[] {
-    const ids = processEntries()
+    const ids = liveProcesses()
       .filter((entry) => entry.uid === this.uid || entry.environment.includes(`${INSTANCE_VARIABLE}=${this.instance}\0`))
       .map((entry) => entry.pid);
     const leader = this.child.pid;
@@ -238,38 +238,11 @@ function withoutUser(table: string): string {
 /** A uid in no passwd entry and running no process, so that it names this server's sessions only. */
 function unusedUid(): number {
   const taken = new Set(readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => Number(line.split(':')[2])));
-  for (const entry of processEntries()) taken.add(entry.uid);
+  for (const entry of liveProcesses()) taken.add(entry.uid);
   for (;;) {
     const uid = 200_000 + Math.floor(Math.random() * 800_000);
     if (!taken.has(uid)) return uid;
   }
-}
-
-interface ProcessEntry {
-  readonly pid: number;
-  readonly uid: number;
-  readonly environment: string;
-  readonly commandLine: string;
-}
-
-/** The machine's live processes (zombies left out: they hold nothing but their pid). */
-function processEntries(): ProcessEntry[] {
-  const entries: ProcessEntry[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      if (/^State:\s+Z/m.test(status)) continue;
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      const environment = `${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`;
-      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      entries.push({ pid, uid, environment, commandLine });
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return entries;
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -46,6 +46,23 @@ export interface StagedFile {
   readonly sha256?: string;
 }
 
+/**
+ * Refuses a package whose relative paths would leave the fresh folder, are not names the guest's
+ * file system takes (Windows: none of `<>"|?*` or control characters), or name one file twice
+ * (in any letter case, on Windows).
+ */
+export function checkStagedPaths(files: readonly StagedFile[], windowsGuest: boolean): void {
+  const seen = new Set<string>();
+  for (const { relativePath } of files) {
+    // eslint-disable-next-line no-control-regex -- control characters are what Windows file names may not hold
+    const bad = relativePath.split('/').some((part) => part === '' || part === '.' || part === '..' || /[\0\\:]/.test(part) || (windowsGuest && /[<>"|?*\x01-\x1f]/.test(part)));
+    if (bad) throw new GuestTransportError('unsafeArgument', `${JSON.stringify(relativePath)} cannot be a file's place in the package folder: use a relative path of plain names separated by "/".`);
+    const key = windowsGuest ? relativePath.toLowerCase() : relativePath;
+    if (seen.has(key)) throw new GuestTransportError('unsafeArgument', `The package lists ${relativePath} twice.`);
+    seen.add(key);
+  }
+}
+
 export interface CopyProgress {
   /** `copy` while bytes are sent, `verify` while the guest's copies are hashed. */
   readonly phase: 'copy' | 'verify';

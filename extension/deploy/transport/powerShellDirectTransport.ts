@@ -11,6 +11,7 @@ import { formatBytes } from '../../vms/model/formatting';
 import { callGuest, GuestCallError } from '../guest/guestCall';
 import { formatSeconds } from '../pipeline/terminalTranscript';
 import {
+  checkStagedPaths,
   GuestTransportError,
   isGuestTransportError,
   type CopiedFile,
@@ -170,7 +171,7 @@ export class PowerShellDirectTransport implements GuestTransport {
 
   async upload(files: readonly StagedFile[], remoteDir: string, options: UploadOptions = {}): Promise<UploadResult> {
     const { signal } = options;
-    checkRelativePaths(files);
+    checkStagedPaths(files, true);
     const expected = new Map<string, string>();
     const hashCheck = options.hashCheck ?? this.stagedFilesCheck(remoteDir, expected);
     this.throwIfUnusable(signal, 'Copying the package');
@@ -542,15 +543,3 @@ async function hashLocal(file: StagedFile): Promise<StagedFile & { sha256: strin
   return { ...file, sha256, bytes };
 }
 
-/** Relative paths must stay inside the fresh folder and be names Windows takes. */
-function checkRelativePaths(files: readonly StagedFile[]): void {
-  const seen = new Set<string>();
-  for (const { relativePath } of files) {
-    // eslint-disable-next-line no-control-regex -- control characters are what Windows file names may not hold
-    const bad = relativePath.split('/').some((part) => part === '' || part === '.' || part === '..' || /[\0\\:<>"|?*\x01-\x1f]/.test(part));
-    if (bad) throw new GuestTransportError('unsafeArgument', `${JSON.stringify(relativePath)} cannot be a file's place in the package folder: use a relative path of plain names separated by "/".`);
-    const key = relativePath.toLowerCase();
-    if (seen.has(key)) throw new GuestTransportError('unsafeArgument', `The package lists ${relativePath} twice.`);
-    seen.add(key);
-  }
-}

@@ -6,6 +6,7 @@ import type { Logger } from '../../common/logger';
 import { formatBytes } from '../../vms/model/formatting';
 import { formatSeconds } from '../pipeline/terminalTranscript';
 import {
+  checkStagedPaths,
   GuestTransportError,
   type CopiedFile,
   type CopyProgress,
@@ -356,7 +357,7 @@ export class SshTransport implements GuestTransport {
 
   async upload(files: readonly StagedFile[], remoteDir: string, options: UploadOptions = {}): Promise<UploadResult> {
     const { signal } = options;
-    checkRelativePaths(files, this.ssh.shell);
+    checkStagedPaths(files, this.ssh.shell !== 'posix');
     this.throwIfUnusable(signal, 'Copying the package');
     const started = performance.now();
     const sftp = await this.sftp();
@@ -794,20 +795,6 @@ async function localSize(localPath: string): Promise<number> {
   }
 }
 
-/** Relative paths must stay inside the fresh folder and be names the guest's file system takes. */
-function checkRelativePaths(files: readonly StagedFile[], shell: RemoteShell): void {
-  const windows = shell !== 'posix';
-  const seen = new Set<string>();
-  for (const { relativePath } of files) {
-    const parts = relativePath.split('/');
-    // eslint-disable-next-line no-control-regex -- control characters are what Windows file names may not hold
-    const bad = parts.some((part) => part === '' || part === '.' || part === '..' || /[\0\\:]/.test(part) || (windows && /[<>"|?*\x01-\x1f]/.test(part)));
-    if (bad) throw new GuestTransportError('unsafeArgument', `${JSON.stringify(relativePath)} cannot be a file's place in the package folder: use a relative path of plain names separated by "/".`);
-    const key = windows ? relativePath.toLowerCase() : relativePath;
-    if (seen.has(key)) throw new GuestTransportError('unsafeArgument', `The package lists ${relativePath} twice.`);
-    seen.add(key);
-  }
-}
 
 /** The folders above a remote folder, outermost first, without the root or a drive. */
 function ancestorsOf(remoteDir: string): string[] {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runSteps, type RunReporter } from '../../../extension/deploy/pipeline/deployPipeline';
@@ -10,6 +10,7 @@ import { connectSshGuest, type SshDeployTarget } from '../../../extension/deploy
 import { parseProtocolConfig } from '../../../extension/protocol/config/protocolConfigParser';
 import { driverSection, prepareGuest } from '../../harness/deployWorkspace';
 import { repoRoot } from '../../harness/paths';
+import { processesRunning } from '../../harness/processes';
 import { startSshGuest, type SshGuest } from '../../harness/sshGuest';
 
 // The whole loop in plain Node, every layer real but Windows itself: make and mingw-w64 build
@@ -184,13 +185,7 @@ describe('Deploy and Test: every step on the real sample package, to a guest ove
     assert.equal(result.status, 'cancelled');
     assert.match(live.join(''), /started/);
     assert.ok(result.guestCondition.length > 0, 'the summary says what the guest was left as');
-    const sleeping = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('Start-Sleep -Seconds 600');
-      } catch {
-        return false;
-      }
-    });
+    const sleeping = processesRunning('Start-Sleep -Seconds 600').map((p) => `${p.pid}: ${p.commandLine}`);
     assert.deepEqual(sleeping, [], 'the test\'s process in the guest was ended');
   });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../../../extension/common/logger';
@@ -9,6 +9,7 @@ import { connectPowerShellDirect, type PowerShellDirectTransport } from '../../.
 import { PowerShellSession } from '../../../extension/hyperv/powerShellSession';
 import { HOSTILE_NAMES } from '../../fixtures/hostileNames';
 import { repoRoot } from '../../harness/paths';
+import { processesRunning } from '../../harness/processes';
 import { MODULE_PATH, powerShellExecutable, standInEnvironment } from '../../harness/powerShellTools';
 import { buildSamplePackage } from '../../harness/samplePackage';
 import { DEMO_HOST_STATE } from '../../harness/simulatedHyperV';
@@ -49,20 +50,9 @@ class KeptLog implements Logger {
   error = (message: string | Error) => void this.lines.push(String(message));
 }
 
-/** Processes (not zombies) whose command line holds `token`: what a stop must leave none of. */
-function processesWith(token: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (commandLine.includes(token)) found.push(`${entry}: ${commandLine}`);
-    } catch {
-      // Ended while we looked.
-    }
-  }
-  return found;
-}
+
+/** The processes whose command line holds `token`, as lines for an assertion's message. */
+const processesRunningLines = (token: string) => processesRunning(token).map((p) => `${p.pid}: ${p.commandLine}`);
 
 describe('Deploy and Test over PowerShell Direct: the guest module in a Hyper-V stand-in VM through real PowerShell', function () {
   this.timeout(120_000);
@@ -167,13 +157,13 @@ describe('Deploy and Test over PowerShell Direct: the guest module in a Hyper-V 
       (error) => isGuestTransportError(error, 'cancelled') && error.message.includes('was cancelled and stopped') && error.message.includes('Stopped 1 test process tree'),
     );
     assert.ok(performance.now() - started < 30_000);
-    assert.deepEqual(processesWith(token), []);
+    assert.deepEqual(processesRunningLines(token), []);
     // A new run: the cancelled one refuses to start more tests.
     await callGuest(direct(), 'New-GpuPvStagingFolder', { runId: 'run-3b' });
     const timedOut = performance.now();
     await assert.rejects(runTest('run-3b', 'slow', `sleep 60; echo ${token}`, { timeoutMs: 2_000 }), (error) => isGuestTransportError(error, 'timeout') && error.message.includes('did not finish within 2.00 s'));
     assert.ok(performance.now() - timedOut < 30_000);
-    assert.deepEqual(processesWith(token), []);
+    assert.deepEqual(processesRunningLines(token), []);
   });
 
   it('brings logs back: whole, cut to their tail, skipped when too large, and notes what is missing', async () => {
@@ -231,7 +221,7 @@ describe('Deploy and Test over PowerShell Direct: the guest module in a Hyper-V 
     } finally {
       await view.dispose();
     }
-    assert.deepEqual(processesWith(token), [], 'the VM’s processes end with it');
+    assert.deepEqual(processesRunningLines(token), [], 'the VM’s processes end with it');
     await assert.rejects(callGuest(direct(), 'Get-GpuPvGuestReadiness', {}), (error) => isGuestTransportError(error, 'unreachable') && error.message.includes('is not running (its state is Off)'));
   });
 });

@@ -163,10 +163,13 @@ async function create(options: TestCertificateOptions, paths: ReturnType<typeof 
     const pem = path.join(work, TEST_CERTIFICATE_FILES.pem);
     const pfx = path.join(work, TEST_CERTIFICATE_FILES.pfx);
     const days = String(options.validityDays ?? DEFAULT_VALIDITY_DAYS);
+    // The key is written encrypted with the same password and deleted once it is in the pfx.
+    // genpkey makes it because it can do so quietly: req -newkey prints a line of dots and
+    // pluses for every prime it tries, which would fill the task's terminal.
+    await runOpenssl(options, ['genpkey', '-quiet', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${options.keyBits ?? 3072}`, '-aes-256-cbc', '-pass', `env:${PASSWORD_VARIABLE}`, '-out', key], password);
     await runOpenssl(
       options,
-      // The key is written encrypted with the same password and deleted once it is in the pfx.
-      ['req', '-x509', '-newkey', `rsa:${options.keyBits ?? 3072}`, '-sha256', '-days', days, '-utf8', '-subj', `/${subject}`, '-config', config, '-extensions', 'codesign', '-keyout', key, '-out', pem, '-passout', `env:${PASSWORD_VARIABLE}`],
+      ['req', '-x509', '-new', '-key', key, '-passin', `env:${PASSWORD_VARIABLE}`, '-sha256', '-days', days, '-utf8', '-subj', `/${subject}`, '-config', config, '-extensions', 'codesign', '-out', pem],
       password,
     );
     await runOpenssl(options, ['pkcs12', '-export', '-inkey', key, '-in', pem, '-name', subject.slice(3), '-out', pfx, '-passin', `env:${PASSWORD_VARIABLE}`, '-passout', `env:${PASSWORD_VARIABLE}`], password);

@@ -91,15 +91,11 @@ export class GuestSession {
     return this.deployment;
   }
 
-  /** Forgets the connection (after a restart or a checkpoint revert it is gone). */
-  async reset(): Promise<void> {
+  /** Ends the connection: at the end of the run, and after a restart or a checkpoint revert, which take it away. */
+  async close(): Promise<void> {
     const opened = this.opened;
     this.opened = undefined;
     if (opened) await (await opened.catch(() => undefined))?.close();
-  }
-
-  async close(): Promise<void> {
-    await this.reset();
   }
 }
 
@@ -123,7 +119,7 @@ export async function deployPackages(session: GuestSession, input: GuestStepsInp
   if (input.config.checkpoint) {
     if (!access.revertCheckpoint) throw new StepFailure(`${access.label} has no checkpoints: "checkpoint" applies to a VM target only`, 'Remove "checkpoint" from the driver section of gpupv.json, or target a VM.');
     report.info(await access.revertCheckpoint(input.config.checkpoint, context));
-    await session.reset();
+    await session.close();
   }
   let readiness = await session.call<Readiness>('Get-GpuPvGuestReadiness', { thumbprint: signed.identity.thumbprint }, context);
   const blocking = (code: string) => readiness.problems.find((p) => p.code === code);
@@ -136,7 +132,7 @@ export async function deployPackages(session: GuestSession, input: GuestStepsInp
     await session.call('Enable-GpuPvTestSigning', {}, context);
     if (!access.restart) throw new StepFailure(`Test signing is on in ${access.label} from its next start`, 'Restart the guest, then run Deploy and Test again.');
     report.info(`Restarting ${access.label} for test signing…`);
-    await session.reset();
+    await session.close();
     await access.restart(context);
     readiness = await session.call<Readiness>('Get-GpuPvGuestReadiness', { thumbprint: signed.identity.thumbprint }, context);
     if (blocking('TestSigningOff')) throw new StepFailure(`Test signing is still off in ${access.label} after the restart`, 'Check bcdedit /enum {current} in the guest; a policy or Secure Boot may hold it off.');
@@ -265,10 +261,11 @@ export async function installPackages(session: GuestSession, input: GuestStepsIn
             ? missing.message
             : `No device of ${pkg.name} was found in ${input.access.label}`;
         const hint = sick?.problem?.cause ?? missing?.action ?? (installed.rebootRequired ? 'Restart the guest to finish the install, then run the install task again.' : 'Check the hardware ids in the INF against the guest\'s devices (Get-PnpDevice).');
-        if (infFile) input.problem?.({ file: infFile.path, ...(sick ?? missing ? { line: lineOf((sick ?? missing)!.hardwareId) } : {}), severity: 'error', message: `${message}. ${hint}` });
+        const culprit = sick ?? missing;
+        if (infFile) input.problem?.({ file: infFile.path, ...(culprit ? { line: lineOf(culprit.hardwareId) } : {}), severity: 'error', message: `${message}. ${hint}` });
         throw new StepFailure(message, hint);
       }
-      lines.push(`${pkg.name} ${installed.version ?? ''} working on ${health.devices.length} device(s)`.replace('  ', ' '));
+      lines.push(`${pkg.name}${installed.version ? ` ${installed.version}` : ''} working on ${health.devices.length} device(s)`);
     }
   }
   return lines.join('; ');

@@ -90,34 +90,48 @@ BeforeAll {
         return ($text.Substring($text.LastIndexOf(')') + 2, 1) -eq 'Z')
     }
 
+    function ConvertTo-RequestJson {
+        # As the host writes parameters: one line of JSON, every non-ASCII character as \uXXXX.
+        param($Value)
+        $escape = [System.Text.RegularExpressions.MatchEvaluator] { param($m) '\u{0:x4}' -f [int][char]$m.Value }
+        return [regex]::Replace((ConvertTo-Json -InputObject $Value -Depth 10 -Compress), '[^\x00-\x7F]', $escape)
+    }
+
     function Start-Runner {
-        # The SSH runner as its own PowerShell process, stdout captured.
-        param([string]$Call, [hashtable]$Params, [string]$Folder = $TestDrive)
-        $paramsPath = Join-Path $Folder ([guid]::NewGuid().ToString('n') + '.json')
-        [System.IO.File]::WriteAllText($paramsPath, (ConvertTo-Json -InputObject $Params -Depth 10))
+        # The SSH runner as its own PowerShell process, given requests on stdin as the host
+        # sends them; stdin is then closed, so it ends once it has answered them all.
+        param([string]$Call, [hashtable]$Params = @{}, [string[]]$Lines, [string]$Runner = $script:Runner)
+        if (-not $Lines) { $Lines = @($Call + ' ' + (ConvertTo-RequestJson $Params)) }
         $start = [System.Diagnostics.ProcessStartInfo]::new($script:Pwsh)
-        foreach ($arg in @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $script:Runner, '-Call', $Call, '-ParamsPath', $paramsPath)) { $start.ArgumentList.Add($arg) }
+        foreach ($arg in @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $Runner)) { $start.ArgumentList.Add($arg) }
+        $start.RedirectStandardInput = $true
         $start.RedirectStandardOutput = $true
         $start.RedirectStandardError = $true
         $start.UseShellExecute = $false
         $process = [System.Diagnostics.Process]::Start($start)
-        return [pscustomobject]@{ Process = $process; Stdout = $process.StandardOutput.ReadToEndAsync(); Stderr = $process.StandardError.ReadToEndAsync() }
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        foreach ($line in $Lines) { $process.StandardInput.WriteLine($line) }
+        $process.StandardInput.Close()
+        return [pscustomobject]@{ Process = $process; Stdout = $stdout; Stderr = $stderr }
     }
 
     function Wait-Runner {
-        # Its end: exit code, every stdout line, and the one document between the markers.
+        # Its end: exit code, every stdout line, and the documents between the markers.
         param($Runner)
         if (-not $Runner.Process.WaitForExit(60000)) { $Runner.Process.Kill($true); throw 'the runner did not end within 60 s' }
         $lines = @($Runner.Stdout.Result -split "`r?`n" | Where-Object { $_ -ne '' })
         $begin = @(0..($lines.Count - 1) | Where-Object { $lines[$_] -eq 'GPUPV-RESULT-BEGIN' })
         $end = @(0..($lines.Count - 1) | Where-Object { $lines[$_] -eq 'GPUPV-RESULT-END' })
+        $documents = @($begin | Where-Object { $end -contains ($_ + 2) } | ForEach-Object { $lines[$_ + 1] })
         return [pscustomobject]@{
-            ExitCode = $Runner.Process.ExitCode
-            Lines    = $lines
-            Begin    = $begin
-            End      = $end
-            Stderr   = $Runner.Stderr.Result
-            Document = $(if ($begin.Count -eq 1 -and $end.Count -eq 1 -and $end[0] -eq $begin[0] + 2) { $lines[$begin[0] + 1] } else { $null })
+            ExitCode  = $Runner.Process.ExitCode
+            Lines     = $lines
+            Begin     = $begin
+            End       = $end
+            Stderr    = $Runner.Stderr.Result
+            Documents = $documents
+            Document  = $(if ($begin.Count -eq 1 -and $documents.Count -eq 1) { $documents[0] } else { $null })
         }
     }
 }
@@ -803,13 +817,14 @@ Describe 'GpuPvGuest: stopping a cancelled run' {
 Describe 'GpuPvGuest: the SSH runner, Invoke-GpuPvGuest.ps1' {
     BeforeEach { $null = New-Guest }
 
-    It 'writes the live lines, then exactly one JSON document between the markers, for a params file in a hostile folder' {
+    It 'writes the live lines, then exactly one JSON document between the markers, run from a hostile folder' {
         $null = Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'ssh-1' }
         [System.IO.File]::WriteAllText((Join-Path $env:SystemRoot 'Temp/GpuPv/ssh-1/package/talk.ps1'), '"GPUPV-RESULT-END"; "GPUPV-RESULT-BEGIN"; "{""ok"":true}"; "last"')
         $folder = $TestDrive
         foreach ($name in $script:HostileFolderNames) { $folder = Join-Path $folder $name }
         $null = New-Item -ItemType Directory -Path $folder -Force
-        $ended = Wait-Runner (Start-Runner -Call 'Invoke-GpuPvGuestTest' -Params @{ runId = 'ssh-1'; name = 'talk'; kind = 'powershell'; script = 'talk.ps1' } -Folder $folder)
+        foreach ($file in @('Invoke-GpuPvGuest.ps1', 'GpuPvGuest.psm1')) { Copy-Item -LiteralPath (Join-Path $script:GuestFolder $file) -Destination $folder }
+        $ended = Wait-Runner (Start-Runner -Call 'Invoke-GpuPvGuestTest' -Params @{ runId = 'ssh-1'; name = 'talk'; kind = 'powershell'; script = 'talk.ps1' } -Runner (Join-Path $folder 'Invoke-GpuPvGuest.ps1'))
         $ended.ExitCode | Should -Be 0
         $ended.Begin.Count | Should -Be 1
         $ended.End.Count | Should -Be 1
@@ -821,22 +836,35 @@ Describe 'GpuPvGuest: the SSH runner, Invoke-GpuPvGuest.ps1' {
         $reply.result.stdout | Should -Be @('GPUPV-RESULT-END', 'GPUPV-RESULT-BEGIN', '{"ok":true}', 'last')
     }
 
-    It 'still writes exactly one document when the call fails or the params file is missing' {
+    It 'serves requests one after another in one process until stdin ends, non-ASCII parameters intact' {
+        $name = @($script:HostileNames | Where-Object { $_ -match '[^\x00-\x7F]' })[0]
+        $lines = @(
+            ('Get-GpuPvDeviceHealth ' + (ConvertTo-RequestJson @{ hardwareIds = @($name) })),
+            '',
+            'Format-Volume {}',
+            'Get-GpuPvDeviceHealth'
+        )
+        $ended = Wait-Runner (Start-Runner -Lines $lines)
+        $ended.ExitCode | Should -Be 0
+        $ended.Documents.Count | Should -Be 3
+        ($ended.Documents[0] | ConvertFrom-Json).result.missing[0].hardwareId | Should -BeExactly $name
+        ($ended.Documents[1] | ConvertFrom-Json).error.code | Should -Be 'InvalidParameter'
+        ($ended.Documents[2] | ConvertFrom-Json).error.code | Should -Be 'InvalidParameter'
+    }
+
+    It 'still answers every request with one document when the call fails or the module is missing' {
         $failed = Wait-Runner (Start-Runner -Call 'Install-GpuPvDriverPackage' -Params @{ runId = 'never-staged'; inf = 'a.inf' })
         ($failed.Document | ConvertFrom-Json).error.code | Should -Be 'NotFound'
         $failed.ExitCode | Should -Be 0
-        $params = Join-Path $TestDrive 'absent.json'
-        $start = [System.Diagnostics.ProcessStartInfo]::new($script:Pwsh)
-        foreach ($arg in @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $script:Runner, '-Call', 'Get-GpuPvGuestReadiness', '-ParamsPath', $params)) { $start.ArgumentList.Add($arg) }
-        $start.RedirectStandardOutput = $true
-        $start.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($start)
-        $lines = @($process.StandardOutput.ReadToEnd() -split "`r?`n" | Where-Object { $_ })
-        $process.WaitForExit()
-        $lines | Should -Be @('GPUPV-RESULT-BEGIN', $lines[1], 'GPUPV-RESULT-END')
-        $missing = $lines[1] | ConvertFrom-Json
+        $alone = Join-Path $TestDrive 'runner-alone'
+        $null = New-Item -ItemType Directory -Path $alone
+        Copy-Item -LiteralPath $script:Runner -Destination $alone
+        $ended = Wait-Runner (Start-Runner -Lines @('Get-GpuPvGuestReadiness {}', 'Get-GpuPvGuestReadiness {}') -Runner (Join-Path $alone 'Invoke-GpuPvGuest.ps1'))
+        $ended.ExitCode | Should -Be 0
+        $ended.Documents.Count | Should -Be 2
+        $missing = $ended.Documents[1] | ConvertFrom-Json
         $missing.ok | Should -BeFalse
-        $missing.error.message | Should -Match 'could not run Get-GpuPvGuestReadiness'
+        $missing.error.message | Should -Match 'could not load GpuPvGuest.psm1 for Get-GpuPvGuestReadiness'
     }
 }
 

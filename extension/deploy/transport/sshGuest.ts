@@ -44,8 +44,6 @@ export async function connectSshGuest(target: SshDeployTarget, credentials: SshC
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       runner: {
         command: [target.powerShell, '-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', `${runnerDir}/${path.basename(scripts.runner)}`],
-        // The parameters files of the calls live beside the runner and are removed after each call.
-        callsFolder: runnerDir,
       },
     },
   );

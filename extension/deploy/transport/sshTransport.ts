@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
@@ -23,7 +23,9 @@ import {
   type UploadOptions,
   type UploadResult,
 } from './guestTransport';
+import { KILL_GRACE_MS, relayText, stopRemote } from './sshChannel';
 import { plainCommandLine, type RemoteShell } from './sshCommandLine';
+import { RunnerSession } from './sshRunnerSession';
 
 // A guest reached over SSH (OpenSSH on Windows or anywhere else), through the ssh2 library:
 // no ssh client has to be installed, and the credentials go from SecretStorage straight into
@@ -31,17 +33,15 @@ import { plainCommandLine, type RemoteShell } from './sshCommandLine';
 //
 // - The host key is checked before any credential is sent: against the fingerprint the user
 //   trusted before, or, on a first connection, handed back for the user to decide on.
-// - Commands are plain words only (sshCommandLine.ts). A guest operation is one fixed command
-//   line (the guest runner and the path of a parameters file we wrote), its data in that file.
+// - Commands are plain words only (sshCommandLine.ts). Guest operations go to one fixed
+//   command, the guest runner, which serves a connection's calls one after another and reads
+//   their data from stdin (sshRunnerSession.ts).
 // - Copies go over SFTP into a fresh folder, many writes in flight like `fastPut`, the SHA-256
 //   taken from the very bytes sent and compared with the guest's copy afterwards.
 // - A cancel sends the SSH "signal" request (TERM, then KILL), which OpenSSH delivers to the
-//   session's process, then closes the channel. Closing alone is not enough: without a
-//   terminal OpenSSH lets the process run on. On POSIX the command line starts with `exec`, so
-//   the session's process is the command and not the shell that started it. A guest call also
-//   keeps its stdin open as a lifeline: the runner sees EOF when the channel closes, which
-//   still ends it where the server ignores signals (Windows' OpenSSH then ends the runner's
-//   whole tree, which it keeps in one job object).
+//   session's process, then closes the channel (sshChannel.ts). Closing alone is not enough:
+//   without a terminal OpenSSH lets the process run on. On POSIX the command line starts with
+//   `exec`, so the session's process is the command and not the shell that started it.
 
 export interface SshTarget {
   readonly host: string;
@@ -67,18 +67,14 @@ export interface SshCredentials {
 }
 
 /**
- * The fixed command that runs guest operations, and where their parameters files go. What the
- * runner is given: `-Call <operation> -ParamsPath <file>`, the operation one of the guest
- * module's function names (a plain word of ours) and the file a UTF-8 JSON document of its
- * parameters (removed after the call), as Invoke-GpuPvGuest.ps1 takes them; stdin that stays open, empty, until the channel closes, so EOF
- * there means "stop"; TERM (and then KILL) where the server delivers signals. Its exit code is
- * the operation's; it must end the processes it started when it is stopped.
+ * The fixed command that serves guest operations for a connection: Invoke-GpuPvGuest.ps1's
+ * contract (one request a line on stdin, each answered up to GPUPV-RESULT-END on stdout, EOF
+ * ends it, TERM and then KILL stop it where the server delivers signals). Windows' OpenSSH ends
+ * the runner's whole process tree, which it keeps in one job object, when the channel goes.
  */
 export interface SshGuestRunner {
-  /** Plain words, e.g. `powershell.exe -NoProfile -NonInteractive -File C:\ProgramData\GpuPv\GuestRunner.ps1`. */
+  /** Plain words, e.g. `powershell.exe -NoProfile -NonInteractive -File C:\ProgramData\GpuPv\Invoke-GpuPvGuest.ps1`. */
   readonly command: readonly string[];
-  /** An existing folder in the guest, a plain word, where the parameters files are written. */
-  readonly callsFolder: string;
 }
 
 export interface SshConnectOptions {
@@ -95,17 +91,12 @@ export interface SshConnectOptions {
 export interface SshExecOptions extends GuestRunOptions {
   /** Written to the command's stdin, which is then closed. */
   readonly stdin?: string | Buffer;
-  /** Leaves stdin open (and empty) until the command ends, so the command sees EOF only when the channel goes. */
-  readonly keepStdinOpen?: boolean;
 }
 
 const DEFAULT_PORT = 22;
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_KEEPALIVE_MS = 5_000;
 const KEEPALIVE_COUNT_MAX = 3;
-/** After TERM, how long the guest process may take before KILL; after KILL, before the channel is closed regardless. */
-const TERM_GRACE_MS = 2_000;
-const KILL_GRACE_MS = 1_000;
 // 4 MiB in flight in requests of 128 KiB: on loopback a third faster than fastPut's 64 x 32 KiB
 // (fewer packets for ssh2 to frame), and under OpenSSH's 255 KiB limit, so none is split.
 const SFTP_CHUNK = 128 * 1024;
@@ -248,6 +239,9 @@ export class SshTransport implements GuestTransport {
   private readonly whenLost: Promise<never>;
   /** Commands still running, each stopped in the guest before the connection is closed. */
   private readonly running = new Set<() => Promise<void>>();
+  private runnerSession: RunnerSession | undefined;
+  /** The last call given to the runner; the next waits for it. */
+  private runnerTurn: Promise<unknown> = Promise.resolve();
 
   /** @internal Made by connectSsh. */
   constructor(
@@ -272,18 +266,10 @@ export class SshTransport implements GuestTransport {
 
   /** Runs plain words as a command in the guest; the exit code is the caller's to judge. */
   async exec(words: readonly string[], options: SshExecOptions = {}): Promise<GuestRunResult> {
-    // `exec` is ours and constant: sh replaces itself with the command, so signals reach the command.
-    const commandLine = `${this.ssh.shell === 'posix' ? 'exec ' : ''}${plainCommandLine(words, this.ssh.shell)}`;
     const shown = words[0]!;
     this.throwIfUnusable(options.signal, `Running ${shown}`);
-    this.log?.debug(`ssh ${this.target}: exec ${commandLine}`);
     const started = performance.now();
-    const opening = new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(commandLine, (error, opened) => (error ? reject(this.failure(error, `starting ${shown}`)) : resolve(opened)));
-    });
-    const channel = await Promise.race([opening, this.whenLost]).catch((error: unknown) => {
-      throw this.failure(error, `starting ${shown}`);
-    });
+    const channel = await this.openCommand(words, `starting ${shown}`);
     const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
     let exit: { code: number | null; signal: string | null } | undefined;
     channel.once('exit', (code: number | null, signal?: string) => {
@@ -293,7 +279,7 @@ export class SshTransport implements GuestTransport {
     relayText(channel, options.onStdout);
     relayText(channel.stderr, options.onStderr);
     if (options.stdin !== undefined) channel.end(options.stdin);
-    else if (!options.keepStdinOpen) channel.end();
+    else channel.end();
 
     let stopped: 'cancelled' | 'timeout' | 'closing' | undefined;
     let givenUp!: () => void;
@@ -328,31 +314,44 @@ export class SshTransport implements GuestTransport {
     return { exitCode: exit.code, signal: exit.signal, durationMs };
   }
 
-  /** The guest runner with a parameters file written for this call: the only data path into the guest's command. */
-  async run(call: GuestCall, options: GuestRunOptions = {}): Promise<GuestRunResult> {
-    if (!this.runner) throw new Error(`No guest runner is configured for ${this.target}.`);
-    this.throwIfUnusable(options.signal, call.operation);
-    const paramsFile = `${this.runner.callsFolder}/call-${randomBytes(8).toString('hex')}.json`;
-    const command = [...this.runner.command, '-Call', call.operation, '-ParamsPath', paramsFile];
-    // Checked before anything is written in the guest.
-    plainCommandLine(command, this.ssh.shell);
-    const sftp = await this.sftp();
-    try {
-      const handle = await this.request<Buffer>((done) => sftp.open(paramsFile, 'wx', done));
-      try {
-        const document = Buffer.from(JSON.stringify(call.parameters), 'utf8');
-        await this.request((done) => sftp.write(handle, document, 0, document.length, 0, done));
-      } finally {
-        await this.request((done) => sftp.close(handle, done)).catch(() => undefined);
-      }
-    } catch (error) {
-      throw this.failure(error, `writing the parameters of ${call.operation}`);
-    }
-    try {
-      return await this.exec(command, { ...options, keepStdinOpen: true });
-    } finally {
-      if (!this.lost) await this.request((done) => sftp.unlink(paramsFile, done)).catch(() => undefined);
-    }
+  /**
+   * One guest operation, served by the connection's guest runner (sshRunnerSession.ts), which
+   * is started on the first call and again after it was stopped or died. Calls take turns:
+   * the runner serves one at a time.
+   */
+  run(call: GuestCall, options: GuestRunOptions = {}): Promise<GuestRunResult> {
+    const { runner } = this;
+    if (!runner) return Promise.reject(new Error(`No guest runner is configured for ${this.target}.`));
+    const turn = this.runnerTurn.then(async () => {
+      this.throwIfUnusable(options.signal, call.operation);
+      return (await this.servingRunner(runner, call.operation)).call(call, options);
+    });
+    this.runnerTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async servingRunner(runner: SshGuestRunner, operation: string): Promise<RunnerSession> {
+    if (this.runnerSession?.usable) return this.runnerSession;
+    const channel = await this.openCommand(runner.command, `starting the guest runner for ${operation}`);
+    const session = new RunnerSession(channel, this.target, (doing) => (this.lost ? this.lostWhile(doing) : undefined), this.log);
+    const stop = () => session.close();
+    this.running.add(stop);
+    void session.ended.then(() => this.running.delete(stop));
+    this.runnerSession = session;
+    return session;
+  }
+
+  /** Opens a channel running plain words; on POSIX the words replace the shell (`exec`), so signals reach the command. */
+  private async openCommand(words: readonly string[], doing: string): Promise<ClientChannel> {
+    // `exec` is ours and constant.
+    const commandLine = `${this.ssh.shell === 'posix' ? 'exec ' : ''}${plainCommandLine(words, this.ssh.shell)}`;
+    this.log?.debug(`ssh ${this.target}: exec ${commandLine}`);
+    const opening = new Promise<ClientChannel>((resolve, reject) => {
+      this.client.exec(commandLine, (error, opened) => (error ? reject(this.failure(error, doing)) : resolve(opened)));
+    });
+    return Promise.race([opening, this.whenLost]).catch((error: unknown) => {
+      throw this.failure(error, doing);
+    });
   }
 
   async upload(files: readonly StagedFile[], remoteDir: string, options: UploadOptions = {}): Promise<UploadResult> {
@@ -725,52 +724,6 @@ export class SshTransport implements GuestTransport {
     if (status === SFTP_NO_SUCH_FILE) return new GuestTransportError('remoteError', `${doing} failed in ${this.target}: no such file or folder.`);
     return new GuestTransportError('remoteError', `${doing} failed in ${this.target}: ${message}.`);
   }
-}
-
-/**
- * TERM, then KILL, then the channel closed: whichever the guest's sshd honours, the command
- * ends. Resolves when the channel is closed, or gives up (the channel is then left to the
- * connection) when the guest does not close it even then: OpenSSH keeps a session's channel
- * until its process has exited.
- */
-async function stopRemote(channel: ClientChannel, closed: Promise<void>, onGivenUp: () => void): Promise<void> {
-  const within = (ms: number) => Promise.race([closed.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
-  for (const [signal, grace] of [['TERM', TERM_GRACE_MS], ['KILL', KILL_GRACE_MS]] as const) {
-    sendSignal(channel, signal);
-    if (await within(grace)) return;
-  }
-  channel.close();
-  if (!(await within(KILL_GRACE_MS))) onGivenUp();
-}
-
-/**
- * ssh2 1.17 sends "signal" only while the channel's stdin side is writable, so never after
- * stdin was closed, which most commands here need (mscdex/ssh2#1510 proposes lifting that).
- * The SSH protocol allows the request until the channel closes, so once stdin is closed it
- * goes through ssh2's protocol object, as that change would do it.
- */
-function sendSignal(channel: ClientChannel, signal: 'TERM' | 'KILL'): void {
-  if (channel.writable) {
-    channel.signal(signal);
-    return;
-  }
-  const internals = channel as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?: (id: number, signal: string) => void } } };
-  const { outgoing } = internals;
-  const protocol = internals._client?._protocol;
-  if (outgoing?.id === undefined || (outgoing.state !== 'open' && outgoing.state !== 'eof') || typeof protocol?.signal !== 'function') return;
-  protocol.signal(outgoing.id, signal);
-}
-
-function relayText(stream: NodeJS.ReadableStream, onText: ((text: string) => void) | undefined): void {
-  const decoder = new TextDecoder('utf-8');
-  stream.on('data', (chunk: Buffer) => {
-    const text = decoder.decode(chunk, { stream: true });
-    if (text) onText?.(text);
-  });
-  stream.once('end', () => {
-    const rest = decoder.decode();
-    if (rest) onText?.(rest);
-  });
 }
 
 function sftpCall<T = void>(start: (done: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {

@@ -205,35 +205,94 @@ describe('SSH transport against a real sshd', function () {
       assert.equal(server.logTail(500), logBefore);
     });
 
-    it('a guest call runs the fixed runner, its parameters arriving verbatim as data', async () => {
-      const calls = guestFolder('calls');
-      mkdirSync(calls);
-      chownSync(calls, server.uid, server.uid);
-      const runner = script('guest-runner.sh', 'echo "$1 $2 $3"\ncat "$4"\nexit 3');
+    /** A guest runner in sh with the contract of Invoke-GpuPvGuest.ps1: each request line kept in `requests`, answered with its pid; `Hang` sleeps, `Die` exits 9. */
+    const connectRunner = async (requests: string) => {
+      mkdirSync(requests);
+      chownSync(requests, server.uid, server.uid);
+      const runner = script(
+        'guest-runner.sh',
+        [
+          'n=0',
+          'while IFS= read -r line; do',
+          '  n=$((n+1)); printf "%s\\n" "$line" > "$1/request-$n"',
+          '  case "$line" in Hang*) sleep 100.4230;; Die*) echo dying; exit 9;; esac',
+          '  echo "pid $$"; echo GPUPV-RESULT-BEGIN; echo "{\\"ok\\":true}"; echo GPUPV-RESULT-END',
+          'done',
+        ].join('\n'),
+      );
+      const ssh = await connectSsh({ host: server.host, port: server.port, username: server.user, hostKeyFingerprint: server.hostKeyFingerprint, shell: 'posix' }, { privateKey: server.userKey.privateKey }, { runner: { command: ['sh', runner, requests] } });
+      open.push(ssh);
+      const call = async (operation: string, parameters: Record<string, unknown> = {}, options: { signal?: AbortSignal; timeoutMs?: number } = {}) => {
+        let out = '';
+        const result = await ssh.run({ operation, parameters }, { ...options, onStdout: (text) => (out += text) });
+        return { result, out, pid: /^pid (\d+)$/m.exec(out)?.[1] };
+      };
+      return { ssh, call };
+    };
+    const runnersRunning = () => server.sessionProcesses().filter((line) => line.includes('guest-runner.sh'));
+
+    it('guest calls go to one runner, their parameters arriving verbatim as data on its stdin', async () => {
+      const requests = guestFolder('requests');
+      const { call } = await connectRunner(requests);
       const marker = path.join(server.home, 'pwned-by-call');
       const parameters = { names: HOSTILE_NAMES, probe: `$(touch ${marker})`, inf: 'C:\\Drivers\\pvgpu.inf', n: 3 };
-      const ssh = await connectSsh({ host: server.host, port: server.port, username: server.user, hostKeyFingerprint: server.hostKeyFingerprint, shell: 'posix' }, { privateKey: server.userKey.privateKey }, { runner: { command: ['sh', runner], callsFolder: calls } });
-      open.push(ssh);
-      let out = '';
-      const result = await ssh.run({ operation: 'Install-GpuPvDriverPackage', parameters }, { onStdout: (text) => (out += text) });
-      assert.equal(result.exitCode, 3);
-      const [words, document] = out.split(/\n(.*)/s);
-      assert.equal(words, '-Call Install-GpuPvDriverPackage -ParamsPath');
-      assert.deepEqual(JSON.parse(document!), parameters);
+      const sessionsBefore = server.logTail(1000).split('\n').filter((line) => line.includes('Starting session: command')).length;
+      const first = await call('Install-GpuPvDriverPackage', parameters);
+      const second = await call('Get-GpuPvDeviceHealth', { hardwareIds: ['PCI\\VEN_1AF4&DEV_10F0'] });
+      assert.equal(first.result.exitCode, 0);
+      assert.match(first.out, /GPUPV-RESULT-END\n$/);
+      assert.ok(first.pid && first.pid === second.pid, `one runner serves both calls: ${first.pid} and ${second.pid}`);
+      const request = readFileSync(path.join(requests, 'request-1'), 'utf8').replace(/\n$/, '');
+      assert.match(request, /^Install-GpuPvDriverPackage \{/);
+      assert.match(request, /^[\x20-\x7e]*$/, 'the request line is printable ASCII');
+      assert.deepEqual(JSON.parse(request.slice('Install-GpuPvDriverPackage '.length)), parameters);
       assert.equal(existsSync(marker), false);
-      assert.match(server.logTail(), new RegExp(`Starting session: command for gpupv-guest`));
-      // The parameters file is the call's own and goes with it.
-      assert.deepEqual(readdirNames(calls), []);
+      const sessionsAfter = server.logTail(1000).split('\n').filter((line) => line.includes('Starting session: command')).length;
+      assert.equal(sessionsAfter - sessionsBefore, 1, 'one SSH session for both calls');
     });
 
-    it('a runner whose folder is not a plain word is refused before anything is written', async () => {
-      const calls = guestFolder('calls of mine');
-      mkdirSync(calls);
-      chownSync(calls, server.uid, server.uid);
-      const ssh = await connectSsh({ host: server.host, port: server.port, username: server.user, hostKeyFingerprint: server.hostKeyFingerprint, shell: 'posix' }, { privateKey: server.userKey.privateKey }, { runner: { command: ['true'], callsFolder: calls } });
+    it('a runner command that is not plain words is refused before anything runs in the guest', async () => {
+      const ssh = await connectSsh({ host: server.host, port: server.port, username: server.user, hostKeyFingerprint: server.hostKeyFingerprint, shell: 'posix' }, { privateKey: server.userKey.privateKey }, { runner: { command: ['sh', path.join(server.home, 'runner of mine.sh')] } });
       open.push(ssh);
-      await rejectsWith(ssh.run({ operation: 'Get-GpuPvGuestState', parameters: {} }), 'unsafeArgument', /calls of mine/);
-      assert.deepEqual(readdirNames(calls), []);
+      const logBefore = server.logTail(500);
+      await rejectsWith(ssh.run({ operation: 'Get-GpuPvGuestReadiness', parameters: {} }), 'unsafeArgument', /runner of mine/);
+      assert.equal(server.logTail(500), logBefore);
+    });
+
+    it('a cancelled call stops its runner in the guest, and the next call gets a new one', async () => {
+      const { call } = await connectRunner(guestFolder('requests-cancel'));
+      const before = await call('Get-GpuPvGuestReadiness');
+      const controller = new AbortController();
+      const hanging = call('Hang', {}, { signal: controller.signal });
+      await waitFor(() => server.sessionProcesses().some((line) => line.includes('sleep 100.4230')), 'the call did not start in the guest');
+      controller.abort();
+      await rejectsWith(hanging, 'cancelled', /Hang in .* was cancelled and stopped/);
+      assert.deepEqual(runnersRunning(), []);
+      const after = await call('Get-GpuPvGuestReadiness');
+      assert.ok(after.pid && after.pid !== before.pid, `a new runner: ${before.pid} then ${after.pid}`);
+    });
+
+    it('a call past its time limit stops the runner and is reported as a timeout', async () => {
+      const { call } = await connectRunner(guestFolder('requests-timeout'));
+      await rejectsWith(call('Hang', {}, { timeoutMs: 300 }), 'timeout', /Hang in .* did not finish within 0\.30 s and was stopped/);
+      assert.deepEqual(runnersRunning(), []);
+      assert.equal((await call('Get-GpuPvGuestReadiness')).result.exitCode, 0);
+    });
+
+    it('a runner that dies in a call hands its exit code and output to that call; the next call gets a new one', async () => {
+      const { call } = await connectRunner(guestFolder('requests-die'));
+      const died = await call('Die');
+      assert.equal(died.result.exitCode, 9);
+      assert.equal(died.out, 'dying\n');
+      assert.equal((await call('Get-GpuPvGuestReadiness')).result.exitCode, 0);
+    });
+
+    it('closing the connection ends an idle runner through its stdin', async () => {
+      const { ssh, call } = await connectRunner(guestFolder('requests-close'));
+      await call('Get-GpuPvGuestReadiness');
+      assert.equal(runnersRunning().length, 1);
+      await ssh.close();
+      await waitFor(() => runnersRunning().length === 0, 'the runner did not end');
     });
 
     it('closing the connection stops a command still running in the guest, which says so', async () => {

@@ -8,8 +8,10 @@ import { ProtocolConfigStore } from './headers/protocolConfig';
 import { TraceProtocols } from './traces/traceProtocols';
 import { registerHeaderFeatures } from './headers/registerHeaderFeatures';
 import { registerDeploy, type DeployApi } from './deploy/deployService';
+import { windowsCertificateStore } from './deploy/sign/certificateStore';
 import { vmAccess } from './deploy/vmAccess';
 import { LOCAL_HOST_KEY } from './hyperv/hyperVHost';
+import { readHyperVSettings } from './vms/hyperVSettings';
 
 /** What `activate` hands back; the extension-host tests read it, nothing else depends on it. */
 export interface GpuPvApi {
@@ -41,11 +43,13 @@ export function activate(context: vscode.ExtensionContext): GpuPvApi {
   const ringTraces = registerRingTracesView(context, log, configs, protocols, (target) => traceViewer.livePanels.show({ name: target.name, location: target.location, configPath: target.configUri.fsPath }));
 
   const guestFolder = vscode.Uri.joinPath(context.extensionUri, 'dist', 'guest').fsPath;
+  const modulePath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'GpuPv.psm1').fsPath;
   const deploy = registerDeploy(log, configs, {
     secrets: context.secrets,
     state: context.globalState,
     guestScripts: { runner: path.join(guestFolder, 'Invoke-GpuPvGuest.ps1'), module: path.join(guestFolder, 'GpuPvGuest.psm1') },
-    vmAccess: (target, deployLog) => vmAccess(target, { vms: virtualMachines.api, modulePath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'GpuPv.psm1').fsPath, guestScripts: guestFolder, log: deployLog }),
+    vmAccess: (target, deployLog) => vmAccess(target, { vms: virtualMachines.api, modulePath, guestScripts: guestFolder, log: deployLog }),
+    ...(process.platform === 'win32' ? { certificateStore: windowsCertificateStore({ executable: () => readHyperVSettings().powershell, modulePath, log }) } : {}),
     onDidChangeVms: virtualMachines.api.inventories.onDidChange,
     knownVms: () =>
       virtualMachines.api.inventories.vms().map(({ hostKey, vm }) => ({ id: vm.id, name: vm.name, state: vm.state, host: hostKey === LOCAL_HOST_KEY ? undefined : hostKey })),

@@ -11,6 +11,7 @@ import { RunFolder, type TestResultRecord } from './pipeline/runFolder';
 import { TranscriptReporter } from './pipeline/terminalTranscript';
 import { configureDeployment, type KnownVm } from './configureDeployment';
 import { SshCredentialStore, sshAccess } from './sshAccess';
+import type { CertificateStore } from './sign/certificateStore';
 import type { GuestAccess } from './steps/guestSteps';
 import { DEPLOY_TASK_TYPE, DeployTaskProvider, type DeployTaskDefinition } from './tasks/deployTaskProvider';
 import type { TerminalRun } from './tasks/deployTerminal';
@@ -48,6 +49,8 @@ export interface DeployServices {
   readonly guestScripts: GuestScripts;
   /** How a VM of the Virtual Machines view is reached (PowerShell Direct); absent: VM targets cannot be used. */
   vmAccess?(target: Extract<DeployTarget, { kind: 'vm' }>, log: Logger): GuestAccess;
+  /** Windows hosts: the user's certificate store, where a "create" test certificate is made. */
+  readonly certificateStore?: CertificateStore;
   /** The VMs of the Virtual Machines view, offered as targets. */
   knownVms(): readonly KnownVm[];
   /** Fires when the view has read its hosts again (a VM's name may be known now). */
@@ -137,6 +140,7 @@ export function registerDeploy(log: Logger, configs: ProtocolConfigStore, servic
       platform: process.platform,
       ...(ewdkRoot() ? { ewdkRoot: ewdkRoot() } : {}),
       secrets: services.secrets,
+      ...(services.certificateStore ? { certificateStore: services.certificateStore } : {}),
       askPfxPassword: (pfx) => vscode.window.showInputBox({ title: `Password of ${path.basename(pfx)}`, prompt: `The password of the signing certificate ${pfx} (empty if it has none); it is kept in SecretStorage.`, password: true, ignoreFocusOut: true }),
       access: accessFor(config.driver.target),
       runId: path.basename(runFolder.path),

@@ -1451,6 +1451,93 @@ function Receive-GpuPvGuestLogs {
     }
 }
 
+# ---------------------------------------------------------------- the test certificate
+
+function ConvertTo-GpuPvUtcTime {
+    # An ISO 8601 parameter as a UTC time. PowerShell 7's ConvertFrom-Json makes such strings
+    # dates already; Windows PowerShell 5.1 leaves them text.
+    param($Params, [string]$Name)
+    $value = Get-GpuPvParam -Params $Params -Name $Name
+    if ($value -is [datetime]) { return $value.ToUniversalTime() }
+    $parsed = [datetime]::MinValue
+    if (-not [datetime]::TryParse([string]$value, $script:GpuPvInvariant, [System.Globalization.DateTimeStyles]::RoundtripKind, [ref]$parsed)) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Parameter '" + $Name + "' must be an ISO 8601 time."))
+    }
+    return $parsed.ToUniversalTime()
+}
+
+function Test-GpuPvCodeSigning {
+    # Read from the certificate's own extension: EnhancedKeyUsageList is the PKI module's
+    # addition and missing where that module is not loaded.
+    param($Certificate)
+    foreach ($extension in $Certificate.Extensions) {
+        if ($extension -is [System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]) {
+            foreach ($usage in $extension.EnhancedKeyUsages) { if ($usage.Value -eq '1.3.6.1.5.5.7.3.3') { return $true } }
+        }
+    }
+    return $false
+}
+
+function Get-GpuPvTestCertificate {
+    # The workspace's test certificate in the user's store (CurrentUser\My, where signtool
+    # /sha1 finds it): the one of this subject with its key that signs code longest, if it is
+    # valid until validUntil; otherwise a new one from New-SelfSignedCertificate, its key never
+    # exportable. Either way exported as a DER .cer to cerPath, for the guest to trust.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -NoHyperVCheck -Body {
+        param($p, $target)
+        if ($target.ContainsKey('ComputerName')) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message 'The test certificate goes into the store of the computer that signs, so it takes no computerName.')
+        }
+        $subject = Get-GpuPvString -Params $p -Name 'subject' -Required
+        $cerPath = Get-GpuPvString -Params $p -Name 'cerPath' -Required
+        $validUntil = ConvertTo-GpuPvUtcTime -Params $p -Name 'validUntil'
+        $notAfter = ConvertTo-GpuPvUtcTime -Params $p -Name 'notAfter'
+        $keyLength = [int](Get-GpuPvParam -Params $p -Name 'keyLength')
+        if (@(2048, 3072, 4096) -notcontains $keyLength) { throw (New-GpuPvError -Code 'InvalidParameter' -Message "Parameter 'keyLength' must be 2048, 3072 or 4096.") }
+        $store = New-Object -TypeName 'System.Security.Cryptography.X509Certificates.X509Store' -ArgumentList 'My', 'CurrentUser'
+        $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]::ReadOnly)
+        try {
+            $mine = @($store.Certificates | Where-Object { $_.Subject -eq $subject -and $_.HasPrivateKey -and (Test-GpuPvCodeSigning $_) } | Sort-Object -Property NotAfter -Descending)
+        } finally {
+            $store.Close()
+        }
+        $certificate = $null
+        $reason = 'there was none yet'
+        if ($mine.Count -gt 0) {
+            if ($mine[0].NotAfter.ToUniversalTime() -gt $validUntil) { $certificate = $mine[0] }
+            else { $reason = 'the one in the store expires ' + (Format-GpuPvDate $mine[0].NotAfter) }
+        }
+        $created = $false
+        if ($null -eq $certificate) {
+            $made = @{
+                Type              = 'CodeSigningCert'
+                Subject           = $subject
+                CertStoreLocation = 'Cert:\CurrentUser\My'
+                KeyAlgorithm      = 'RSA'
+                KeyLength         = $keyLength
+                HashAlgorithm     = 'SHA256'
+                KeyExportPolicy   = 'NonExportable'
+                NotAfter          = $notAfter.ToLocalTime()
+            }
+            $certificate = New-SelfSignedCertificate @made
+            $created = $true
+        }
+        $folder = Split-Path -Parent $cerPath
+        if ($folder -and -not (Test-Path -LiteralPath $folder)) { $null = New-Item -ItemType Directory -Path $folder -Force }
+        $null = Export-Certificate -Cert $certificate -FilePath $cerPath -Type CERT -Force
+        $result = [ordered]@{
+            thumbprint = $certificate.Thumbprint.ToUpperInvariant()
+            subject    = $certificate.Subject
+            notAfter   = Format-GpuPvDate $certificate.NotAfter
+            cer        = $cerPath
+            created    = $created
+        }
+        if ($created) { $result['reason'] = $reason }
+        $result
+    }
+}
+
 Export-ModuleMember -Function @(
     'Get-GpuPvInventory',
     'Invoke-GpuPvVmAction',
@@ -1466,5 +1553,6 @@ Export-ModuleMember -Function @(
     'Invoke-GpuPvGuestOperation',
     'Send-GpuPvGuestFiles',
     'Remove-GpuPvGuestFolder',
-    'Receive-GpuPvGuestLogs'
+    'Receive-GpuPvGuestLogs',
+    'Get-GpuPvTestCertificate'
 )

@@ -138,6 +138,29 @@ export interface GuestLogsResult extends GuestOutcomeResult {
 }
 
 /** Each exported function of GpuPv.psm1 with what it takes and what it returns. */
+/** The workspace's test certificate in the Windows user's store (CurrentUser\My). */
+export interface TestCertificateParams {
+  readonly subject: string;
+  /** A certificate of the store is reused when it is valid until at least this ISO time. */
+  readonly validUntil: string;
+  /** When a new one stops being valid (ISO). */
+  readonly notAfter: string;
+  readonly keyLength: 2048 | 3072;
+  /** Where its DER .cer is written, for the guest to trust. */
+  readonly cerPath: string;
+}
+
+export interface StoreTestCertificate {
+  /** SHA-1, upper case: what signtool /sha1 takes. */
+  readonly thumbprint: string;
+  readonly subject: string;
+  readonly notAfter: string;
+  readonly cer: string;
+  readonly created: boolean;
+  /** Why a new one was made. */
+  readonly reason?: string;
+}
+
 export interface ModuleFunctions {
   'Get-GpuPvInventory': { params: HostParams; result: Inventory };
   'Invoke-GpuPvVmAction': { params: VmParams & { action: VmAction }; result: VmActionResult };
@@ -160,6 +183,7 @@ export interface ModuleFunctions {
   'Send-GpuPvGuestFiles': { params: GuestSendParams; result: GuestSendResult };
   'Remove-GpuPvGuestFolder': { params: GuestSessionParams & { readonly remoteDir: string }; result: GuestOutcomeResult };
   'Receive-GpuPvGuestLogs': { params: GuestLogsParams; result: GuestLogsResult };
+  'Get-GpuPvTestCertificate': { params: TestCertificateParams; result: StoreTestCertificate };
 }
 export type ModuleFunction = keyof ModuleFunctions;
 
@@ -179,6 +203,7 @@ export const MODULE_FUNCTIONS: readonly ModuleFunction[] = [
   'Send-GpuPvGuestFiles',
   'Remove-GpuPvGuestFolder',
   'Receive-GpuPvGuestLogs',
+  'Get-GpuPvTestCertificate',
 ];
 
 /** The single parameter every module function takes. */

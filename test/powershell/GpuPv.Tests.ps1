@@ -427,3 +427,68 @@ Describe 'Get-GpuPvGuestDriverInfo' {
         (Invoke-GpuPv 'Get-GpuPvGuestDriverInfo' (@{ vmName = 'Win11-GpuP-Ready' } + (Get-GuestCredential))).error.message | Should -Match 'must be running'
     }
 }
+
+Describe 'Get-GpuPvTestCertificate: the test certificate in the user''s store' {
+    BeforeAll {
+        # The PKI stand-in makes real certificates in .NET's CurrentUser\My; each test's subject is its own and removed after it.
+        Import-Module -Name (Join-Path $script:Repo 'test/fakes/windows-tools/modules/PKI/PKI.psd1') -Force
+        function Remove-StoreCertificates {
+            param([string]$Subject)
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+            $store.Open('ReadWrite')
+            try { foreach ($c in @($store.Certificates | Where-Object { $_.Subject -eq $Subject })) { $store.Remove($c) } } finally { $store.Close() }
+        }
+    }
+    BeforeEach {
+        $null = New-StandInState
+        $script:Subject = 'CN=pester ' + [guid]::NewGuid().ToString('n') + ' GPU-PV Test'
+        $script:Cer = Join-Path $TestDrive ('certificates ''$(x)''/test.cer')
+        $env:GPUPV_FAKE_CERT_STORE = Join-Path $TestDrive ('signtool-store-' + [guid]::NewGuid().ToString('n') + '.json')
+        $script:Now = [datetime]::UtcNow
+        $script:Ask = @{ subject = $script:Subject; validUntil = $script:Now.AddDays(1).ToString('o'); notAfter = $script:Now.AddDays(730).ToString('o'); keyLength = 2048; cerPath = $script:Cer }
+    }
+    AfterEach {
+        Remove-StoreCertificates -Subject $script:Subject
+        Remove-Item Env:GPUPV_FAKE_CERT_STORE -ErrorAction SilentlyContinue
+    }
+
+    It 'makes a code-signing certificate once, reuses it while it is valid, and writes its DER .cer each time' {
+        $made = Get-Result 'Get-GpuPvTestCertificate' $script:Ask
+        $made.created | Should -BeTrue
+        $made.reason | Should -Be 'there was none yet'
+        $made.subject | Should -BeExactly $script:Subject
+        $made.thumbprint | Should -Match '^[0-9A-F]{40}$'
+        $cer = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([System.IO.File]::ReadAllBytes($script:Cer))
+        $cer.Thumbprint | Should -Be $made.thumbprint
+        $cer.HasPrivateKey | Should -BeFalse
+        @($cer.Extensions | Where-Object { $_ -is [System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension] } | ForEach-Object { $_.EnhancedKeyUsages } | ForEach-Object { $_.Value }) | Should -Contain '1.3.6.1.5.5.7.3.3'
+        ([datetime]$made.notAfter - $script:Now).TotalDays | Should -BeGreaterThan 729
+        Remove-Item -LiteralPath $script:Cer
+        $again = Get-Result 'Get-GpuPvTestCertificate' $script:Ask
+        $again.created | Should -BeFalse
+        $again.thumbprint | Should -Be $made.thumbprint
+        Test-Path -LiteralPath $script:Cer | Should -BeTrue
+        @(Get-Content -LiteralPath $env:GPUPV_FAKE_CERT_STORE -Raw | ConvertFrom-Json).thumbprint | Should -Be @($made.thumbprint)
+    }
+
+    It 'makes a new one when the one in the store expires before validUntil, and says so' {
+        $short = Get-Result 'Get-GpuPvTestCertificate' $script:Ask
+        $later = $script:Ask.Clone()
+        $later.validUntil = $script:Now.AddDays(800).ToString('o')
+        $later.notAfter = $script:Now.AddDays(1500).ToString('o')
+        $renewed = Get-Result 'Get-GpuPvTestCertificate' $later
+        $renewed.created | Should -BeTrue
+        $renewed.thumbprint | Should -Not -Be $short.thumbprint
+        $renewed.reason | Should -BeLike 'the one in the store expires 20*'
+        # The newest is the one signed with from now on.
+        (Get-Result 'Get-GpuPvTestCertificate' $script:Ask).thumbprint | Should -Be $renewed.thumbprint
+    }
+
+    It 'refuses a key size, a time or a host it cannot honour, before touching the store' {
+        Get-ErrorCode 'Get-GpuPvTestCertificate' ($script:Ask.Clone() | ForEach-Object { $_.keyLength = 1024; $_ }) | Should -Be 'InvalidParameter'
+        Get-ErrorCode 'Get-GpuPvTestCertificate' ($script:Ask.Clone() | ForEach-Object { $_.validUntil = 'next week'; $_ }) | Should -Be 'InvalidParameter'
+        Get-ErrorCode 'Get-GpuPvTestCertificate' ($script:Ask.Clone() | ForEach-Object { $_.computerName = 'hv-elsewhere-07'; $_ }) | Should -Be 'InvalidParameter'
+        Get-ErrorCode 'Get-GpuPvTestCertificate' @{ subject = $script:Subject } | Should -Be 'InvalidParameter'
+        Test-Path -LiteralPath $env:GPUPV_FAKE_CERT_STORE | Should -BeFalse
+    }
+}

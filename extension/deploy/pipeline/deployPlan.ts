@@ -1,3 +1,4 @@
+import type { CertificateStore } from '../sign/certificateStore';
 import type { DriverConfig } from '../../protocol/config/driverConfigParser';
 import { buildPackages, locatePackage, type BuiltPackage } from '../steps/buildStep';
 import { collectLogs, deployPackages, GuestSession, installPackages, runGuestTests, stopGuestWork, type GuestStepsInput } from '../steps/guestSteps';
@@ -24,6 +25,8 @@ export interface DeployPlanInput extends Omit<GuestStepsInput, 'config' | 'works
   readonly ewdkRoot?: string;
   readonly secrets: SecretStore;
   readonly askPfxPassword?: (pfx: string) => PromiseLike<string | undefined>;
+  /** Windows hosts: the user's certificate store, for a "create" certificate. */
+  readonly certificateStore?: CertificateStore;
   /** Only this package of driver.packages. */
   readonly onlyPackage?: string;
 }
@@ -61,7 +64,7 @@ export function planSteps(task: DeployTaskName, input: DeployPlanInput): DeployP
       name: 'sign',
       run: async (context) => {
         built ??= await Promise.all(packages.map((pkg) => locatePackage(pkg, input.workspaceDir, 'built')));
-        signed = await signPackages(built, { workspaceDir: input.workspaceDir, workspaceName: input.workspaceName, platform: input.platform, signing: config.signing, secrets: input.secrets, ...(input.askPfxPassword ? { askPfxPassword: input.askPfxPassword } : {}), ...(input.env ? { env: input.env } : {}) }, context);
+        signed = await signPackages(built, { workspaceDir: input.workspaceDir, workspaceName: input.workspaceName, platform: input.platform, signing: config.signing, secrets: input.secrets, ...(input.askPfxPassword ? { askPfxPassword: input.askPfxPassword } : {}), ...(input.certificateStore ? { certificateStore: input.certificateStore } : {}), ...(input.env ? { env: input.env } : {}) }, context);
         saveSigning(input.workspaceDir, signed);
         return `${signed.packages.length} package(s) signed with ${signed.identity.subject || signed.identity.thumbprint}`;
       },

@@ -353,7 +353,7 @@ export function certificateSource(
       return { kind: 'pfx', pfx: context.resolve(certificate.pfx.value), hasPassword: context.pfxHasPassword };
     case 'create': {
       const created = context.created;
-      if (!created) throw new SigningPlanError('The test certificate has not been made yet (ensureTestCertificate on Linux and macOS, windowsTestCertificatePlan on Windows).');
+      if (!created) throw new SigningPlanError('The test certificate has not been made yet (ensureTestCertificate on Linux and macOS, Get-GpuPvTestCertificate on Windows).');
       if (context.platform === 'win32') return { kind: 'store', thumbprint: created.thumbprint };
       if (!created.pfx || !created.pem) throw new SigningPlanError('The test certificate has no .pfx and .pem on this host.');
       return { kind: 'pfx', pfx: created.pfx, hasPassword: true, certificatePem: created.pem };

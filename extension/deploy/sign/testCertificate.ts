@@ -2,6 +2,7 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeCommand, expectExitCode, isProcessError, runProcess } from '../../common/processRunner';
+import type { TestCertificateParams } from '../../hyperv/moduleCommand';
 
 // The test certificate made when gpupv.json says `"certificate": "create"`: a self-signed
 // code-signing certificate the guest is told to trust (LocalMachine Root and
@@ -15,7 +16,7 @@ import { describeCommand, expectExitCode, isProcessError, runProcess } from '../
 // never an argument, a file or a log.
 //
 // Windows: the certificate lives in the user's store (Cert:\CurrentUser\My), where signtool
-// finds it by thumbprint; windowsTestCertificatePlan gives the PowerShell calls as data.
+// finds it by thumbprint; windowsTestCertificateParams is what GpuPv.psm1 is asked for.
 
 const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
 const PASSWORD_VARIABLE = 'GPUPV_TEST_CERT_PASSWORD';
@@ -219,55 +220,18 @@ async function runOpenssl(options: TestCertificateOptions, args: string[], passw
 }
 
 /**
- * What a Windows host runs to make (or find) the test certificate in its store, as data for
- * the PowerShell module: each cmdlet's parameters by name, so no value is pasted into code.
+ * What a Windows host asks GpuPv.psm1's Get-GpuPvTestCertificate for: the workspace's test
+ * certificate in the user's store (CurrentUser\My, where signtool finds it by thumbprint),
+ * made by New-SelfSignedCertificate with a key that never leaves the store when none is valid
+ * long enough, and its .cer written to `cerPath` for the guest. No openssl on Windows.
  */
-export interface WindowsTestCertificatePlan {
-  /** Reuse a certificate of the store that matches all of these. */
-  readonly find: {
-    readonly storeLocation: string;
-    readonly subject: string;
-    readonly enhancedKeyUsage: string;
-    /** Valid at least until this moment. */
-    readonly validUntil: string;
-  };
-  readonly create: {
-    readonly cmdlet: 'New-SelfSignedCertificate';
-    readonly parameters: {
-      readonly Type: 'CodeSigningCert';
-      readonly Subject: string;
-      readonly CertStoreLocation: string;
-      readonly KeyAlgorithm: 'RSA';
-      readonly KeyLength: number;
-      readonly HashAlgorithm: 'SHA256';
-      /** signtool uses the key where it is; it never has to leave the store. */
-      readonly KeyExportPolicy: 'NonExportable';
-      readonly NotAfter: string;
-    };
-  };
-  /** The found or made certificate (piped as -Cert) exported for the guest. */
-  readonly export: { readonly cmdlet: 'Export-Certificate'; readonly parameters: { readonly FilePath: string; readonly Type: 'CERT' } };
-}
-
-export function windowsTestCertificatePlan(options: { readonly workspaceName: string; readonly cerPath: string; readonly validityDays?: number; readonly keyBits?: 2048 | 3072; readonly now?: Date }): WindowsTestCertificatePlan {
+export function windowsTestCertificateParams(options: { readonly workspaceName: string; readonly cerPath: string; readonly validityDays?: number; readonly keyBits?: 2048 | 3072; readonly now?: Date }): TestCertificateParams {
   const now = options.now ?? new Date();
-  const subject = testCertificateSubject(options.workspaceName);
-  const store = 'Cert:\\CurrentUser\\My';
   return {
-    find: { storeLocation: store, subject, enhancedKeyUsage: CODE_SIGNING_EKU, validUntil: new Date(now.getTime() + RENEW_BEFORE_MS).toISOString() },
-    create: {
-      cmdlet: 'New-SelfSignedCertificate',
-      parameters: {
-        Type: 'CodeSigningCert',
-        Subject: subject,
-        CertStoreLocation: store,
-        KeyAlgorithm: 'RSA',
-        KeyLength: options.keyBits ?? 3072,
-        HashAlgorithm: 'SHA256',
-        KeyExportPolicy: 'NonExportable',
-        NotAfter: new Date(now.getTime() + (options.validityDays ?? DEFAULT_VALIDITY_DAYS) * 86_400_000).toISOString(),
-      },
-    },
-    export: { cmdlet: 'Export-Certificate', parameters: { FilePath: options.cerPath, Type: 'CERT' } },
+    subject: testCertificateSubject(options.workspaceName),
+    validUntil: new Date(now.getTime() + RENEW_BEFORE_MS).toISOString(),
+    notAfter: new Date(now.getTime() + (options.validityDays ?? DEFAULT_VALIDITY_DAYS) * 86_400_000).toISOString(),
+    keyLength: options.keyBits ?? 3072,
+    cerPath: options.cerPath,
   };
 }

@@ -7,7 +7,9 @@ import { describeInfPackage, infArchitectureForPlatform, parseInf, type InfPacka
 import { StepFailure, type StepContext } from '../pipeline/deployPipeline';
 import { echoedCommand, runSigningPlan, SigningError } from '../sign/signer';
 import { certificateSource, planSigning, SigningPlanError, type CertificateSource } from '../sign/signingPlan';
-import { ensureTestCertificate, TestCertificateError, thumbprintOf } from '../sign/testCertificate';
+import type { CertificateStore } from '../sign/certificateStore';
+import { ensureTestCertificate, TEST_CERTIFICATE_FILES, TestCertificateError, thumbprintOf, windowsTestCertificateParams } from '../sign/testCertificate';
+import { actionableMessage } from '../../hyperv/hyperVError';
 import { assertShippable, type BuiltPackage } from './buildStep';
 
 // Sign: each built package gets its DriverVer checked, its images test-signed, its catalog
@@ -41,6 +43,8 @@ export interface SignInput {
   readonly env?: NodeJS.ProcessEnv;
   /** Asks for the password of a pfx SecretStorage has none for: '' for none, undefined when the user cancels. */
   readonly askPfxPassword?: (pfx: string) => PromiseLike<string | undefined>;
+  /** Windows: where a "create" certificate is found or made; without it openssl makes a .pfx, as elsewhere. */
+  readonly certificateStore?: CertificateStore;
 }
 
 /** The certificate a guest must trust for the signed packages. */
@@ -79,7 +83,7 @@ const NOT_CATALOGUED = new Set(['.inf', '.cat', '.pdb']);
 
 export async function signPackages(built: readonly BuiltPackage[], input: SignInput, { signal, report }: StepContext): Promise<SigningRecord> {
   const signing = input.signing ?? DEFAULT_SIGNING;
-  const { source, password, identity } = await signingCertificate(signing, input, signal, report.output.bind(report));
+  const { source, password, identity } = await signingCertificate(signing, input, signal, report);
   const packages: SignedPackage[] = [];
   for (const located of built) {
     assertShippable(located, 'cannot be signed');
@@ -158,21 +162,23 @@ async function signingCertificate(
   signing: SigningConfig,
   input: SignInput,
   signal: AbortSignal,
-  output: (text: string) => void,
+  report: StepContext['report'],
 ): Promise<{ source: CertificateSource; password: string | undefined; identity: SigningIdentity | (() => SigningIdentity) }> {
   const resolve = (relative: string) => path.resolve(input.workspaceDir, relative);
+  const output = (text: string) => report.output(text);
   const certificate = signing.certificate;
   switch (certificate.kind) {
     case 'create': {
       const folder = resolve(CERTIFICATES_FOLDER);
+      if (input.platform === 'win32' && input.certificateStore) return storeCertificate(certificate, input.certificateStore, input, folder, signal, report);
       const key = secretKeys.testCertificatePassword(folder);
       const stored = await input.secrets.get(key);
       try {
         const made = await ensureTestCertificate({ folder, workspaceName: input.workspaceName, ...(stored ? { storedPassword: stored } : {}), signal, onOutput: output });
         if (made.created || made.password !== stored) await input.secrets.store(key, made.password);
         if (made.created) output(`Made the test certificate ${made.subject} (${made.thumbprint})${made.reason ? `: ${made.reason}` : ''}; it is kept in ${folder}, its password in SecretStorage.\r\n`);
-        // signtool signs with a pfx as well as from the store, so the certificate openssl made
-        // serves Windows hosts too: one way of making it, and a .cer for the guest either way.
+        // Only a Windows host without the store (a caller that gives none) gets here: signtool
+        // signs with a pfx as well as from the store, so openssl's certificate serves it too.
         const source = certificateSource(certificate, { platform: 'linux', resolve, pfxHasPassword: true, created: made });
         return { source, password: made.password, identity: { thumbprint: made.thumbprint, subject: made.subject, cer: made.cer } };
       } catch (error) {
@@ -200,6 +206,29 @@ async function signingCertificate(
     case 'subject':
       throw new StepFailure('A certificate given by subject cannot be handed to the guest: its thumbprint is needed to check the guest trusts it', 'Give driver.signing.certificate as { "thumbprint": … } or a .pfx.');
   }
+}
+
+/** Windows: the test certificate in the user's store, found or made there by GpuPv.psm1; signtool signs with it by thumbprint. */
+async function storeCertificate(
+  certificate: SigningConfig['certificate'],
+  store: CertificateStore,
+  input: SignInput,
+  folder: string,
+  signal: AbortSignal,
+  report: StepContext['report'],
+): Promise<{ source: CertificateSource; password: undefined; identity: SigningIdentity }> {
+  const params = windowsTestCertificateParams({ workspaceName: input.workspaceName, cerPath: path.join(folder, TEST_CERTIFICATE_FILES.cer) });
+  report.command(`Get-GpuPvTestCertificate (GpuPv.psm1): ${params.subject} from Cert:\\CurrentUser\\My, or made there by New-SelfSignedCertificate`);
+  let made;
+  try {
+    made = await store(params, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new StepFailure(`The test certificate could not be found or made in the certificate store: ${actionableMessage(error)}`, 'Check that PowerShell runs with the PKI module (Windows 10 or later), or configure an existing certificate in driver.signing.certificate.');
+  }
+  if (made.created) report.output(`Made the test certificate ${made.subject} (${made.thumbprint}) in Cert:\\CurrentUser\\My${made.reason ? `: ${made.reason}` : ''}; its key stays in the store. The guest gets ${made.cer}.\r\n`);
+  const source = certificateSource(certificate, { platform: 'win32', resolve: (relative) => path.resolve(input.workspaceDir, relative), pfxHasPassword: false, created: { thumbprint: made.thumbprint } });
+  return { source, password: undefined, identity: { thumbprint: made.thumbprint, subject: made.subject, cer: made.cer } };
 }
 
 function readPem(pem: string, cer: string): SigningIdentity {

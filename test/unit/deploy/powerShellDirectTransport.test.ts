@@ -2,11 +2,11 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Logger } from '../../../extension/common/logger';
 import { callGuest } from '../../../extension/deploy/guest/guestCall';
 import { isGuestTransportError, type CopyProgress } from '../../../extension/deploy/transport/guestTransport';
 import { connectPowerShellDirect, type PowerShellDirectTransport } from '../../../extension/deploy/transport/powerShellDirectTransport';
 import { PowerShellSession } from '../../../extension/hyperv/powerShellSession';
+import { KeptLog } from '../../harness/keptLog';
 import { HOSTILE_NAMES } from '../../fixtures/hostileNames';
 import { repoRoot } from '../../harness/paths';
 import { processesRunning } from '../../harness/processes';
@@ -40,16 +40,6 @@ interface TestResult {
   passed: boolean;
   exitCode: number;
 }
-
-class KeptLog implements Logger {
-  readonly lines: string[] = [];
-  trace = (message: string) => void this.lines.push(message);
-  debug = (message: string) => void this.lines.push(message);
-  info = (message: string) => void this.lines.push(message);
-  warn = (message: string) => void this.lines.push(message);
-  error = (message: string | Error) => void this.lines.push(String(message));
-}
-
 
 /** The processes whose command line holds `token`, as lines for an assertion's message. */
 const processesRunningLines = (token: string) => processesRunning(token).map((p) => `${p.pid}: ${p.commandLine}`);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from '../../../extension/common/processRunner';
-import { ensureTestCertificate, TestCertificateError, testCertificateSubject, windowsTestCertificatePlan } from '../../../extension/deploy/sign/testCertificate';
+import { ensureTestCertificate, TestCertificateError, testCertificateSubject, windowsTestCertificateParams } from '../../../extension/deploy/sign/testCertificate';
 import { HOSTILE_NAMES } from '../../fixtures/hostileNames';
 
 // The test certificate of `"certificate": "create"`, made by the real openssl and checked
@@ -117,24 +117,14 @@ describe('the test certificate', function () {
     assert.ok(existsSync(made.pfx));
   });
 
-  it('plans the Windows certificate as the parameters of New-SelfSignedCertificate and Export-Certificate', () => {
+  it('asks a Windows host\u2019s store for the certificate as data: subject, renewal time, lifetime, key size and where the .cer goes', () => {
     const now = new Date(Date.UTC(2026, 0, 1));
-    assert.deepEqual(windowsTestCertificatePlan({ workspaceName: 'VM; Stop-Computer -Force', cerPath: 'C:\\ws\\.gpupv\\certificates\\test.cer', now }), {
-      find: { storeLocation: 'Cert:\\CurrentUser\\My', subject: 'CN=VM Stop-Computer -Force GPU-PV Test', enhancedKeyUsage: '1.3.6.1.5.5.7.3.3', validUntil: '2026-01-02T00:00:00.000Z' },
-      create: {
-        cmdlet: 'New-SelfSignedCertificate',
-        parameters: {
-          Type: 'CodeSigningCert',
-          Subject: 'CN=VM Stop-Computer -Force GPU-PV Test',
-          CertStoreLocation: 'Cert:\\CurrentUser\\My',
-          KeyAlgorithm: 'RSA',
-          KeyLength: 3072,
-          HashAlgorithm: 'SHA256',
-          KeyExportPolicy: 'NonExportable',
-          NotAfter: '2028-01-01T00:00:00.000Z',
-        },
-      },
-      export: { cmdlet: 'Export-Certificate', parameters: { FilePath: 'C:\\ws\\.gpupv\\certificates\\test.cer', Type: 'CERT' } },
+    assert.deepEqual(windowsTestCertificateParams({ workspaceName: 'VM; Stop-Computer -Force', cerPath: 'C:\\ws\\.gpupv\\certificates\\test.cer', now }), {
+      subject: 'CN=VM Stop-Computer -Force GPU-PV Test',
+      validUntil: '2026-01-02T00:00:00.000Z',
+      notAfter: '2028-01-01T00:00:00.000Z',
+      keyLength: 3072,
+      cerPath: 'C:\\ws\\.gpupv\\certificates\\test.cer',
     });
   });
 });

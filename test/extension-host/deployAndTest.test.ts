@@ -6,6 +6,7 @@ import { Commands, EXTENSION_ID } from '../../extension/common/contributions';
 import type { DeployApi } from '../../extension/deploy/deployService';
 import type { GpuPvApi } from '../../extension/extension';
 import { driverSection, prepareGuest, prepareVmGuest, vmDriverSection } from '../harness/deployWorkspace';
+import { builtInExtensionMacChords, chordsOfKeybindingsFile, macKeybindingNumber, normalizeChord, workbenchKeybindings } from '../harness/keybindingChords';
 import { startSshGuest, type SshGuest } from '../harness/sshGuest';
 import { waitFor } from './standInHost';
 
@@ -119,18 +120,31 @@ describe('Deploy and Test in the editor', function () {
     assert.equal(api.lastRun()?.task, 'test');
   });
 
-  it('its keybinding is not one of VS Code\'s own', async () => {
+  it('its keybinding is none of VS Code\'s own, here and on macOS', async () => {
+    const ours = (JSON.parse(readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'package.json'), 'utf8')) as { contributes: { keybindings: { key: string; mac: string }[] } }).contributes.keybindings;
+    assert.ok(ours.length > 0);
+    // This platform: VS Code's default keybindings file, which lists the built-in extensions' too.
     await vscode.commands.executeCommand('workbench.action.openDefaultKeybindingsFile');
     await waitFor(() => vscode.window.activeTextEditor?.document.uri.scheme === 'vscode', 'the default keybindings', 20_000);
-    const defaults = vscode.window.activeTextEditor!.document.getText();
-    assert.ok(defaults.length > 10_000, 'the default keybindings were read');
-    const ours = (JSON.parse(readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'package.json'), 'utf8')) as { contributes: { keybindings: { key: string; mac?: string }[] } }).contributes.keybindings;
-    for (const binding of ours) {
-      for (const key of [binding.key, binding.mac].filter((k): k is string => k !== undefined)) {
-        assert.ok(!defaults.includes(`"key": "${key}"`), `${key} is bound by VS Code itself`);
-      }
-    }
+    const text = vscode.window.activeTextEditor!.document.getText();
+    const defaults = chordsOfKeybindingsFile(text, (command) => command.startsWith('gpupv.'));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    assert.ok(defaults.size > 200, `the default keybindings were read (${defaults.size} chords)`);
+    assert.ok(defaults.has(normalizeChord('ctrl+shift+p')), 'a chord the file writes is found, whatever the order of its modifiers');
+    assert.ok(chordsOfKeybindingsFile(text, () => false).has(normalizeChord(ours[0]!.key)), 'the file lists ours as well: the check would see a clash');
+    // macOS: what this VS Code's workbench registers in code, and its built-in extensions' mac keys.
+    const source = workbenchKeybindings(readFileSync(path.join(vscode.env.appRoot, 'out', 'vs', 'code', 'browser', 'workbench', 'workbench.js'), 'utf8'));
+    assert.ok(source.numbers.size > 300, `the workbench's keybindings were read (${source.numbers.size} distinct)`);
+    for (const known of ['cmd+shift+z', 'alt+shift+f', 'cmd+shift+p']) assert.ok(source.numbers.has(macKeybindingNumber(known)), `VS Code's ${known} on macOS is found`);
+    const extensions = builtInExtensionMacChords(path.join(vscode.env.appRoot, 'extensions'));
+    assert.ok(extensions.size > 10, `the built-in extensions' keybindings were read (${extensions.size})`);
+    for (const binding of ours) {
+      assert.ok(!defaults.has(normalizeChord(binding.key)), `${binding.key} is bound by VS Code itself`);
+      const mac = macKeybindingNumber(binding.mac);
+      assert.ok(!source.numbers.has(mac), `${binding.mac} is bound by VS Code itself on macOS`);
+      assert.ok(!source.modifierOnly.has(mac & 0xf00), `${binding.mac}: VS Code binds these modifiers with a range of keys on macOS`);
+      assert.ok(!extensions.has(normalizeChord(binding.mac)), `${binding.mac} is bound by a built-in extension on macOS`);
+    }
   });
 });
 

@@ -1478,6 +1478,68 @@ function Test-GpuPvCodeSigning {
     return $false
 }
 
+function Assert-GpuPvSigningHost {
+    # Signing certificates live in the store of the computer that signs; no remote host applies.
+    param([hashtable]$Target)
+    if ($Target.ContainsKey('ComputerName')) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Signing certificates are read from and made in the store of the computer that signs, so they take no computerName.')
+    }
+}
+
+function Get-GpuPvUserCertificates {
+    # Cert:\CurrentUser\My through .NET's X509Store: the same store, and no Cert: drive needed.
+    $store = New-Object -TypeName 'System.Security.Cryptography.X509Certificates.X509Store' -ArgumentList 'My', 'CurrentUser'
+    $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]::ReadOnly)
+    try { return @($store.Certificates) } finally { $store.Close() }
+}
+
+function Export-GpuPvCer {
+    # The certificate without its key, DER, for the guest to trust.
+    param($Certificate, [string]$Path)
+    $folder = Split-Path -Parent $Path
+    if ($folder -and -not (Test-Path -LiteralPath $folder)) { $null = New-Item -ItemType Directory -Path $folder -Force }
+    $null = Export-Certificate -Cert $Certificate -FilePath $Path -Type CERT -Force
+}
+
+function Get-GpuPvStoreCertificate {
+    # A certificate gpupv.json names by thumbprint or subject, from the user's store (where
+    # signtool /s My looks), exported as a DER .cer to cerPath so the guest can be made to
+    # trust it. By subject as signtool /n matches: a part of the subject name, the certificate
+    # valid now, able to sign code and holding its key; the one valid longest when several do.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -NoHyperVCheck -Body {
+        param($p, $target)
+        Assert-GpuPvSigningHost -Target $target
+        $thumbprint = Get-GpuPvString -Params $p -Name 'thumbprint'
+        $subject = Get-GpuPvString -Params $p -Name 'subject'
+        $cerPath = Get-GpuPvString -Params $p -Name 'cerPath' -Required
+        if ([string]::IsNullOrEmpty($thumbprint) -eq [string]::IsNullOrEmpty($subject)) {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message "Give exactly one of 'thumbprint' and 'subject'.")
+        }
+        $now = [datetime]::UtcNow
+        $all = Get-GpuPvUserCertificates
+        if ($thumbprint) {
+            $wanted = $thumbprint.Replace(' ', '').ToUpperInvariant()
+            $found = @($all | Where-Object { $_.Thumbprint.ToUpperInvariant() -eq $wanted })
+            $what = 'thumbprint ' + $wanted
+        } else {
+            $found = @($all | Where-Object { $_.Subject.IndexOf($subject, [System.StringComparison]::OrdinalIgnoreCase) -ge 0 -and $_.HasPrivateKey -and (Test-GpuPvCodeSigning $_) -and $_.NotAfter.ToUniversalTime() -gt $now } | Sort-Object -Property NotAfter -Descending)
+            $what = 'a subject holding "' + $subject + '" that signs code, is valid now and holds its private key'
+        }
+        if ($found.Count -eq 0) {
+            throw (New-GpuPvError -Code 'Failed' -Message ('No certificate in Cert:\CurrentUser\My has ' + $what + ': import the certificate with its key there (Import-PfxCertificate -CertStoreLocation Cert:\CurrentUser\My), or correct driver.signing.certificate.'))
+        }
+        $certificate = $found[0]
+        Export-GpuPvCer -Certificate $certificate -Path $cerPath
+        [ordered]@{
+            thumbprint = $certificate.Thumbprint.ToUpperInvariant()
+            subject    = $certificate.Subject
+            notAfter   = Format-GpuPvDate $certificate.NotAfter
+            cer        = $cerPath
+        }
+    }
+}
+
 function Get-GpuPvTestCertificate {
     # The workspace's test certificate in the user's store (CurrentUser\My, where signtool
     # /sha1 finds it): the one of this subject with its key that signs code longest, if it is
@@ -1486,22 +1548,14 @@ function Get-GpuPvTestCertificate {
     param([string]$EncodedParams = '')
     Invoke-GpuPvCall -Encoded $EncodedParams -NoHyperVCheck -Body {
         param($p, $target)
-        if ($target.ContainsKey('ComputerName')) {
-            throw (New-GpuPvError -Code 'InvalidParameter' -Message 'The test certificate goes into the store of the computer that signs, so it takes no computerName.')
-        }
+        Assert-GpuPvSigningHost -Target $target
         $subject = Get-GpuPvString -Params $p -Name 'subject' -Required
         $cerPath = Get-GpuPvString -Params $p -Name 'cerPath' -Required
         $validUntil = ConvertTo-GpuPvUtcTime -Params $p -Name 'validUntil'
         $notAfter = ConvertTo-GpuPvUtcTime -Params $p -Name 'notAfter'
         $keyLength = [int](Get-GpuPvParam -Params $p -Name 'keyLength')
         if (@(2048, 3072, 4096) -notcontains $keyLength) { throw (New-GpuPvError -Code 'InvalidParameter' -Message "Parameter 'keyLength' must be 2048, 3072 or 4096.") }
-        $store = New-Object -TypeName 'System.Security.Cryptography.X509Certificates.X509Store' -ArgumentList 'My', 'CurrentUser'
-        $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]::ReadOnly)
-        try {
-            $mine = @($store.Certificates | Where-Object { $_.Subject -eq $subject -and $_.HasPrivateKey -and (Test-GpuPvCodeSigning $_) } | Sort-Object -Property NotAfter -Descending)
-        } finally {
-            $store.Close()
-        }
+        $mine = @(Get-GpuPvUserCertificates | Where-Object { $_.Subject -eq $subject -and $_.HasPrivateKey -and (Test-GpuPvCodeSigning $_) } | Sort-Object -Property NotAfter -Descending)
         $certificate = $null
         $reason = 'there was none yet'
         if ($mine.Count -gt 0) {
@@ -1523,9 +1577,7 @@ function Get-GpuPvTestCertificate {
             $certificate = New-SelfSignedCertificate @made
             $created = $true
         }
-        $folder = Split-Path -Parent $cerPath
-        if ($folder -and -not (Test-Path -LiteralPath $folder)) { $null = New-Item -ItemType Directory -Path $folder -Force }
-        $null = Export-Certificate -Cert $certificate -FilePath $cerPath -Type CERT -Force
+        Export-GpuPvCer -Certificate $certificate -Path $cerPath
         $result = [ordered]@{
             thumbprint = $certificate.Thumbprint.ToUpperInvariant()
             subject    = $certificate.Subject
@@ -1554,5 +1606,6 @@ Export-ModuleMember -Function @(
     'Send-GpuPvGuestFiles',
     'Remove-GpuPvGuestFolder',
     'Receive-GpuPvGuestLogs',
-    'Get-GpuPvTestCertificate'
+    'Get-GpuPvTestCertificate',
+    'Get-GpuPvStoreCertificate'
 )

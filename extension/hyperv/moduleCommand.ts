@@ -150,12 +150,19 @@ export interface TestCertificateParams {
   readonly cerPath: string;
 }
 
-export interface StoreTestCertificate {
+/** A certificate of the user's store named by gpupv.json: exactly one of thumbprint and subject (a part of it, as signtool /n matches). */
+export type StoreCertificateParams = { readonly thumbprint: string; readonly cerPath: string } | { readonly subject: string; readonly cerPath: string };
+
+export interface StoreCertificate {
   /** SHA-1, upper case: what signtool /sha1 takes. */
   readonly thumbprint: string;
   readonly subject: string;
   readonly notAfter: string;
+  /** Its DER .cer, written where it was asked for. */
   readonly cer: string;
+}
+
+export interface StoreTestCertificate extends StoreCertificate {
   readonly created: boolean;
   /** Why a new one was made. */
   readonly reason?: string;
@@ -184,6 +191,7 @@ export interface ModuleFunctions {
   'Remove-GpuPvGuestFolder': { params: GuestSessionParams & { readonly remoteDir: string }; result: GuestOutcomeResult };
   'Receive-GpuPvGuestLogs': { params: GuestLogsParams; result: GuestLogsResult };
   'Get-GpuPvTestCertificate': { params: TestCertificateParams; result: StoreTestCertificate };
+  'Get-GpuPvStoreCertificate': { params: StoreCertificateParams; result: StoreCertificate };
 }
 export type ModuleFunction = keyof ModuleFunctions;
 
@@ -204,6 +212,7 @@ export const MODULE_FUNCTIONS: readonly ModuleFunction[] = [
   'Remove-GpuPvGuestFolder',
   'Receive-GpuPvGuestLogs',
   'Get-GpuPvTestCertificate',
+  'Get-GpuPvStoreCertificate',
 ];
 
 /** The single parameter every module function takes. */

@@ -492,3 +492,38 @@ Describe 'Get-GpuPvTestCertificate: the test certificate in the user''s store' {
         Test-Path -LiteralPath $env:GPUPV_FAKE_CERT_STORE | Should -BeFalse
     }
 }
+
+Describe 'Get-GpuPvStoreCertificate: a configured certificate from the user''s store' {
+    BeforeAll {
+        Import-Module -Name (Join-Path $script:Repo 'test/fakes/windows-tools/modules/PKI/PKI.psd1') -Force
+    }
+    BeforeEach {
+        $null = New-StandInState
+        $script:Subject = 'CN=pester ' + [guid]::NewGuid().ToString('n') + ' Signing'
+        $script:Made = New-SelfSignedCertificate -Type CodeSigningCert -Subject $script:Subject -CertStoreLocation 'Cert:\CurrentUser\My' -KeyAlgorithm RSA -KeyLength 2048 -HashAlgorithm SHA256 -KeyExportPolicy NonExportable
+        $script:Cer = Join-Path $TestDrive ([guid]::NewGuid().ToString('n') + '/signing.cer')
+    }
+    AfterEach {
+        $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+        $store.Open('ReadWrite')
+        try { foreach ($c in @($store.Certificates | Where-Object { $_.Subject -eq $script:Subject })) { $store.Remove($c) } } finally { $store.Close() }
+    }
+
+    It 'finds it by thumbprint (any case, spaces allowed) or by a part of its subject, and exports its .cer' {
+        $spaced = ($script:Made.Thumbprint.ToLowerInvariant() -replace '(.{8})', '$1 ').Trim()
+        $byThumbprint = Get-Result 'Get-GpuPvStoreCertificate' @{ thumbprint = $spaced; cerPath = $script:Cer }
+        $byThumbprint.thumbprint | Should -BeExactly $script:Made.Thumbprint.ToUpperInvariant()
+        [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([System.IO.File]::ReadAllBytes($script:Cer)).Thumbprint | Should -Be $script:Made.Thumbprint
+        $part = $script:Subject.Substring(3, 20).ToUpperInvariant()
+        (Get-Result 'Get-GpuPvStoreCertificate' @{ subject = $part; cerPath = $script:Cer }).thumbprint | Should -Be $byThumbprint.thumbprint
+    }
+
+    It 'says what it looked for and where when nothing matches, and wants exactly one of thumbprint and subject' {
+        $reply = Invoke-GpuPv 'Get-GpuPvStoreCertificate' @{ subject = 'no such signer'; cerPath = $script:Cer }
+        $reply.ok | Should -BeFalse
+        $reply.error.message | Should -BeLike 'No certificate in Cert:\CurrentUser\My has a subject holding "no such signer"*Import-PfxCertificate*'
+        Test-Path -LiteralPath $script:Cer | Should -BeFalse
+        Get-ErrorCode 'Get-GpuPvStoreCertificate' @{ cerPath = $script:Cer } | Should -Be 'InvalidParameter'
+        Get-ErrorCode 'Get-GpuPvStoreCertificate' @{ thumbprint = $script:Made.Thumbprint; subject = 'x'; cerPath = $script:Cer } | Should -Be 'InvalidParameter'
+    }
+}

@@ -1,14 +1,19 @@
 import type { Logger } from '../../common/logger';
-import type { StoreTestCertificate, TestCertificateParams } from '../../hyperv/moduleCommand';
+import type { ModuleFunction, ModuleFunctions, StoreCertificate, StoreCertificateParams, StoreTestCertificate, TestCertificateParams } from '../../hyperv/moduleCommand';
 import { PowerShellSession } from '../../hyperv/powerShellSession';
 
 // The Windows user's certificate store as the Sign step reaches it: GpuPv.psm1's
-// Get-GpuPvTestCertificate in a PowerShell process of its own, started for the call and
-// ended after it, so signing never waits behind the Virtual Machines view's calls (or they
-// behind it). Pure: no `vscode`.
+// Get-GpuPvTestCertificate and Get-GpuPvStoreCertificate, each in a PowerShell process of its
+// own, started for the call and ended after it, so signing never waits behind the Virtual
+// Machines view's calls (or they behind it). Pure: no `vscode`.
 
-/** Finds or makes the test certificate in the store; rejects with the module's error. */
-export type CertificateStore = (params: TestCertificateParams, signal: AbortSignal) => Promise<StoreTestCertificate>;
+/** Each rejects with the module's error. */
+export interface CertificateStore {
+  /** Finds or makes the workspace's test certificate ("create"). */
+  testCertificate(params: TestCertificateParams, signal: AbortSignal): Promise<StoreTestCertificate>;
+  /** The certificate gpupv.json names by thumbprint or subject, its .cer written for the guest. */
+  certificate(params: StoreCertificateParams, signal: AbortSignal): Promise<StoreCertificate>;
+}
 
 export interface CertificateStoreOptions {
   /** The PowerShell that runs GpuPv.psm1: the user's setting, read for each call. */
@@ -22,7 +27,7 @@ export interface CertificateStoreOptions {
 const CALL_TIMEOUT_MS = 120_000;
 
 export function windowsCertificateStore(options: CertificateStoreOptions): CertificateStore {
-  return async (params, signal) => {
+  const call = async <F extends ModuleFunction>(fn: F, params: ModuleFunctions[F]['params'], signal: AbortSignal): Promise<ModuleFunctions[F]['result']> => {
     const session = new PowerShellSession({
       executable: options.executable(),
       modulePath: options.modulePath,
@@ -32,9 +37,13 @@ export function windowsCertificateStore(options: CertificateStoreOptions): Certi
       ...(options.env ? { env: options.env } : {}),
     });
     try {
-      return await session.call('Get-GpuPvTestCertificate', params, { signal });
+      return await session.call(fn, params, { signal });
     } finally {
       await session.dispose();
     }
+  };
+  return {
+    testCertificate: (params, signal) => call('Get-GpuPvTestCertificate', params, signal),
+    certificate: (params, signal) => call('Get-GpuPvStoreCertificate', params, signal),
   };
 }

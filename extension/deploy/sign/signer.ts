@@ -207,9 +207,7 @@ function describeSelection(step: ToolStep): string {
     return i >= 0 ? step.args[i + 1] : undefined;
   };
   const thumbprint = at('/sha1');
-  if (thumbprint) return `thumbprint ${thumbprint}`;
-  const subject = at('/n');
-  return subject ? `subject "${subject}"` : 'the given criteria';
+  return thumbprint ? `thumbprint ${thumbprint}` : 'the given criteria';
 }
 
 function pfxOf(step: ToolStep): string {

@@ -41,8 +41,6 @@ export interface SigningPackage {
 export type CertificateSource =
   /** Windows: a certificate of Cert:\CurrentUser\My, by SHA-1 thumbprint. */
   | { readonly kind: 'store'; readonly thumbprint: string }
-  /** Windows: the best certificate of Cert:\CurrentUser\My whose subject name contains this. */
-  | { readonly kind: 'storeSubject'; readonly subject: string }
   /**
    * A .pfx file. `certificatePem`: the signing certificate as PEM, the trust anchor for
    * verifying on Linux (the test certificate's test.pem); absent: extracted from the pfx.
@@ -233,9 +231,6 @@ function signtoolCertificate(source: CertificateSource, notes: string[]): { args
   switch (source.kind) {
     case 'store':
       return { args: ['/sha1', source.thumbprint, '/s', 'My'] };
-    case 'storeSubject':
-      // /a: of several matching certificates signtool takes the one valid longest instead of failing.
-      return { args: ['/a', '/s', 'My', '/n', commonName(source.subject)] };
     case 'pfx':
       if (!source.hasPassword) return { args: ['/f', source.pfx] };
       notes.push(
@@ -245,19 +240,12 @@ function signtoolCertificate(source: CertificateSource, notes: string[]): { args
   }
 }
 
-/** signtool /n matches the subject's name (its CN), not a whole distinguished name. */
-function commonName(subject: string): string {
-  const cn = /(?:^|,)\s*CN\s*=\s*("(?:[^"]|"")*"|[^,]*)/i.exec(subject)?.[1]?.trim();
-  if (!cn) return subject.trim();
-  return cn.startsWith('"') ? cn.slice(1, -1).replace(/""/g, '"') : cn;
-}
-
 function planOpenSsl(input: SigningPlanInput, checkFiles: BuiltinStep, catalogued: readonly string[]): SigningPlan {
   const pkg = input.package;
   const source = input.certificate;
   if (source.kind !== 'pfx') {
     throw new SigningPlanError(
-      `"driver.signing.certificate" names a certificate of the Windows certificate store (${source.kind === 'store' ? `thumbprint ${source.thumbprint}` : `subject ${source.subject}`}), which exists only on Windows: on this host set "certificate": "create" or { "pfx": "path/to/test.pfx" }.`,
+      `"driver.signing.certificate" names a certificate of the Windows certificate store (thumbprint ${source.thumbprint}), which exists only on Windows: on this host set "certificate": "create" or { "pfx": "path/to/test.pfx" }.`,
     );
   }
   const tool = (name: SigningTool) => input.tools?.[name] ?? TOOL_NAMES[name];
@@ -348,7 +336,8 @@ export function certificateSource(
     case 'thumbprint':
       return { kind: 'store', thumbprint: certificate.thumbprint };
     case 'subject':
-      return { kind: 'storeSubject', subject: certificate.subject };
+      // Looked up in the store first (Get-GpuPvStoreCertificate), so that the guest can be given its .cer.
+      throw new SigningPlanError(`A certificate named by its subject ("${certificate.subject}") is signed with by the thumbprint the store gives for it.`);
     case 'pfx':
       return { kind: 'pfx', pfx: context.resolve(certificate.pfx.value), hasPassword: context.pfxHasPassword };
     case 'create': {

@@ -202,10 +202,35 @@ async function signingCertificate(
       return { source, password, identity };
     }
     case 'thumbprint':
+    case 'subject': {
+      if (input.platform === 'win32' && input.certificateStore) return namedStoreCertificate(certificate, input.certificateStore, resolve(path.join(CERTIFICATES_FOLDER, 'signing.cer')), signal, report);
+      if (certificate.kind === 'subject') {
+        throw new StepFailure(`A certificate named by its subject ("${certificate.subject}") lives in a Windows certificate store, which this host does not have`, 'On this host give driver.signing.certificate as a .pfx, or "create".');
+      }
       return { source: certificateSource(certificate, { platform: input.platform, resolve, pfxHasPassword: false }), password: undefined, identity: { thumbprint: certificate.thumbprint.toUpperCase(), subject: '' } };
-    case 'subject':
-      throw new StepFailure('A certificate given by subject cannot be handed to the guest: its thumbprint is needed to check the guest trusts it', 'Give driver.signing.certificate as { "thumbprint": … } or a .pfx.');
+    }
   }
+}
+
+/** Windows: the configured certificate from the user's store, signed with by thumbprint, its .cer written for the guest to trust. */
+async function namedStoreCertificate(
+  certificate: Extract<SigningConfig['certificate'], { kind: 'thumbprint' | 'subject' }>,
+  store: CertificateStore,
+  cerPath: string,
+  signal: AbortSignal,
+  report: StepContext['report'],
+): Promise<{ source: CertificateSource; password: undefined; identity: SigningIdentity }> {
+  const params = certificate.kind === 'thumbprint' ? { thumbprint: certificate.thumbprint, cerPath } : { subject: certificate.subject, cerPath };
+  report.command(`Get-GpuPvStoreCertificate (GpuPv.psm1): ${certificate.kind === 'thumbprint' ? certificate.thumbprint : `"${certificate.subject}"`} from Cert:\\CurrentUser\\My`);
+  let found;
+  try {
+    found = await store.certificate(params, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new StepFailure(`The signing certificate could not be read from the certificate store: ${actionableMessage(error)}`, 'Import the certificate with its key into Cert:\\CurrentUser\\My, or correct driver.signing.certificate in gpupv.json.');
+  }
+  report.output(`Signing with ${found.subject} (${found.thumbprint}, valid until ${found.notAfter.slice(0, 10)}); the guest gets ${found.cer}.\r\n`);
+  return { source: { kind: 'store', thumbprint: found.thumbprint }, password: undefined, identity: { thumbprint: found.thumbprint, subject: found.subject, cer: found.cer } };
 }
 
 /** Windows: the test certificate in the user's store, found or made there by GpuPv.psm1; signtool signs with it by thumbprint. */
@@ -221,7 +246,7 @@ async function storeCertificate(
   report.command(`Get-GpuPvTestCertificate (GpuPv.psm1): ${params.subject} from Cert:\\CurrentUser\\My, or made there by New-SelfSignedCertificate`);
   let made;
   try {
-    made = await store(params, signal);
+    made = await store.testCertificate(params, signal);
   } catch (error) {
     if (signal.aborted) throw error;
     throw new StepFailure(`The test certificate could not be found or made in the certificate store: ${actionableMessage(error)}`, 'Check that PowerShell runs with the PKI module (Windows 10 or later), or configure an existing certificate in driver.signing.certificate.');

@@ -35,7 +35,7 @@ describe('Deploy and Test: the Sign step', function () {
     report: { stepStarted: () => undefined, command: (l) => lines.push(l), output: (l) => lines.push(l), info: (l) => lines.push(l), warning: (l) => lines.push(l), stepEnded: () => undefined },
   });
 
-  it('on a Windows host makes the "create" certificate in the user\u2019s store once, signs by its thumbprint and hands its .cer to the guest', async () => {
+  it('on a Windows host takes the certificate from the user\u2019s store ("create" made there once, or named by subject or thumbprint), signs by its thumbprint and hands its .cer to the guest', async () => {
     const root = path.join(workspace, 'windows host');
     const out = path.join(root, 'out');
     await runProcess('mkdir', ['-p', out]);
@@ -81,8 +81,20 @@ describe('Deploy and Test: the Sign step', function () {
       const again = await signPackages(built, input, contextFor(lines));
       assert.equal(again.identity.thumbprint, thumbprint, 'the store\u2019s certificate is reused');
       assert.ok(!lines.some((l) => l.includes('Made the test certificate')));
+
+      // The same certificate named in gpupv.json by a part of its subject, as signtool /n matches.
+      const bySubject = await signPackages(built, { ...input, signing: { certificate: { kind: 'subject' as const, subject: 'PVGPU S (calc)' }, catalogOs: ['10_X64'] } }, contextFor(lines));
+      assert.equal(bySubject.identity.thumbprint, thumbprint);
+      assert.deepEqual(readFileSync(bySubject.identity.cer!), readFileSync(cer!), 'its .cer is exported for the guest');
+      assert.equal(tools.commands().filter((c) => c.tool === 'signtool' && c.args[0] === 'sign').at(-1)!.args[5], thumbprint, 'signed by the thumbprint the store gave');
+      const absent = '0123456789ABCDEF0123456789ABCDEF01234567';
+      await assert.rejects(
+        signPackages(built, { ...input, signing: { certificate: { kind: 'thumbprint' as const, thumbprint: absent }, catalogOs: ['10_X64'] } }, contextFor(lines)),
+        (error: Error) => error.message.includes(`No certificate in Cert:\\CurrentUser\\My has thumbprint ${absent}`),
+      );
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      // PowerShell may still be finishing its start-up cache under HOME as the last process exits.
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 

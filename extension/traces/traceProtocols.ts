@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
@@ -19,6 +19,9 @@ export type ProtocolState =
   /** gpupv.json is there but cannot decode (a profile error, a header that no longer fits). */
   | { readonly kind: 'broken'; readonly configPath: string; readonly problems: readonly string[] };
 
+/** How long a new file watcher is given before the files are checked for an edit it may have missed. */
+const WATCHER_SETTLE_MS = 1_500;
+
 export class TraceProtocols implements vscode.Disposable {
   private readonly loaded = new Map<string, Promise<ProtocolState>>();
   /**
@@ -30,6 +33,7 @@ export class TraceProtocols implements vscode.Disposable {
   /** Fires with the path of a gpupv.json whose profile may have changed (it, or its header, was edited). */
   readonly onDidChange = this.changed.event;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private disposed = false;
 
   constructor(private readonly log: Logger) {}
 
@@ -41,7 +45,10 @@ export class TraceProtocols implements vscode.Disposable {
     const read = this.read(configPath);
     const state = read.then((r) => r.state);
     this.loaded.set(configPath, state);
-    void read.then(({ files }) => this.watch(configPath, files));
+    void read.then(({ files, readAt }) => {
+      this.watch(configPath, files);
+      this.checkChangedSince(configPath, files, readAt);
+    });
     return state;
   }
 
@@ -51,6 +58,7 @@ export class TraceProtocols implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const watchers of this.watched.values()) for (const watcher of watchers.values()) watcher.dispose();
     this.watched.clear();
     for (const timer of this.timers.values()) clearTimeout(timer);
@@ -59,17 +67,18 @@ export class TraceProtocols implements vscode.Disposable {
   }
 
   /** The profile, and the files it was read from (a broken one's too: the fix is made in one of them). */
-  private async read(configPath: string): Promise<{ state: ProtocolState; files: readonly string[] }> {
+  private async read(configPath: string): Promise<{ state: ProtocolState; files: readonly string[]; readAt: number }> {
+    const readAt = Date.now();
     try {
       const protocol = await loadProtocol(configPath, readHeaderFile);
       this.log.info(`${configPath}: decoding profile loaded${protocol.ring ? '' : ' (no protocol.ring: live rings and snapshots cannot be read)'}`);
-      return { state: { kind: 'loaded', protocol }, files: protocol.analysis.files };
+      return { state: { kind: 'loaded', protocol }, files: protocol.analysis.files, readAt };
     } catch (error) {
       if (!(error instanceof ProtocolLoadError)) throw error;
       for (const problem of error.problems) this.log.warn(`Ring traces: ${problem}`);
       const noCommand = error.problems.some((p) => p.includes('"protocol.command" is needed') || p.includes('no "protocol" section'));
       const state: ProtocolState = noCommand ? { kind: 'missing', configPath, reason: error.problems.join('\n') } : { kind: 'broken', configPath, problems: error.problems };
-      return { state, files: error.files };
+      return { state, files: error.files, readAt };
     }
   }
 
@@ -83,6 +92,32 @@ export class TraceProtocols implements vscode.Disposable {
       const fire = () => this.invalidate(configPath);
       watchers.set(file, vscode.Disposable.from(watcher, watcher.onDidChange(fire), watcher.onDidCreate(fire), watcher.onDidDelete(fire)));
     }
+  }
+
+  /**
+   * A watcher reports changes only once VS Code has set it up, which takes a moment (longer on a
+   * busy machine, and for files outside the workspace): an edit made while the profile was read
+   * or the watcher started would go unseen. So once that moment has passed, each file's time
+   * is compared with when the read began.
+   */
+  private checkChangedSince(configPath: string, files: readonly string[], readAt: number): void {
+    const timer = setTimeout(() => {
+      void (async () => {
+        for (const file of new Set([configPath, ...files])) {
+          // A missing file, or one stamped in the future, would be "changed" at every check: the watcher alone covers those.
+          const changed = await stat(file).then(
+            (info) => info.mtimeMs >= readAt && info.mtimeMs <= Date.now(),
+            () => false,
+          );
+          if (this.disposed) return;
+          if (changed) {
+            this.invalidate(configPath);
+            return;
+          }
+        }
+      })();
+    }, WATCHER_SETTLE_MS);
+    timer.unref();
   }
 
   private invalidate(configPath: string): void {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
+import { actionableMessage } from '../hyperv/hyperVError';
 import { LOCAL_HOST_KEY } from '../hyperv/hyperVHost';
 import type { DeployTarget } from '../protocol/config/driverConfigParser';
 import { readHyperVSettings } from '../vms/hyperVSettings';
@@ -96,7 +97,14 @@ export function vmAccess(target: Extract<DeployTarget, { kind: 'vm' }>, options:
     revertCheckpoint: async (checkpoint, context) => {
       const { vmName } = await guest();
       context.report.command(`Restore-VMSnapshot -VMName "${vmName}" -Name "${checkpoint}"`);
-      const applied = await host().call('Invoke-GpuPvCheckpoint', { vmId: target.vmId, vmName, action: 'apply', name: checkpoint });
+      let applied;
+      try {
+        applied = await host().call('Invoke-GpuPvCheckpoint', { vmId: target.vmId, vmName, action: 'apply', name: checkpoint });
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        // Nothing was copied yet: the VM is as the failed apply left it, which Hyper-V makes all or nothing.
+        throw new StepFailure(`The checkpoint "${checkpoint}" of ${label()} could not be applied: ${actionableMessage(error)}`, `Check "checkpoint" in gpupv.json against the VM's checkpoints in the Virtual Machines view; nothing was copied to the guest.`);
+      }
       if (applied.state !== 'Running') {
         context.report.command(`Start-VM -VMName "${vmName}"`);
         await host().call('Invoke-GpuPvVmAction', { vmId: target.vmId, vmName, action: 'start' });

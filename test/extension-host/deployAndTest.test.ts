@@ -45,20 +45,6 @@ describe('Deploy and Test in the editor', function () {
     if (guest) await guest.stop();
   });
 
-  /** Runs the command or task and resolves with the task's exit code once it ended. */
-  async function ended(start: () => Thenable<unknown>): Promise<number | undefined> {
-    return new Promise((resolve, reject) => {
-      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
-        if (event.execution.task.definition.type !== 'gpupv') return;
-        listener.dispose();
-        resolve(event.exitCode);
-      });
-      start().then(undefined, (error: unknown) => {
-        listener.dispose();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
-    });
-  }
 
   it('provides a task per step and the composite, each with its detail and group', async () => {
     const tasks = await vscode.tasks.fetchTasks({ type: 'gpupv' });
@@ -187,14 +173,7 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
   });
 
   it('reverts the checkpoint, waits for the guest, and deploys, installs and tests in it', async () => {
-    const exitCode = await new Promise<number | undefined>((resolve, reject) => {
-      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
-        if (event.execution.task.definition.type !== 'gpupv') return;
-        listener.dispose();
-        resolve(event.exitCode);
-      });
-      vscode.commands.executeCommand(Commands.deployAndTest).then(undefined, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
-    });
+    const exitCode = await ended(() => vscode.commands.executeCommand(Commands.deployAndTest));
     const last = api.deploy.lastRun()!;
     const transcript = readFileSync(path.join(last.runFolder, 'transcript.log'), 'utf8');
     assert.equal(exitCode, 0, transcript.slice(-3_000));
@@ -207,7 +186,41 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
     assert.ok(guest.driverStore.some((d) => d.originalName === 'pvsample.inf'), 'the VM\'s driver store holds the package');
     assert.match(api.deploy.statusBar.text, /^\$\(pass\) Win11-DriverTest$/);
   });
+
+  it('a checkpoint that cannot be applied fails the deploy with the host\u2019s reason, before anything is copied', async () => {
+    const config = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(configUri))) as Record<string, unknown>;
+    await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver: vmDriverSection(folder.uri.fsPath, VM_ID, 'Before the "fix" $(x)') }, null, 2)));
+    try {
+      const storeBefore = JSON.stringify((JSON.parse(readFileSync(stateFile(), 'utf8')) as { standIn: { guests: Record<string, { driverStore: unknown }> } }).standIn.guests[VM_ID]!.driverStore);
+      const exitCode = await ended(() => vscode.commands.executeCommand(Commands.deployAndTest));
+      const transcript = readFileSync(path.join(api.deploy.lastRun()!.runFolder, 'transcript.log'), 'utf8');
+      assert.notEqual(exitCode, 0, transcript.slice(-2_000));
+      assert.match(transcript, /The checkpoint "Before the "fix" \$\(x\)" of VM "Win11-DriverTest" could not be applied: /);
+      assert.match(transcript, /nothing was copied to the guest/);
+      assert.doesNotMatch(transcript, /copied and checked/);
+      const storeAfter = JSON.stringify((JSON.parse(readFileSync(stateFile(), 'utf8')) as { standIn: { guests: Record<string, { driverStore: unknown }> } }).standIn.guests[VM_ID]!.driverStore);
+      assert.equal(storeAfter, storeBefore, 'nothing was installed');
+      assert.match(api.deploy.statusBar.text, /^\$\(error\) Win11-DriverTest$/);
+    } finally {
+      await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver: vmDriverSection(folder.uri.fsPath, VM_ID, CHECKPOINT) }, null, 2)));
+    }
+  });
 });
+
+/** Runs the command or task and resolves with the task's exit code once it ended. */
+async function ended(start: () => Thenable<unknown>): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const listener = vscode.tasks.onDidEndTaskProcess((event) => {
+      if (event.execution.task.definition.type !== 'gpupv') return;
+      listener.dispose();
+      resolve(event.exitCode);
+    });
+    start().then(undefined, (error: unknown) => {
+      listener.dispose();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    });
+  });
+}
 
 function* iterate(collection: vscode.TestItemCollection): Generator<vscode.TestItem> {
   for (const [, item] of collection) yield item;

@@ -814,6 +814,67 @@ Describe 'GpuPvGuest: stopping a cancelled run' {
     }
 }
 
+Describe 'GpuPvGuest: WPP traces with tracelog' {
+    BeforeEach {
+        $null = New-Guest
+        $script:Kmd = '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21'
+        $script:Umd = '{1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F}'
+    }
+
+    It 'starts one session for every provider before the tests, stops it after, and lists its .etl; a second stop only lists' {
+        $null = Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'trace-1' }
+        $started = Get-GuestResult 'Start-GpuPvTrace' @{ runId = 'trace-1'; providers = @(@{ guid = $script:Kmd; flags = '0xFFFF'; level = 4 }, @{ guid = $script:Umd }) }
+        $started.session | Should -Be 'GpuPv_trace_1'
+        @($started.commands).Count | Should -Be 2
+        $started.commands[0] | Should -Match ('^tracelog\.exe -start GpuPv_trace_1 -guid #' + $script:Kmd + ' -flag 0xFFFF -level 4 -f .*GpuPv_trace_1\.etl$')
+        $started.commands[1] | Should -Match '^tracelog\.exe -enable GpuPv_trace_1 -guid #1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f -flag 0xFFFFFFFF -level 5$'
+        $stopped = Get-GuestResult 'Stop-GpuPvTrace' @{ runId = 'trace-1' }
+        $stopped.command | Should -Be 'tracelog.exe -stop GpuPv_trace_1'
+        @($stopped.files).Count | Should -Be 1
+        $stopped.files[0].path | Should -Be $started.etl
+        $stopped.files[0].bytes | Should -BeGreaterThan 0
+        [System.IO.File]::ReadAllText($started.etl) | Should -Match '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
+        $again = Get-GuestResult 'Stop-GpuPvTrace' @{ runId = 'trace-1' }
+        $again.command | Should -BeNullOrEmpty
+        @($again.files).Count | Should -Be 1
+        (Get-GuestResult 'Stop-GpuPvTrace' @{ runId = (Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'trace-none' }).runId }).started | Should -BeFalse
+    }
+
+    It 'refuses a provider that is not a GUID or flags that are not a number, and says what to ship when tracelog is not there' {
+        $null = Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'trace-2' }
+        (Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-2'; providers = @(@{ guid = 'pvgpu; Stop-Computer' }) }).code | Should -Be 'InvalidParameter'
+        (Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-2'; providers = @(@{ guid = $script:Kmd; flags = '0xFF -stop x' }) }).code | Should -Be 'InvalidParameter'
+        (Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-2'; providers = @() }).code | Should -Be 'InvalidParameter'
+        (Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-2'; providers = @(@{ guid = $script:Kmd }); tracelog = 'tools/tracelog.exe' }).message | Should -Match 'tracelog tools/tracelog.exe is not in the guest'
+        (Get-GuestResult 'Stop-GpuPvTrace' @{ runId = 'trace-2' }).started | Should -BeFalse
+    }
+
+    It 'tells tracelog''s own failure, and leaves no half-started session when enabling a provider fails' {
+        $null = Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'trace-3' }
+        $null = Get-GuestResult 'Start-GpuPvTrace' @{ runId = 'trace-3'; providers = @(@{ guid = $script:Kmd }) }
+        # The session outlived its record (a guest reverted by hand): tracelog's own refusal is told.
+        Remove-Item -LiteralPath (Join-Path $env:SystemRoot 'Temp/GpuPv/trace-3/work/trace.json')
+        $failure = Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-3'; providers = @(@{ guid = $script:Kmd }) }
+        $failure.code | Should -Be 'ToolFailed'
+        $failure.message | Should -Match 'exited with 183: .*Cannot create a file when that file already exists'
+        Edit-WindowsGuest { param($g) Set-WindowsGuestValue $g 'faults' ([pscustomobject]@{ tracelogEnableStatus = 87 }) }
+        $null = Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'trace-5' }
+        $broken = Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-5'; providers = @(@{ guid = $script:Kmd }, @{ guid = $script:Umd }) }
+        $broken.code | Should -Be 'ToolFailed'
+        $broken.message | Should -Match 'Enabling provider 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f in the trace GpuPv_trace_5: tracelog.exe exited with 87'
+        $null = tracelog.exe -stop GpuPv_trace_5
+        $LASTEXITCODE | Should -Be 4201 -Because 'the session of the failed start was stopped'
+    }
+
+    It 'is stopped by a cancel, which says so' {
+        $null = Get-GuestResult 'New-GpuPvStagingFolder' @{ runId = 'trace-6' }
+        $null = Get-GuestResult 'Start-GpuPvTrace' @{ runId = 'trace-6'; providers = @(@{ guid = $script:Kmd }) }
+        $stopped = Get-GuestResult 'Stop-GpuPvGuestWork' @{ runId = 'trace-6' }
+        $stopped.condition | Should -Contain ('The trace GpuPv_trace_6 was stopped; its .etl stays in ' + (Join-Path $env:SystemRoot 'Temp/GpuPv/trace-6/trace') + '.')
+        (Get-GuestResult 'Stop-GpuPvTrace' @{ runId = 'trace-6' }).command | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'GpuPvGuest: the SSH runner, Invoke-GpuPvGuest.ps1' {
     BeforeEach { $null = New-Guest }
 

@@ -28,7 +28,7 @@ $script:Calls = @(
     'Get-GpuPvGuestReadiness', 'Add-GpuPvTrustedCertificate', 'Enable-GpuPvTestSigning',
     'New-GpuPvStagingFolder', 'Test-GpuPvStagedFiles', 'Install-GpuPvDriverPackage',
     'Get-GpuPvDeviceHealth', 'Get-GpuPvSetupApiLog', 'Get-GpuPvGuestEvents',
-    'Invoke-GpuPvGuestTest', 'Stop-GpuPvGuestWork'
+    'Invoke-GpuPvGuestTest', 'Start-GpuPvTrace', 'Stop-GpuPvTrace', 'Stop-GpuPvGuestWork'
 )
 # Run ids become folder names: a conservative alphabet, so no id can climb out of the root.
 $script:RunIdPattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$'
@@ -345,9 +345,15 @@ function Read-GpuPvWorkFile {
 }
 
 function Remove-GpuPvWorkFile {
+    # Gone already is as good as removed: a test's own call removes its record when the test
+    # ends, which can be between a cancel listing the records and removing them.
     param($Run, [string]$Name)
     $path = Join-Path $Run.work $Name
-    if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Force }
+    try {
+        Remove-Item -LiteralPath $path -Force
+    } catch [System.Management.Automation.ItemNotFoundException] {
+        $null = $_
+    }
 }
 
 # ---------------------------------------------------------------- Windows tools
@@ -1297,6 +1303,105 @@ function Invoke-GpuPvGuestTest {
     }
 }
 
+# ---------------------------------------------------------------- WPP / ETW traces
+
+function Get-GpuPvTraceFolder {
+    param($Run)
+    return (Join-Path $Run.folder 'trace')
+}
+
+function Get-GpuPvTraceProviders {
+    # [{ guid, flags, level }]: each checked, since they become tracelog arguments.
+    param($Params)
+    $providers = @(Get-GpuPvGuestParam -Params $Params -Name 'providers' | Where-Object { $null -ne $_ })
+    if ($providers.Count -eq 0) { throw (New-GpuPvGuestError -Code 'InvalidParameter' -Message "A trace needs at least one provider in 'providers'." -Action 'List the driver''s WPP control GUIDs in driver.tracing.providers of gpupv.json.') }
+    return @($providers | ForEach-Object {
+            $guid = [string](Get-GpuPvGuestParam -Params $_ -Name 'guid')
+            $parsed = [guid]::Empty
+            if (-not [guid]::TryParse($guid, [ref]$parsed)) { throw (New-GpuPvGuestError -Code 'InvalidParameter' -Message ("'" + $guid + "' is not a provider GUID.") -Action 'Give each provider of driver.tracing as its control GUID, e.g. 8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21.') }
+            $flags = [string](Get-GpuPvGuestParam -Params $_ -Name 'flags')
+            if ([string]::IsNullOrEmpty($flags)) { $flags = '0xFFFFFFFF' }
+            if ($flags -notmatch '^(0x[0-9A-Fa-f]{1,16}|[0-9]{1,20})$') { throw (New-GpuPvGuestError -Code 'InvalidParameter' -Message ("'" + $flags + "' is not a number of trace flags.") -Action 'Give flags as hex (0xFFFF) or decimal.') }
+            $level = Get-GpuPvGuestNumber -Params $_ -Name 'level' -Default 5 -Minimum 1 -Maximum 255
+            [pscustomobject]@{ guid = $parsed.ToString(); flags = $flags; level = [int]$level }
+        })
+}
+
+function Resolve-GpuPvTracelog {
+    # tracelog.exe as configured (a path in the package, or rooted), else the one on PATH.
+    param($Params, $Run)
+    $given = Get-GpuPvGuestString -Params $Params -Name 'tracelog'
+    if ($given) { return (Resolve-GpuPvTestFile -Run $Run -Value $given -Name 'tracelog' -AllowPath) }
+    if ($null -ne (Get-Command -Name 'tracelog.exe' -ErrorAction SilentlyContinue)) { return 'tracelog.exe' }
+    throw (New-GpuPvGuestError -Code 'ToolMissing' -Message 'tracelog.exe was not found in the guest: it comes with the WDK, not with Windows.' -Action 'Ship tracelog.exe (the WDK''s bin\<version>\<arch>\tracelog.exe) in the package and set driver.tracing.tracelog to its name, or put it on the guest''s PATH.')
+}
+
+function Invoke-GpuPvTracelog {
+    # Runs tracelog and gives back the command line it ran, for the terminal's echo.
+    param([string]$Tool, [string[]]$Arguments, [string]$What)
+    $call = Invoke-GpuPvGuestTool -Tool $Tool -Arguments $Arguments
+    if ($call.exitCode -ne 0) { Stop-GpuPvToolFailure -Run $call -What $What }
+    return ((@($Tool) + $Arguments | ForEach-Object { ConvertTo-GpuPvCommandLineArgument $_ }) -join ' ')
+}
+
+function Start-GpuPvTrace {
+    # A trace session of the run's providers into <run>\trace\<session>.etl, before the tests:
+    # tracelog -start for the first provider, -enable for each other one.
+    param($Params)
+    $run = Get-GpuPvRun -Params $Params -MustExist
+    $providers = Get-GpuPvTraceProviders -Params $Params
+    $tool = Resolve-GpuPvTracelog -Params $Params -Run $run
+    $session = 'GpuPv_' + ($run.runId -replace '[^A-Za-z0-9_]', '_')
+    $folder = Get-GpuPvTraceFolder -Run $run
+    $null = New-Item -ItemType Directory -Path $folder -Force
+    $etl = Join-Path $folder ($session + '.etl')
+    $commands = @()
+    $commands += Invoke-GpuPvTracelog -Tool $tool -Arguments @('-start', $session, '-guid', ('#' + $providers[0].guid), '-flag', $providers[0].flags, '-level', [string]$providers[0].level, '-f', $etl) -What ('Starting the trace ' + $session)
+    Write-GpuPvWorkFile -Run $run -Name 'trace.json' -Value ([ordered]@{ session = $session; tool = $tool; etl = $etl; stopped = $false })
+    try {
+        foreach ($provider in @($providers | Select-Object -Skip 1)) {
+            $commands += Invoke-GpuPvTracelog -Tool $tool -Arguments @('-enable', $session, '-guid', ('#' + $provider.guid), '-flag', $provider.flags, '-level', [string]$provider.level) -What ('Enabling provider ' + $provider.guid + ' in the trace ' + $session)
+        }
+    } catch {
+        # A half-enabled trace would run on after the run: it is stopped before the failure is told.
+        $failure = $_
+        try { $null = Stop-GpuPvTraceSession -Run $run } catch { $null = $_ }
+        throw $failure
+    }
+    [ordered]@{ session = $session; etl = $etl; providers = @($providers); commands = @($commands) }
+}
+
+function Stop-GpuPvTraceSession {
+    # Stops the run's trace when it still runs; $null when the run started none.
+    param($Run)
+    $record = Read-GpuPvWorkFile -Run $Run -Name 'trace.json'
+    if ($null -eq $record) { return $null }
+    $command = $null
+    if (-not [bool]$record.stopped) {
+        $stop = Invoke-GpuPvGuestTool -Tool ([string]$record.tool) -Arguments @('-stop', [string]$record.session)
+        $command = (@([string]$record.tool, '-stop', [string]$record.session) | ForEach-Object { ConvertTo-GpuPvCommandLineArgument $_ }) -join ' '
+        # 4201: no such session (the guest restarted, or it was stopped by hand): stopped all the same.
+        if ($stop.exitCode -ne 0 -and $stop.exitCode -ne 4201) { Stop-GpuPvToolFailure -Run $stop -What ('Stopping the trace ' + $record.session) }
+        Write-GpuPvWorkFile -Run $Run -Name 'trace.json' -Value ([ordered]@{ session = [string]$record.session; tool = [string]$record.tool; etl = [string]$record.etl; stopped = $true })
+    }
+    return [ordered]@{ session = [string]$record.session; command = $command }
+}
+
+function Stop-GpuPvTrace {
+    # After the tests, and again when the logs are collected (then it only lists): the run's
+    # trace stopped, and its .etl files with their sizes.
+    param($Params)
+    $run = Get-GpuPvRun -Params $Params -MustExist
+    $stopped = Stop-GpuPvTraceSession -Run $run
+    if ($null -eq $stopped) { return [ordered]@{ started = $false; command = $null; files = @() } }
+    $folder = Get-GpuPvTraceFolder -Run $run
+    $files = @()
+    if (Test-Path -LiteralPath $folder) {
+        $files = @(Get-ChildItem -LiteralPath $folder -Filter '*.etl' -File | ForEach-Object { [ordered]@{ path = $_.FullName; bytes = $_.Length } })
+    }
+    [ordered]@{ started = $true; session = $stopped.session; command = $stopped.command; files = @($files) }
+}
+
 function Stop-GpuPvGuestWork {
     # What a cancelled run leaves: its tests' process trees are killed, a running install is
     # left to finish (stopping pnputil midway can leave the driver store inconsistent), and
@@ -1322,6 +1427,12 @@ function Stop-GpuPvGuestWork {
     $condition = @()
     if ($stopped.Count -gt 0) { $condition += ('Stopped ' + $stopped.Count + ' test process tree(s) of run ' + $run.runId + '; none of its tests is running.') }
     else { $condition += ('No test of run ' + $run.runId + ' is running.') }
+    try {
+        $trace = Stop-GpuPvTraceSession -Run $run
+        if ($null -ne $trace -and $null -ne $trace.command) { $condition += ('The trace ' + $trace.session + ' was stopped; its .etl stays in ' + (Get-GpuPvTraceFolder -Run $run) + '.') }
+    } catch {
+        $condition += ('The trace of this run could not be stopped: ' + $_.Exception.Message)
+    }
     $installWasRunning = $false
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     while ($null -ne (Read-GpuPvWorkFile -Run $run -Name 'installing.json')) {

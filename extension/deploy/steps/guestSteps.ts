@@ -289,6 +289,12 @@ export async function runGuestTests(session: GuestSession, input: GuestStepsInpu
   const deployment = session.current();
   const selected = input.config.tests.filter((t) => !input.onlyTests || input.onlyTests.includes(t.name));
   if (selected.length === 0) return { message: input.config.tests.length ? 'none of the selected tests is configured' : 'no tests configured (driver.tests in gpupv.json)', records: [] };
+  const tracing = input.config.tracing;
+  if (tracing) {
+    const started = await session.call<{ session: string; etl: string; commands: string[] }>('Start-GpuPvTrace', { runId: deployment.runId, providers: tracing.providers, ...(tracing.tracelog ? { tracelog: tracing.tracelog } : {}) }, context);
+    for (const command of started.commands) report.command(command);
+    report.info(`Tracing ${tracing.providers.length} provider(s) into ${started.etl} while the tests run`);
+  }
   const explorer = input.tests?.begin(selected.map((t) => t.name));
   const records: TestResultRecord[] = [];
   try {
@@ -328,12 +334,33 @@ export async function runGuestTests(session: GuestSession, input: GuestStepsInpu
     }
   } finally {
     explorer?.end();
+    // After a cancel the clean-up stops the trace with the rest of the guest's work.
+    if (tracing && !context.signal.aborted) await stopTrace(session, deployment.runId, context);
   }
   const failed = records.filter((r) => r.status !== 'passed');
   if (failed.length) {
     throw new StepFailure(`${failed.length} of ${records.length} test(s) failed: ${failed.map((f) => `${f.name} (${f.message ?? f.status})`).join('; ')}`, 'Their output is above and in the Test Results view; collect-logs brings back what the guest logged.');
   }
   return { message: `${records.length} test(s) passed`, records };
+}
+
+interface StoppedTrace {
+  readonly started: boolean;
+  readonly command: string | null;
+  readonly files: readonly { readonly path: string; readonly bytes: number }[];
+}
+
+/** Stops the run's trace in the guest (again is harmless); a trace that will not stop is a warning, since the tests' verdict stands. */
+async function stopTrace(session: GuestSession, runId: string, context: StepContext): Promise<StoppedTrace | undefined> {
+  try {
+    const stopped = await session.call<StoppedTrace>('Stop-GpuPvTrace', { runId }, context);
+    if (stopped.command) context.report.command(stopped.command);
+    return stopped;
+  } catch (error) {
+    if (context.signal.aborted) throw error;
+    context.report.warning(`The trace could not be stopped: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 /** The clean-up after a cancelled or failed test step: the guest's test processes are ended. */
@@ -365,6 +392,8 @@ interface GuestEvents {
 
 const MAX_DUMP_BYTES = 2 * 1024 ** 3;
 const MAX_LOG_BYTES = 16 * 1024 ** 2;
+/** A trace grows with every enabled flag; one larger than this is left in the guest, with a note. */
+const MAX_TRACE_BYTES = 1024 ** 3;
 
 /** Collect logs: the install's setupapi.dev.log sections, the driver's events and bug checks, dumps and configured logs, into the run folder. */
 export async function collectLogs(session: GuestSession, input: GuestStepsInput, context: StepContext): Promise<{ message: string; files: string[] }> {
@@ -398,6 +427,16 @@ export async function collectLogs(session: GuestSession, input: GuestStepsInput,
     const dumps = await transport.download(events.dumps.map((d) => ({ remotePath: d.path, maxBytes: MAX_DUMP_BYTES, whenLarger: 'skip' as const })), input.runFolder.folder('dumps'), { signal: context.signal });
     for (const dump of dumps.files) keep(dump.localPath);
     notes.push(...dumps.notes);
+  }
+  if (input.config.tracing) {
+    // Stopped after the tests already; this finds the .etl files, and stops a trace a failed test step left running.
+    const trace = await stopTrace(session, deployment.runId, context);
+    if (trace?.files.length) {
+      const traces = await transport.download(trace.files.map((f) => ({ remotePath: f.path, maxBytes: MAX_TRACE_BYTES, whenLarger: 'skip' as const })), input.runFolder.folder('traces'), { signal: context.signal });
+      for (const etl of traces.files) keep(etl.localPath);
+      notes.push(...traces.notes);
+      if (traces.files.length) report.info(`${traces.files.length} trace file(s) brought back (${formatBytes(traces.files.reduce((sum, f) => sum + f.bytes, 0))}); open them with tracefmt and the driver's PDB, or in WPA`);
+    } else if (trace && !trace.started) notes.push('No trace was started in this run: the test step did not run.');
   }
   if (input.config.logs.length) {
     const brought = await transport.download(input.config.logs.map((remotePath) => ({ remotePath, maxBytes: MAX_LOG_BYTES, whenLarger: 'keepTail' as const })), logs, { signal: context.signal });

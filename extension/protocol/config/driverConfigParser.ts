@@ -93,6 +93,23 @@ export interface DriverConfig {
   readonly tests: readonly DriverTestConfig[];
   /** Guest files to bring back besides setupapi.dev.log, the event logs and dumps (wildcards allowed). */
   readonly logs: readonly string[];
+  /** A WPP/ETW trace of these providers around the tests, brought back as .etl; absent: none. */
+  readonly tracing?: TracingConfig;
+}
+
+export interface TraceProvider {
+  /** The control GUID, as written. */
+  readonly guid: string;
+  /** Hex (0xFFFF) or decimal; absent: every flag. */
+  readonly flags?: string;
+  /** 1 (critical) to 255; absent: 5 (verbose). */
+  readonly level?: number;
+}
+
+export interface TracingConfig {
+  readonly providers: readonly TraceProvider[];
+  /** tracelog.exe in the package (or a guest path); absent: the one on the guest's PATH. */
+  readonly tracelog?: string;
 }
 
 interface DriverProblems {
@@ -108,7 +125,7 @@ const THUMBPRINT = /^[0-9a-f]{40}$/i;
 const SSH_TARGET = /^([^@\s]+)@([^:@\s]+|\[[^\]]+\])(?::(\d{1,5}))?$/;
 
 /** The settings `driver` holds, in the order the schema lists them. */
-export const DRIVER_SETTINGS: readonly string[] = ['packages', 'signing', 'target', 'checkpoint', 'tests', 'logs'];
+export const DRIVER_SETTINGS: readonly string[] = ['packages', 'signing', 'target', 'checkpoint', 'tests', 'logs', 'tracing'];
 
 export function readDriverSection(value: JsonValue, problems: DriverProblems): DriverConfig | undefined {
   if (value.kind !== 'object') {
@@ -121,6 +138,7 @@ export function readDriverSection(value: JsonValue, problems: DriverProblems): D
   let checkpoint: string | undefined;
   let tests: DriverTestConfig[] = [];
   let logs: string[] = [];
+  let tracing: TracingConfig | undefined;
   for (const { key, keySpan, value: item } of value.properties) {
     if (key === 'packages') packages = readPackages(item, problems);
     else if (key === 'signing') signing = readSigning(item, problems);
@@ -130,6 +148,7 @@ export function readDriverSection(value: JsonValue, problems: DriverProblems): D
       else checkpoint = nonEmpty('driver.checkpoint', item, problems, 'the name or id of a checkpoint, or null for none');
     } else if (key === 'tests') tests = readTests(item, problems);
     else if (key === 'logs') logs = stringList('driver.logs', item, problems) ?? [];
+    else if (key === 'tracing') tracing = readTracing(item, problems);
     else problems.warning(`"driver.${key}" is not a known setting (ignored); known: ${DRIVER_SETTINGS.join(', ')}`, keySpan);
   }
   if (!value.properties.some((p) => p.key === 'packages')) {
@@ -142,7 +161,67 @@ export function readDriverSection(value: JsonValue, problems: DriverProblems): D
     ...(checkpoint !== undefined ? { checkpoint } : {}),
     tests,
     logs,
+    ...(tracing ? { tracing } : {}),
   };
+}
+
+const TRACE_FLAGS = /^(0x[0-9a-f]{1,16}|[0-9]{1,20})$/i;
+
+function readTracing(value: JsonValue, problems: DriverProblems): TracingConfig | undefined {
+  const example = '{ "providers": ["8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21"] }';
+  if (value.kind !== 'object') {
+    problems.error(`"driver.tracing" must be an object: ${example}`, value);
+    return undefined;
+  }
+  const providers: TraceProvider[] = [];
+  let tracelog: string | undefined;
+  for (const { key, keySpan, value: item } of value.properties) {
+    if (key === 'tracelog') tracelog = nonEmpty('driver.tracing.tracelog', item, problems, 'the path of tracelog.exe in the package or the guest');
+    else if (key === 'providers') {
+      if (item.kind !== 'array' || item.items.length === 0) {
+        problems.error('"driver.tracing.providers" must list the control GUIDs of the WPP or ETW providers to trace', item);
+        continue;
+      }
+      for (const entry of item.items) {
+        const provider = readTraceProvider(entry, problems);
+        if (provider) providers.push(provider);
+      }
+    } else problems.warning(`"driver.tracing.${key}" is not a known setting (ignored); known: providers, tracelog`, keySpan);
+  }
+  if (!value.properties.some((p) => p.key === 'providers')) {
+    problems.error(`"driver.tracing" needs "providers": ${example}`, value);
+    return undefined;
+  }
+  return providers.length ? { providers, ...(tracelog ? { tracelog } : {}) } : undefined;
+}
+
+function readTraceProvider(value: JsonValue, problems: DriverProblems): TraceProvider | undefined {
+  const checkGuid = (guid: JsonValue | undefined, at: JsonValue): string | undefined => {
+    if (guid?.kind === 'string' && GUID.test(guid.value.trim())) return guid.value.trim();
+    problems.error('A trace provider is its control GUID, e.g. "8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21", or { "guid": …, "flags": "0xFFFF", "level": 5 }', guid ?? at);
+    return undefined;
+  };
+  if (value.kind === 'string') {
+    const guid = checkGuid(value, value);
+    return guid ? { guid } : undefined;
+  }
+  if (value.kind !== 'object') return void checkGuid(undefined, value);
+  const get = (name: string) => value.properties.find((p) => p.key === name)?.value;
+  const guid = checkGuid(get('guid'), value);
+  const flags = get('flags');
+  const level = get('level');
+  let ok = guid !== undefined;
+  if (flags && !(flags.kind === 'string' && TRACE_FLAGS.test(flags.value))) {
+    problems.error('"flags" of a trace provider must be a number as text, hex ("0xFFFF") or decimal', flags);
+    ok = false;
+  }
+  if (level && !(level.kind === 'number' && Number.isInteger(level.value) && level.value >= 1 && level.value <= 255)) {
+    problems.error('"level" of a trace provider must be a whole number from 1 (critical) to 255; 5 is verbose', level);
+    ok = false;
+  }
+  for (const { key, keySpan } of value.properties) if (!['guid', 'flags', 'level'].includes(key)) problems.warning(`"${key}" is not a setting of a trace provider (ignored); known: guid, flags, level`, keySpan);
+  if (!ok) return undefined;
+  return { guid: guid!, ...(flags?.kind === 'string' ? { flags: flags.value } : {}), ...(level?.kind === 'number' ? { level: level.value } : {}) };
 }
 
 function readPackages(value: JsonValue, problems: DriverProblems): DriverPackageConfig[] {

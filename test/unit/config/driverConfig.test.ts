@@ -113,11 +113,24 @@ describe('gpupv.json: the driver section', () => {
     assert.match(tests([{ name: 'x', run: ['a'], select: 'p' }]), /warning "driver.tests\[0\].select" applies to TAEF tests only/);
   });
 
+  it('reads the providers to trace, as GUIDs or with flags and level, and refuses what tracelog could not take', () => {
+    const { driver, messages } = parse({ packages: [PACKAGE], tracing: { providers: ['8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21', { guid: '{1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F}', flags: '0xFF', level: 4 }], tracelog: 'tools/tracelog.exe' } });
+    assert.deepEqual(messages, []);
+    assert.deepEqual(driver!.tracing, { providers: [{ guid: '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21' }, { guid: '{1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F}', flags: '0xFF', level: 4 }], tracelog: 'tools/tracelog.exe' });
+    const tracing = (value: unknown) => parse({ packages: [PACKAGE], tracing: value });
+    assert.match(tracing({}).messages.join('\n'), /"driver.tracing" needs "providers"/);
+    assert.match(tracing({ providers: [] }).messages.join('\n'), /must list the control GUIDs/);
+    assert.match(tracing({ providers: ['pvgpu; Stop-Computer'] }).messages.join('\n'), /A trace provider is its control GUID/);
+    assert.match(tracing({ providers: [{ guid: '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21', flags: '0xFF -stop x' }] }).messages.join('\n'), /"flags" of a trace provider must be a number/);
+    assert.match(tracing({ providers: [{ guid: '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21', level: 0 }] }).messages.join('\n'), /from 1 \(critical\) to 255/);
+    assert.equal(tracing({ providers: ['nope'] }).driver!.tracing, undefined, 'no trace when no provider is usable');
+  });
+
   it('lets nothing thrown escape, and every problem points inside the file, whatever the section holds', () => {
     const next = seededRandom(11);
     const below = (n: number) => Math.floor(next() * n);
-    const pieces: unknown[] = [null, 1, -1, 0.5, 'x', '', true, [], {}, ['a'], { vm: 'x' }, { ssh: 'a@b:1' }, 'create', { name: 'n' }, { run: ['a'] }, { pfx: 'p' }];
-    const keys = [...DRIVER_SETTINGS, 'name', 'project', 'command', 'infs', 'outputDir', 'run', 'taef', 'certificate', 'vm', 'ssh', 'unknown'];
+    const pieces: unknown[] = [null, 1, -1, 0.5, 'x', '', true, [], {}, ['a'], { vm: 'x' }, { ssh: 'a@b:1' }, 'create', { name: 'n' }, { run: ['a'] }, { pfx: 'p' }, '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21', { guid: '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21', flags: 'x' }];
+    const keys = [...DRIVER_SETTINGS, 'name', 'project', 'command', 'infs', 'outputDir', 'run', 'taef', 'certificate', 'vm', 'ssh', 'providers', 'guid', 'level', 'unknown'];
     const build = (depth: number): unknown => {
       if (depth > 3 || next() < 0.3) return pieces[below(pieces.length)];
       if (next() < 0.4) return Array.from({ length: below(3) }, () => build(depth + 1));

@@ -136,6 +136,24 @@ describe('Deploy and Test: every step on the real sample package, to a guest ove
     assert.ok(collected.includes('logs/events.json'));
   });
 
+  it('traces the driver\u2019s WPP providers with tracelog around the tests, and brings the .etl back', async () => {
+    const kmd = '8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21';
+    const section = { ...driverSection(workspace, guest!), tracing: { providers: [kmd, { guid: '{1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F}', flags: '0xFF', level: 4 }] } };
+    const { result, report, collected, runFolder } = await run('deploy-and-test', section);
+    assert.equal(result.status, 'passed', report.text());
+    const text = report.text();
+    const start = text.search(new RegExp(`\\$ tracelog\\.exe -start GpuPv_\\S+ -guid #${kmd} -flag 0xFFFFFFFF -level 5 -f \\S+\\.etl`));
+    const enable = text.search(/\$ tracelog\.exe -enable GpuPv_\S+ -guid #1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f -flag 0xFF -level 4/);
+    const test = text.indexOf('fence 1 signalled');
+    const stop = text.search(/\$ tracelog\.exe -stop GpuPv_\S+/);
+    assert.ok(start >= 0 && enable > start && test > enable && stop > test, `tracelog starts, enables, the test runs, tracelog stops:\n${text}`);
+    const etl = collected.find((file) => file.startsWith('traces/') && file.endsWith('.etl'));
+    assert.ok(etl, collected.join(', '));
+    const body = readFileSync(path.join(runFolder.path, etl), 'utf8');
+    assert.ok(body.includes(kmd) && body.includes('1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'), body);
+    assert.deepEqual(Object.keys((JSON.parse(readFileSync(guest!.state, 'utf8')) as { traceSessions?: object }).traceSessions ?? {}), [], 'no trace session is left running in the guest');
+  });
+
   it('runs the steps as separate tasks, each taking what the one before it recorded', async () => {
     for (const task of ['build', 'sign', 'deploy', 'install'] as const) {
       const { result, report } = await run(task);

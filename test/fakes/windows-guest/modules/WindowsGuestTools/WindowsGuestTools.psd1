@@ -7,7 +7,7 @@
     Author            = 'GPU-PV Dev Kit (development stand-in)'
     Description       = 'Stand-ins for pnputil.exe, bcdedit.exe, certutil.exe and taskkill.exe, acting on the guest stand-in state.'
     PowerShellVersion = '7.2'
-    FunctionsToExport = @('pnputil.exe', 'bcdedit.exe', 'certutil.exe', 'taskkill.exe')
+    FunctionsToExport = @('pnputil.exe', 'bcdedit.exe', 'certutil.exe', 'taskkill.exe', 'tracelog.exe')
     CmdletsToExport   = @()
     AliasesToExport   = @()
     VariablesToExport = @()

@@ -1,5 +1,5 @@
-# WindowsGuestTools.psm1 - the guest's pnputil.exe, bcdedit.exe, certutil.exe and taskkill.exe,
-# as functions of those very names, acting on the guest's state (GuestStandIn).
+# WindowsGuestTools.psm1 - the guest's pnputil.exe, bcdedit.exe, certutil.exe, taskkill.exe and
+# the WDK's tracelog.exe, as functions of those very names, acting on the guest's state (GuestStandIn).
 #
 # Why functions and not executables: a Linux process exit status has 8 bits, so pnputil's 259,
 # 3010 and 1641 and certutil's HRESULTs cannot cross a real process boundary here. A function
@@ -585,4 +585,71 @@ function taskkill.exe {
     $global:LASTEXITCODE = $code
 }
 
-Export-ModuleMember -Function @('pnputil.exe', 'bcdedit.exe', 'certutil.exe', 'taskkill.exe')
+
+# ---------------------------------------------------------------- tracelog.exe
+
+function Write-StandInTracelogStatus {
+    # tracelog ends every operation with its status line, and exits with that status.
+    param([int]$Status, [string]$Text)
+    ('Operation Status:       ' + $Status + 'L      ' + $Text)
+    $global:LASTEXITCODE = $Status
+}
+
+function tracelog.exe {
+    # The WDK's tracelog: -start <name> -guid #<GUID> -flag <f> -level <l> -f <file.etl>,
+    # -enable <name> -guid #<GUID> -flag <f> -level <l>, -stop <name>. Sessions are kept in
+    # guest.traceSessions; stopping one writes its .etl (a stand-in header and the providers).
+    # Fault: guest.faults.tracelogEnableStatus makes -enable fail with that status.
+    $argv = @($args | ForEach-Object { [string]$_ })
+    $state = Get-GuestStandIn
+    $guest = $state.Guest
+    if (-not (Test-GuestStandInElevated $guest)) { Write-StandInTracelogStatus 5 'Access is denied.'; return }
+    $command = $null
+    if ($argv.Count -gt 1) { $command = ConvertTo-ToolSwitch $argv[0] }
+    $name = $(if ($argv.Count -gt 1) { $argv[1] } else { '' })
+    $options = @{}
+    for ($i = 2; $i -lt $argv.Count; $i++) {
+        $switch = ConvertTo-ToolSwitch $argv[$i]
+        if ($null -eq $switch -or $i + 1 -ge $argv.Count) { throw ('stand-in: tracelog.exe ' + ($argv -join ' ') + ' is not modeled') }
+        $options[$switch] = $argv[++$i]
+    }
+    $sessions = Get-GuestStandInValue $guest 'traceSessions'
+    if ($null -eq $sessions) { $sessions = [pscustomobject]@{}; Set-GuestStandInValue $guest 'traceSessions' $sessions }
+    $existing = $sessions.PSObject.Properties[$name]
+    switch ($command) {
+        'start' {
+            if ($null -ne $existing) { Write-StandInTracelogStatus 183 'Cannot create a file when that file already exists.'; return }
+            if (-not $options.ContainsKey('f') -or -not $options.ContainsKey('guid')) { throw 'stand-in: tracelog.exe -start without -f or -guid is not modeled' }
+            $sessions | Add-Member -NotePropertyName $name -NotePropertyValue ([pscustomobject]@{ file = $options['f']; providers = @([pscustomobject]@{ guid = $options['guid']; flag = $options['flag']; level = $options['level'] }) })
+            Save-GuestStandIn -State $state
+            'Logger Started...'
+            Write-StandInTracelogStatus 0 'The operation completed successfully.'
+            ('Logger Name:            ' + $name)
+            ('Log Filename:           ' + $options['f'])
+            return
+        }
+        'enable' {
+            $fault = Get-GuestStandInFault $guest 'tracelogEnableStatus'
+            if ($null -ne $fault) { Write-StandInTracelogStatus ([int]$fault) 'The parameter is incorrect.'; return }
+            if ($null -eq $existing) { Write-StandInTracelogStatus 4201 'The instance name passed was not recognized as valid by a WMI data provider.'; return }
+            $existing.Value.providers = @($existing.Value.providers) + @([pscustomobject]@{ guid = $options['guid']; flag = $options['flag']; level = $options['level'] })
+            Save-GuestStandIn -State $state
+            Write-StandInTracelogStatus 0 'The operation completed successfully.'
+            return
+        }
+        'stop' {
+            if ($null -eq $existing) { Write-StandInTracelogStatus 4201 'The instance name passed was not recognized as valid by a WMI data provider.'; return }
+            $body = 'GPUPV-STAND-IN-ETL ' + (ConvertTo-Json -InputObject @($existing.Value.providers) -Compress)
+            [System.IO.File]::WriteAllText([string]$existing.Value.file, $body)
+            $sessions.PSObject.Properties.Remove($name)
+            Save-GuestStandIn -State $state
+            Write-StandInTracelogStatus 0 'The operation completed successfully.'
+            ('Logger Name:            ' + $name)
+            ('Log Filename:           ' + [string]$existing.Value.file)
+            return
+        }
+    }
+    throw ('stand-in: tracelog.exe ' + ($argv -join ' ') + ' is not modeled')
+}
+
+Export-ModuleMember -Function @('pnputil.exe', 'bcdedit.exe', 'certutil.exe', 'taskkill.exe', 'tracelog.exe')

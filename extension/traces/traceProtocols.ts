@@ -47,7 +47,7 @@ export class TraceProtocols implements vscode.Disposable {
     this.loaded.set(configPath, state);
     void read.then(({ files, readAt }) => {
       this.watch(configPath, files);
-      this.checkChangedSince(configPath, files, readAt);
+      this.checkChangedSince(configPath, state, files, readAt);
     });
     return state;
   }
@@ -98,12 +98,14 @@ export class TraceProtocols implements vscode.Disposable {
    * A watcher reports changes only once VS Code has set it up, which takes a moment (longer on a
    * busy machine, and for files outside the workspace): an edit made while the profile was read
    * or the watcher started would go unseen. So once that moment has passed, each file's time
-   * is compared with when the read began.
+   * is compared with when the read began, unless the watcher has had the profile read again.
    */
-  private checkChangedSince(configPath: string, files: readonly string[], readAt: number): void {
+  private checkChangedSince(configPath: string, state: Promise<ProtocolState>, files: readonly string[], readAt: number): void {
     const timer = setTimeout(() => {
       void (async () => {
         for (const file of new Set([configPath, ...files])) {
+          // The watcher saw a change already and the profile was read again: that read is the one to check.
+          if (this.loaded.get(configPath) !== state) return;
           // A missing file, or one stamped in the future, would be "changed" at every check: the watcher alone covers those.
           const changed = await stat(file).then(
             (info) => info.mtimeMs >= readAt && info.mtimeMs <= Date.now(),

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { CertificateStore } from '../sign/certificateStore';
 import type { DriverConfig } from '../../protocol/config/driverConfigParser';
 import { buildPackages, locatePackage, type BuiltPackage } from '../steps/buildStep';
@@ -56,7 +57,7 @@ export function planSteps(task: DeployTaskName, input: DeployPlanInput): DeployP
     build: {
       name: 'build',
       run: async (context) => {
-        built = await buildPackages({ workspaceDir: input.workspaceDir, packages, msbuild: { ...(input.ewdkRoot ? { ewdkRoot: input.ewdkRoot } : {}), ...(input.env ? { env: input.env } : {}) } }, context);
+        built = await buildPackages({ workspaceDir: input.workspaceDir, packages, binaryLogDir: path.join(input.runFolder.path, 'build'), msbuild: { ...(input.ewdkRoot ? { ewdkRoot: input.ewdkRoot } : {}), ...(input.env ? { env: input.env } : {}) } }, context);
         return `${built.length} package(s) built: ${built.map((b) => `${b.pkg.name} (${b.artifacts.artifacts.filter((a) => a.exists).length} files)`).join(', ')}`;
       },
     },

@@ -17,7 +17,7 @@ export interface BuildInput {
   readonly workspaceDir: string;
   readonly packages: readonly DriverPackageConfig[];
   readonly msbuild?: Pick<MsBuildLookupOptions, 'ewdkRoot' | 'env'>;
-  /** Where MSBuild's binary log goes (one per package), when wanted. */
+  /** Where MSBuild's binary log goes (one per package whose `binaryLog` is set). */
   readonly binaryLogDir?: string;
 }
 
@@ -120,7 +120,8 @@ async function buildCommand(pkg: DriverPackageConfig, input: BuildInput, signal:
   const project = path.resolve(input.workspaceDir, build.project.value);
   try {
     const tool = await findMsBuild({ ...input.msbuild, signal });
-    const binaryLog = input.binaryLogDir ? { binaryLog: path.join(input.binaryLogDir, `${pkg.name}.binlog`) } : {};
+    if (input.binaryLogDir && build.binaryLog) await mkdir(input.binaryLogDir, { recursive: true });
+    const binaryLog = input.binaryLogDir && build.binaryLog ? { binaryLog: path.join(input.binaryLogDir, `${pkg.name}.binlog`) } : {};
     return await planMsBuild(tool, { project, configuration: build.configuration, platform: build.platform, ...binaryLog }, { ...(input.msbuild?.env ? { env: input.msbuild.env } : {}), signal });
   } catch (error) {
     if (error instanceof MsBuildNotFoundError) throw new StepFailure(error.message, 'Install Visual Studio with the WDK, or set "GPU-PV › Build: EWDK Root" to an Enterprise WDK folder; another build system can be given as "command" in gpupv.json.');

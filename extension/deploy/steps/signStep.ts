@@ -112,6 +112,7 @@ export async function signPackages(built: readonly BuiltPackage[], input: SignIn
             hardwareIds,
           },
           signing,
+          ...(signing.driverVersion ? { stamp: { version: signing.driverVersion } } : {}),
           certificate: source,
           architecture: architecture === 'arm64' ? 'arm64' : architecture === 'x86' ? 'x86' : 'amd64',
           workDir: path.join(input.workspaceDir, STATE_FOLDER, 'signing'),

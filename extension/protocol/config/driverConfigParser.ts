@@ -24,7 +24,14 @@ export interface DriverEntry {
 
 /** How a package is built: MSBuild on a solution or project, or a command of the user's build system. */
 export type DriverBuild =
-  | { readonly kind: 'msbuild'; readonly project: DriverEntry; readonly configuration: string; readonly platform: string }
+  | {
+      readonly kind: 'msbuild';
+      readonly project: DriverEntry;
+      readonly configuration: string;
+      readonly platform: string;
+      /** MSBuild writes a binary log (/bl) into the run folder, for the MSBuild Structured Log Viewer. */
+      readonly binaryLog?: boolean;
+    }
   | { readonly kind: 'command'; readonly command: readonly string[]; readonly cwd?: DriverEntry };
 
 export interface DriverPackageConfig {
@@ -52,6 +59,8 @@ export interface SigningConfig {
   readonly catalogOs: readonly string[];
   /** Absent: no timestamp (offline test machines). */
   readonly timestampUrl?: string;
+  /** Stamped into each INF's DriverVer with today's date before signing (stampinf); absent: the INF's own. */
+  readonly driverVersion?: string;
 }
 
 export type DeployTarget =
@@ -244,7 +253,7 @@ function readPackage(property: string, value: JsonValue, problems: DriverProblem
     problems.error(`"${property}" must be an object: { "name": "pvgpu", "project": "driver/pvgpu.sln", "infs": ["driver/pvgpu.inf"] }`, value);
     return undefined;
   }
-  const known = ['name', 'project', 'configuration', 'platform', 'command', 'cwd', 'outputDir', 'infs', 'files', 'hardwareIds'];
+  const known = ['name', 'project', 'configuration', 'platform', 'binaryLog', 'command', 'cwd', 'outputDir', 'infs', 'files', 'hardwareIds'];
   const get = (key: string) => value.properties.find((p) => p.key === key);
   for (const { key, keySpan } of value.properties) {
     if (!known.includes(key)) problems.warning(`"${property}.${key}" is not a known setting (ignored); known: ${known.join(', ')}`, keySpan);
@@ -265,7 +274,10 @@ function readPackage(property: string, value: JsonValue, problems: DriverProblem
     }
     const configuration = optionalString(`${property}.configuration`, get('configuration'), problems) ?? 'Debug';
     const platform = optionalString(`${property}.platform`, get('platform'), problems) ?? 'x64';
-    if (path) build = { kind: 'msbuild', project: path, configuration, platform };
+    const binaryLog = get('binaryLog');
+    if (binaryLog && binaryLog.value.kind !== 'boolean') problems.error(`"${property}.binaryLog" must be true or false`, binaryLog.value);
+    const wantsLog = binaryLog?.value.kind === 'boolean' && binaryLog.value.value;
+    if (path) build = { kind: 'msbuild', project: path, configuration, platform, ...(wantsLog ? { binaryLog: true } : {}) };
   } else if (command) {
     const argv = stringList(`${property}.command`, command.value, problems, 'a program and its arguments: ["make", "-C", "driver"]');
     if (argv?.length === 0) problems.error(`"${property}.command" is empty: give the program and its arguments`, command.value);
@@ -280,7 +292,7 @@ function readPackage(property: string, value: JsonValue, problems: DriverProblem
     problems.error(`"${property}" needs "project" (a .sln or .vcxproj MSBuild builds) or "command" (your build system's command and "outputDir")`, value);
     ok = false;
   }
-  for (const key of ['configuration', 'platform']) {
+  for (const key of ['configuration', 'platform', 'binaryLog']) {
     const given = get(key);
     if (given && !project) problems.warning(`"${property}.${key}" applies to MSBuild projects only (ignored with "command")`, given.keySpan);
   }
@@ -329,8 +341,14 @@ function readSigning(value: JsonValue, problems: DriverProblems): SigningConfig 
   let certificate: SigningCertificate | undefined;
   let catalogOs = DEFAULT_CATALOG_OS;
   let timestampUrl: string | undefined;
+  let driverVersion: string | undefined;
   for (const { key, keySpan, value: item } of value.properties) {
     if (key === 'certificate') certificate = readCertificate(item, problems);
+    else if (key === 'driverVersion') {
+      const parts = item.kind === 'string' ? item.value.split('.') : [];
+      if (parts.length === 4 && parts.every((part) => /^\d{1,5}$/.test(part) && Number(part) <= 65535)) driverVersion = (item as { value: string }).value;
+      else problems.error('"driver.signing.driverVersion" must be four numbers from 0 to 65535, e.g. "1.2.3.4", as DriverVer takes them', item);
+    }
     else if (key === 'catalogOs') {
       const list = stringList('driver.signing.catalogOs', item, problems, 'Inf2Cat /os values: ["10_X64", "Server10_X64"]');
       if (list?.length) catalogOs = list;
@@ -339,13 +357,13 @@ function readSigning(value: JsonValue, problems: DriverProblems): SigningConfig 
       if (item.kind === 'null') timestampUrl = undefined;
       else if (item.kind === 'string' && /^https?:\/\/\S+$/i.test(item.value)) timestampUrl = item.value;
       else problems.error('"driver.signing.timestampUrl" must be an http(s) URL of a timestamp server, or null for none', item);
-    } else problems.warning(`"driver.signing.${key}" is not a known setting (ignored); known: certificate, catalogOs, timestampUrl`, keySpan);
+    } else problems.warning(`"driver.signing.${key}" is not a known setting (ignored); known: certificate, catalogOs, timestampUrl, driverVersion`, keySpan);
   }
   if (!certificate) {
     if (!value.properties.some((p) => p.key === 'certificate')) problems.error('"driver.signing" needs "certificate": { "pfx": … }, { "thumbprint": … }, { "subject": … } or "create"', value);
     return undefined;
   }
-  return { certificate, catalogOs, ...(timestampUrl ? { timestampUrl } : {}) };
+  return { certificate, catalogOs, ...(timestampUrl ? { timestampUrl } : {}), ...(driverVersion ? { driverVersion } : {}) };
 }
 
 function readCertificate(value: JsonValue, problems: DriverProblems): SigningCertificate | undefined {

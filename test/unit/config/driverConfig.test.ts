@@ -113,6 +113,20 @@ describe('gpupv.json: the driver section', () => {
     assert.match(tests([{ name: 'x', run: ['a'], select: 'p' }]), /warning "driver.tests\[0\].select" applies to TAEF tests only/);
   });
 
+  it('reads MSBuild\u2019s binary log switch and the DriverVer version to stamp, and refuses what they cannot be', () => {
+    const { driver, messages } = parse({ packages: [{ ...PACKAGE, binaryLog: true }], signing: { certificate: 'create', driverVersion: '10.0.65535.7' } });
+    assert.deepEqual(messages, []);
+    assert.equal(driver!.packages[0]!.build.kind === 'msbuild' && driver!.packages[0]!.build.binaryLog, true);
+    assert.equal(driver!.signing!.driverVersion, '10.0.65535.7');
+    const plain = parse({ packages: [PACKAGE] }).driver!.packages[0]!.build;
+    assert.equal(plain.kind === 'msbuild' ? plain.binaryLog : 'not msbuild', undefined, 'no binary log unless asked');
+    assert.match(parse({ packages: [{ ...PACKAGE, binaryLog: 'yes' }] }).messages.join('\n'), /"driver.packages\[0\].binaryLog" must be true or false/);
+    assert.match(parse({ packages: [{ name: 'm', command: ['make'], outputDir: 'out', infs: ['a.inf'], binaryLog: true }] }).messages.join('\n'), /warning "driver.packages\[0\].binaryLog" applies to MSBuild projects only/);
+    for (const version of ['1.2.3', '1.2.3.65536', '1.2.3.x', 1234]) {
+      assert.match(parse({ packages: [PACKAGE], signing: { certificate: 'create', driverVersion: version } }).messages.join('\n'), /four numbers from 0 to 65535/, String(version));
+    }
+  });
+
   it('reads the providers to trace, as GUIDs or with flags and level, and refuses what tracelog could not take', () => {
     const { driver, messages } = parse({ packages: [PACKAGE], tracing: { providers: ['8d8a3a9c-5a1b-4f0e-9d2c-7e6f5a4b3c21', { guid: '{1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F}', flags: '0xFF', level: 4 }], tracelog: 'tools/tracelog.exe' } });
     assert.deepEqual(messages, []);

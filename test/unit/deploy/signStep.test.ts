@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from '../../../extension/common/processRunner';
 import type { StepContext } from '../../../extension/deploy/pipeline/deployPipeline';
@@ -23,6 +23,13 @@ import { SAMPLE_MAKEFILE } from '../../harness/samplePackage';
 // signtool stand-in by thumbprint.
 
 const entry = (value: string) => ({ value, offset: 0, length: value.length });
+
+/** This user's cache, config and data folders, named so that a HOME of its own does not move them. */
+const userFolders = () => ({
+  XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'),
+  XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'),
+  XDG_DATA_HOME: process.env.XDG_DATA_HOME ?? path.join(homedir(), '.local', 'share'),
+});
 
 describe('Deploy and Test: the Sign step', function () {
   this.timeout(120_000);
@@ -50,15 +57,16 @@ describe('Deploy and Test: the Sign step', function () {
         executable: () => powerShellExecutable(),
         modulePath: MODULE_PATH,
         log,
-        // .NET keeps CurrentUser\My under HOME: a throw-away user for this test.
-        env: { ...tools.env, HOME: home, PSModulePath: [STAND_IN_MODULES, path.join(WINDOWS_TOOLS_DIR, 'modules')].join(path.delimiter) },
+        // .NET keeps CurrentUser\My under HOME: a throw-away user for this test. PowerShell's own
+        // caches stay where they are, since it writes them from a thread that outlives the call.
+        env: { ...tools.env, HOME: home, ...userFolders(), PSModulePath: [STAND_IN_MODULES, path.join(WINDOWS_TOOLS_DIR, 'modules')].join(path.delimiter) },
       });
       const secrets = new Map<string, string>();
       const input = {
         workspaceDir: root,
         workspaceName: "pvgpu's $(calc) tests",
         platform: 'win32' as const,
-        signing: { certificate: { kind: 'create' as const }, catalogOs: ['10_X64'] },
+        signing: { certificate: { kind: 'create' as const }, catalogOs: ['10_X64'], driverVersion: '2.0.7.1' },
         secrets: { get: (key: string) => Promise.resolve(secrets.get(key)), store: (key: string, value: string) => Promise.resolve(void secrets.set(key, value)) },
         env: { ...tools.env, PATH: [WINDOWS_TOOLS_DIR, process.env.PATH].join(path.delimiter) },
         certificateStore: store,
@@ -76,6 +84,8 @@ describe('Deploy and Test: the Sign step', function () {
       const signs = tools.commands().filter((c) => c.tool === 'signtool' && c.args[0] === 'sign');
       assert.equal(signs.length, 3, 'the .sys, the .dll and the catalog');
       for (const sign of signs) assert.deepEqual(sign.args.slice(0, 8), ['sign', '/v', '/fd', 'sha256', '/sha1', thumbprint, '/s', 'My']);
+      const stamp = tools.commands().find((c) => c.tool === 'stampinf');
+      assert.deepEqual(stamp?.args.slice(0, 6), ['-f', path.join(out, 'pvsample.inf'), '-d', '*', '-v', '2.0.7.1'], 'DriverVer stamped before signing');
 
       lines.length = 0;
       const again = await signPackages(built, input, contextFor(lines));
@@ -93,8 +103,7 @@ describe('Deploy and Test: the Sign step', function () {
         (error: Error) => error.message.includes(`No certificate in Cert:\\CurrentUser\\My has thumbprint ${absent}`),
       );
     } finally {
-      // PowerShell may still be finishing its start-up cache under HOME as the last process exits.
-      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      rmSync(home, { recursive: true, force: true });
     }
   });
 

@@ -847,6 +847,7 @@ Describe 'GpuPvGuest: WPP traces with tracelog' {
         (Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-2'; providers = @() }).code | Should -Be 'InvalidParameter'
         (Get-GuestError 'Start-GpuPvTrace' @{ runId = 'trace-2'; providers = @(@{ guid = $script:Kmd }); tracelog = 'tools/tracelog.exe' }).message | Should -Match 'tracelog tools/tracelog.exe is not in the guest'
         (Get-GuestResult 'Stop-GpuPvTrace' @{ runId = 'trace-2' }).started | Should -BeFalse
+        (Get-GuestResult 'Stop-GpuPvTrace' @{ runId = 'never-deployed' }).started | Should -BeFalse
     }
 
     It 'tells tracelog''s own failure, and leaves no half-started session when enabling a provider fails' {

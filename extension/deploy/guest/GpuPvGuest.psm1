@@ -1389,9 +1389,10 @@ function Stop-GpuPvTraceSession {
 
 function Stop-GpuPvTrace {
     # After the tests, and again when the logs are collected (then it only lists): the run's
-    # trace stopped, and its .etl files with their sizes.
+    # trace stopped, and its .etl files with their sizes. A run that never got a staging folder
+    # (its deploy failed) has no trace either, which is no error.
     param($Params)
-    $run = Get-GpuPvRun -Params $Params -MustExist
+    $run = Get-GpuPvRun -Params $Params
     $stopped = Stop-GpuPvTraceSession -Run $run
     if ($null -eq $stopped) { return [ordered]@{ started = $false; command = $null; files = @() } }
     $folder = Get-GpuPvTraceFolder -Run $run

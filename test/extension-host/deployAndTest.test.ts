@@ -190,6 +190,9 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
   it('a checkpoint that cannot be applied fails the deploy with the host\u2019s reason, before anything is copied', async () => {
     const config = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(configUri))) as Record<string, unknown>;
     await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver: vmDriverSection(folder.uri.fsPath, VM_ID, 'Before the "fix" $(x)') }, null, 2)));
+    // The config store reads gpupv.json again when its watcher reports the change, which tells
+    // no one outside: the run must not start before that (a fresh clone's busy machine is slow).
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     try {
       const storeBefore = JSON.stringify((JSON.parse(readFileSync(stateFile(), 'utf8')) as { standIn: { guests: Record<string, { driverStore: unknown }> } }).standIn.guests[VM_ID]!.driverStore);
       const exitCode = await ended(() => vscode.commands.executeCommand(Commands.deployAndTest));
@@ -203,6 +206,7 @@ describe('Deploy and Test to a VM of the Virtual Machines view, over PowerShell 
       assert.match(api.deploy.statusBar.text, /^\$\(error\) Win11-DriverTest$/);
     } finally {
       await vscode.workspace.fs.writeFile(configUri, new TextEncoder().encode(JSON.stringify({ ...config, driver: vmDriverSection(folder.uri.fsPath, VM_ID, CHECKPOINT) }, null, 2)));
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
     }
   });
 });

@@ -323,13 +323,12 @@ const TOOL_NAMES: Readonly<Record<SigningTool, string>> = {
 export function certificateSource(
   certificate: SigningConfig['certificate'],
   context: {
-    readonly platform: NodeJS.Platform;
     /** Resolves a path of gpupv.json (relative to the workspace folder). */
     readonly resolve: (relative: string) => string;
     /** Whether SecretStorage holds a password for the configured pfx. */
     readonly pfxHasPassword: boolean;
-    /** The made test certificate: its thumbprint on Windows, its files elsewhere. */
-    readonly created?: { readonly thumbprint: string; readonly pfx?: string; readonly pem?: string };
+    /** The test certificate openssl made: its pfx and PEM. */
+    readonly created?: { readonly pfx: string; readonly pem: string };
   },
 ): CertificateSource {
   switch (certificate.kind) {
@@ -342,9 +341,8 @@ export function certificateSource(
       return { kind: 'pfx', pfx: context.resolve(certificate.pfx.value), hasPassword: context.pfxHasPassword };
     case 'create': {
       const created = context.created;
-      if (!created) throw new SigningPlanError('The test certificate has not been made yet (ensureTestCertificate on Linux and macOS, Get-GpuPvTestCertificate on Windows).');
-      if (context.platform === 'win32') return { kind: 'store', thumbprint: created.thumbprint };
-      if (!created.pfx || !created.pem) throw new SigningPlanError('The test certificate has no .pfx and .pem on this host.');
+      // The store's certificate (Windows) is signed with by thumbprint without coming here.
+      if (!created) throw new SigningPlanError('The test certificate has not been made yet (ensureTestCertificate).');
       return { kind: 'pfx', pfx: created.pfx, hasPassword: true, certificatePem: created.pem };
     }
   }

@@ -8,6 +8,7 @@ import { StepFailure, type StepContext } from '../pipeline/deployPipeline';
 import { echoedCommand, runSigningPlan, SigningError } from '../sign/signer';
 import { certificateSource, planSigning, SigningPlanError, type CertificateSource } from '../sign/signingPlan';
 import type { CertificateStore } from '../sign/certificateStore';
+import type { StoreCertificate } from '../../hyperv/moduleCommand';
 import { ensureTestCertificate, TEST_CERTIFICATE_FILES, TestCertificateError, thumbprintOf, windowsTestCertificateParams } from '../sign/testCertificate';
 import { actionableMessage } from '../../hyperv/hyperVError';
 import { assertShippable, type BuiltPackage } from './buildStep';
@@ -171,7 +172,7 @@ async function signingCertificate(
   switch (certificate.kind) {
     case 'create': {
       const folder = resolve(CERTIFICATES_FOLDER);
-      if (input.platform === 'win32' && input.certificateStore) return storeCertificate(certificate, input.certificateStore, input, folder, signal, report);
+      if (input.platform === 'win32' && input.certificateStore) return storeTestCertificate(input.certificateStore, input.workspaceName, folder, signal, report);
       const key = secretKeys.testCertificatePassword(folder);
       const stored = await input.secrets.get(key);
       try {
@@ -180,7 +181,7 @@ async function signingCertificate(
         if (made.created) output(`Made the test certificate ${made.subject} (${made.thumbprint})${made.reason ? `: ${made.reason}` : ''}; it is kept in ${folder}, its password in SecretStorage.\r\n`);
         // Only a Windows host without the store (a caller that gives none) gets here: signtool
         // signs with a pfx as well as from the store, so openssl's certificate serves it too.
-        const source = certificateSource(certificate, { platform: 'linux', resolve, pfxHasPassword: true, created: made });
+        const source = certificateSource(certificate, { resolve, pfxHasPassword: true, created: made });
         return { source, password: made.password, identity: { thumbprint: made.thumbprint, subject: made.subject, cer: made.cer } };
       } catch (error) {
         if (error instanceof TestCertificateError) throw new StepFailure(`The test certificate could not be made: ${error.message}`, 'Install openssl, or configure an existing certificate in driver.signing.certificate.');
@@ -197,7 +198,7 @@ async function signingCertificate(
         await input.secrets.store(secretKeys.pfxPassword(pfx), password);
       }
       if (password === '') password = undefined;
-      const source = certificateSource(certificate, { platform: input.platform, resolve, pfxHasPassword: password !== undefined });
+      const source = certificateSource(certificate, { resolve, pfxHasPassword: password !== undefined });
       // Known once signing ran: the plan's first step extracts the certificate as PEM.
       const identity = () => readPem(path.join(input.workspaceDir, STATE_FOLDER, 'signing', 'signing-certificate.pem'), path.join(input.workspaceDir, CERTIFICATES_FOLDER, 'signing.cer'));
       return { source, password, identity };
@@ -208,53 +209,64 @@ async function signingCertificate(
       if (certificate.kind === 'subject') {
         throw new StepFailure(`A certificate named by its subject ("${certificate.subject}") lives in a Windows certificate store, which this host does not have`, 'On this host give driver.signing.certificate as a .pfx, or "create".');
       }
-      return { source: certificateSource(certificate, { platform: input.platform, resolve, pfxHasPassword: false }), password: undefined, identity: { thumbprint: certificate.thumbprint.toUpperCase(), subject: '' } };
+      return { source: certificateSource(certificate, { resolve, pfxHasPassword: false }), password: undefined, identity: { thumbprint: certificate.thumbprint.toUpperCase(), subject: '' } };
     }
   }
 }
 
 /** Windows: the configured certificate from the user's store, signed with by thumbprint, its .cer written for the guest to trust. */
-async function namedStoreCertificate(
+function namedStoreCertificate(
   certificate: Extract<SigningConfig['certificate'], { kind: 'thumbprint' | 'subject' }>,
   store: CertificateStore,
   cerPath: string,
   signal: AbortSignal,
   report: StepContext['report'],
-): Promise<{ source: CertificateSource; password: undefined; identity: SigningIdentity }> {
+): Promise<StoreSigning> {
   const params = certificate.kind === 'thumbprint' ? { thumbprint: certificate.thumbprint, cerPath } : { subject: certificate.subject, cerPath };
-  report.command(`Get-GpuPvStoreCertificate (GpuPv.psm1): ${certificate.kind === 'thumbprint' ? certificate.thumbprint : `"${certificate.subject}"`} from Cert:\\CurrentUser\\My`);
-  let found;
-  try {
-    found = await store.certificate(params, signal);
-  } catch (error) {
-    if (signal.aborted) throw error;
-    throw new StepFailure(`The signing certificate could not be read from the certificate store: ${actionableMessage(error)}`, 'Import the certificate with its key into Cert:\\CurrentUser\\My, or correct driver.signing.certificate in gpupv.json.');
-  }
-  report.output(`Signing with ${found.subject} (${found.thumbprint}, valid until ${found.notAfter.slice(0, 10)}); the guest gets ${found.cer}.\r\n`);
-  return { source: { kind: 'store', thumbprint: found.thumbprint }, password: undefined, identity: { thumbprint: found.thumbprint, subject: found.subject, cer: found.cer } };
+  return fromStore(report, signal, {
+    echo: `Get-GpuPvStoreCertificate (GpuPv.psm1): ${certificate.kind === 'thumbprint' ? certificate.thumbprint : `"${certificate.subject}"`} from Cert:\\CurrentUser\\My`,
+    read: () => store.certificate(params, signal),
+    failure: 'The signing certificate could not be read from the certificate store',
+    hint: 'Import the certificate with its key into Cert:\\CurrentUser\\My, or correct driver.signing.certificate in gpupv.json.',
+    said: (found) => `Signing with ${found.subject} (${found.thumbprint}, valid until ${found.notAfter.slice(0, 10)}); the guest gets ${found.cer}.`,
+  });
 }
 
 /** Windows: the test certificate in the user's store, found or made there by GpuPv.psm1; signtool signs with it by thumbprint. */
-async function storeCertificate(
-  certificate: SigningConfig['certificate'],
-  store: CertificateStore,
-  input: SignInput,
-  folder: string,
-  signal: AbortSignal,
+function storeTestCertificate(store: CertificateStore, workspaceName: string, folder: string, signal: AbortSignal, report: StepContext['report']): Promise<StoreSigning> {
+  const params = windowsTestCertificateParams({ workspaceName, cerPath: path.join(folder, TEST_CERTIFICATE_FILES.cer) });
+  return fromStore(report, signal, {
+    echo: `Get-GpuPvTestCertificate (GpuPv.psm1): ${params.subject} from Cert:\\CurrentUser\\My, or made there by New-SelfSignedCertificate`,
+    read: () => store.testCertificate(params, signal),
+    failure: 'The test certificate could not be found or made in the certificate store',
+    hint: 'Check that PowerShell runs with the PKI module (Windows 10 or later), or configure an existing certificate in driver.signing.certificate.',
+    said: (made) => (made.created ? `Made the test certificate ${made.subject} (${made.thumbprint}) in Cert:\\CurrentUser\\My${made.reason ? `: ${made.reason}` : ''}; its key stays in the store. The guest gets ${made.cer}.` : undefined),
+  });
+}
+
+interface StoreSigning {
+  readonly source: CertificateSource;
+  readonly password: undefined;
+  readonly identity: SigningIdentity;
+}
+
+/** One read of the store, echoed, its failure a StepFailure: signtool then signs by the thumbprint it gave, and the guest gets its .cer. */
+async function fromStore<T extends StoreCertificate>(
   report: StepContext['report'],
-): Promise<{ source: CertificateSource; password: undefined; identity: SigningIdentity }> {
-  const params = windowsTestCertificateParams({ workspaceName: input.workspaceName, cerPath: path.join(folder, TEST_CERTIFICATE_FILES.cer) });
-  report.command(`Get-GpuPvTestCertificate (GpuPv.psm1): ${params.subject} from Cert:\\CurrentUser\\My, or made there by New-SelfSignedCertificate`);
-  let made;
+  signal: AbortSignal,
+  how: { echo: string; read: () => Promise<T>; failure: string; hint: string; said: (found: T) => string | undefined },
+): Promise<StoreSigning> {
+  report.command(how.echo);
+  let found: T;
   try {
-    made = await store.testCertificate(params, signal);
+    found = await how.read();
   } catch (error) {
     if (signal.aborted) throw error;
-    throw new StepFailure(`The test certificate could not be found or made in the certificate store: ${actionableMessage(error)}`, 'Check that PowerShell runs with the PKI module (Windows 10 or later), or configure an existing certificate in driver.signing.certificate.');
+    throw new StepFailure(`${how.failure}: ${actionableMessage(error)}`, how.hint);
   }
-  if (made.created) report.output(`Made the test certificate ${made.subject} (${made.thumbprint}) in Cert:\\CurrentUser\\My${made.reason ? `: ${made.reason}` : ''}; its key stays in the store. The guest gets ${made.cer}.\r\n`);
-  const source = certificateSource(certificate, { platform: 'win32', resolve: (relative) => path.resolve(input.workspaceDir, relative), pfxHasPassword: false, created: { thumbprint: made.thumbprint } });
-  return { source, password: undefined, identity: { thumbprint: made.thumbprint, subject: made.subject, cer: made.cer } };
+  const said = how.said(found);
+  if (said) report.output(`${said}\r\n`);
+  return { source: { kind: 'store', thumbprint: found.thumbprint }, password: undefined, identity: { thumbprint: found.thumbprint, subject: found.subject, cer: found.cer } };
 }
 
 function readPem(pem: string, cer: string): SigningIdentity {

@@ -46,7 +46,7 @@ describe('signing on Linux (osslsigncode)', function () {
       platform: 'linux',
       package: pkg,
       signing: { catalogOs: ['10_X64'] },
-      certificate: certificateSource({ kind: 'create' }, { platform: 'linux', resolve: (p) => p, pfxHasPassword: true, created: certificate }),
+      certificate: certificateSource({ kind: 'create' }, { resolve: (p) => p, pfxHasPassword: true, created: certificate }),
       workDir: path.dirname(pkg.inf),
       ...overrides,
     });
@@ -134,7 +134,7 @@ describe('signing on Linux (osslsigncode)', function () {
     const pkg = freshPackage();
     const before = snapshot(pkg);
     const expired = await expiredPfx(path.join(root, 'expired'));
-    const signingPlan = plan(pkg, { certificate: certificateSource({ kind: 'pfx', pfx: { value: expired.pfx, offset: 0, length: 0 } }, { platform: 'linux', resolve: (p) => p, pfxHasPassword: true }), workDir: path.join(root, 'expired') });
+    const signingPlan = plan(pkg, { certificate: certificateSource({ kind: 'pfx', pfx: { value: expired.pfx, offset: 0, length: 0 } }, { resolve: (p) => p, pfxHasPassword: true }), workDir: path.join(root, 'expired') });
     const extract = signingPlan.steps[1] as ToolStep;
     assert.deepEqual(extract.args, ['pkcs12', '-in', expired.pfx, '-nokeys', '-clcerts', '-out', path.join(root, 'expired', 'signing-certificate.pem'), '-passin', 'env:GPUPV_PFX_PASSWORD']);
     await assert.rejects(runSigningPlan(signingPlan, { password: expired.password }), (error: Error) => error instanceof SigningError && error.step.kind === 'checkCertificate' && error.message.includes('(CN=expired signer) cannot sign: it expired on 2020-02-01T00:00:00.000Z'));
@@ -192,7 +192,7 @@ describe('signing on Linux (osslsigncode)', function () {
     assert.throws(() => plan(pkg, { stamp: { version: '1.2.x' } }), /Cannot stamp DriverVer: "1\.2\.x" is not a driver version/);
     const timestamped = plan(pkg, { signing: { catalogOs: ['10_X64'], timestampUrl: 'http://timestamp.example.test' } });
     assert.ok((timestamped.steps.find((s) => s.kind === 'tool' && s.purpose === 'sign') as ToolStep).args.join(' ').includes('-h sha256 -ts http://timestamp.example.test -in'));
-    assert.throws(() => certificateSource({ kind: 'create' }, { platform: 'linux', resolve: (p) => p, pfxHasPassword: false }), /has not been made yet/);
+    assert.throws(() => certificateSource({ kind: 'create' }, { resolve: (p) => p, pfxHasPassword: false }), /has not been made yet/);
   });
 });
 

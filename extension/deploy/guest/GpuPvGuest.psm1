@@ -1415,15 +1415,25 @@ function Stop-GpuPvGuestWork {
         return [ordered]@{ runId = $run.runId; stopped = @(); installWasRunning = $false; stagedRemoved = $false; condition = @('Nothing of run ' + $run.runId + ' is in the guest.') }
     }
     $null = New-Item -ItemType Directory -Path $run.work -Force
-    [System.IO.File]::WriteAllText((Join-Path $run.work 'cancel'), (Format-GpuPvTime ([datetime]::UtcNow)))
-    $stopped = @()
+    # The running tests are read before the cancel is written: a test's own loop kills its tree
+    # within 100 ms of seeing the cancel, and a test it stopped is one this cancel stopped too.
+    $running = @()
     foreach ($file in @(Get-ChildItem -LiteralPath $run.work -Filter 'process-*.json' -File)) {
         $record = Read-GpuPvWorkFile -Run $run -Name $file.Name
-        if ($null -ne $record -and (Test-GpuPvProcessAlive -ProcessId ([int]$record.pid) -StartTime $record.startTime)) {
+        if ($null -ne $record -and (Test-GpuPvProcessAlive -ProcessId ([int]$record.pid) -StartTime $record.startTime)) { $running += $record }
+        else { Remove-GpuPvWorkFile -Run $run -Name $file.Name }
+    }
+    [System.IO.File]::WriteAllText((Join-Path $run.work 'cancel'), (Format-GpuPvTime ([datetime]::UtcNow)))
+    $stopped = @()
+    foreach ($record in $running) {
+        $entry = [ordered]@{ pid = [int]$record.pid; test = [string]$record.test; exitCode = $null; output = @('Stopped by its own runner on seeing the cancel.') }
+        if (Test-GpuPvProcessAlive -ProcessId ([int]$record.pid) -StartTime $record.startTime) {
             $kill = Stop-GpuPvProcessTree -ProcessId ([int]$record.pid)
-            $stopped += [ordered]@{ pid = [int]$record.pid; test = [string]$record.test; exitCode = $kill.exitCode; output = $kill.output }
+            $entry.exitCode = $kill.exitCode
+            $entry.output = $kill.output
         }
-        Remove-GpuPvWorkFile -Run $run -Name $file.Name
+        $stopped += $entry
+        Remove-GpuPvWorkFile -Run $run -Name ('process-' + [string]$record.pid + '.json')
     }
     $condition = @()
     if ($stopped.Count -gt 0) { $condition += ('Stopped ' + $stopped.Count + ' test process tree(s) of run ' + $run.runId + '; none of its tests is running.') }

@@ -86,7 +86,7 @@ describe('UI: the Ring Trace Viewer', () => {
     assert.notEqual(glyph, 'none', 'the codicon glyph did not load');
   });
 
-  it('underlines a filter\u2019s bad token with the message, then filters with a valid one', async () => {
+  it('underlines a filter\u2019s bad token with the message, filters with a valid one, and keeps the picked command when it is cleared', async () => {
     const input = viewer().locator('.filter-input');
     await input.fill('opcode == DRAW_INDEXED && index_cnt > 5');
     const message = viewer().locator('.filter-message');
@@ -103,9 +103,16 @@ describe('UI: the Ring Trace Viewer', () => {
     const opcodes = await viewer().locator('.row:not(.empty):not(.loading) .cell-opcode').allInnerTexts();
     assert.ok(opcodes.length > 5);
     for (const opcode of opcodes) assert.equal(opcode, 'DRAW_INDEXED');
+    // A command picked in the filtered view stays picked once the filter is cleared.
+    const picked = viewer().locator('.row:not(.empty):not(.loading)').nth(2);
+    const seq = await picked.locator('.cell-seq').innerText();
+    await picked.click();
+    await viewer().locator('.row.selected .cell-seq', { hasText: new RegExp(`^${seq}$`) }).waitFor();
     await input.fill('');
     await input.press('Enter');
-    await viewer().getByText('20,000 rows').waitFor();
+    await viewer().locator('.status-line').getByText('20,000 rows', { exact: true }).waitFor();
+    await viewer().locator('.row.selected .cell-seq', { hasText: new RegExp(`^${seq}$`) }).waitFor();
+    assert.equal(await viewer().locator('.row.selected').count(), 1);
   });
 
   it('shows a command\u2019s field tree and lights up the bytes of the field pointed at, and back', async () => {

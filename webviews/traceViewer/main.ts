@@ -38,7 +38,10 @@ function changeView(message: { readonly type: 'applyFilter'; readonly text: stri
   send(message);
 }
 
-const cache = new RowCache(() => table.invalidate());
+const cache = new RowCache(() => {
+  table.invalidate();
+  showAwaitedDetail();
+});
 const details = new DetailCache();
 const filterBar = new FilterBar(
   (text) => {
@@ -65,7 +68,9 @@ const timeline = new Timeline({
 });
 const table = new TraceTable(cache, { opcodeNames: new Map(), opcodeColours: new Map(), baseTimeNs: undefined, resourceField: undefined }, defaultLayout(), {
   selected: (position) => {
+    userSelections++;
     const row = cache.row(position);
+    awaitedDetail = row ? undefined : position;
     if (row) showDetail(row.seq);
   },
   scrolled: (first, last) => {
@@ -206,17 +211,24 @@ function showInfo(next: TraceInfo): void {
 function showStatus(next: ViewStatus): void {
   const previous = status;
   status = next;
+  const generationChanged = previous?.generation !== next.generation;
+  // Positions mean other rows in a new view: the selected row is kept by its seq.
+  const selectedSeq = generationChanged && table.selection !== undefined ? cache.row(table.selection)?.seq : undefined;
   cache.reset(next.generation, next.count);
   if (next.rows) cache.push(decodeRowPage(next.rows));
-  const generationChanged = previous?.generation !== next.generation;
-  if (generationChanged) table.select(undefined, false);
+  if (generationChanged) {
+    table.select(undefined, false);
+    awaitedDetail = undefined;
+  }
   if (generationChanged && toTopOnNextView) {
     toTopOnNextView = false;
     table.scrollTo(0);
   }
   table.setCount(next.count, follow && next.live?.state === 'following');
+  // Drawn now, not at the next frame: a click in between would land on a row of the old view.
+  if (generationChanged) table.redraw();
   if (!restored && next.count > 0) restore();
-  else if (generationChanged && previous && !follow) keepSelection();
+  else if (generationChanged && previous && !follow) keepSelection(selectedSeq ?? vscode.getState()?.selectedSeq);
   filterBar.showProgress(next.filter);
   drawBanners(next);
   drawLiveBar(next);
@@ -231,13 +243,28 @@ function restore(): void {
   if (saved?.sideTab === 'analyses') sideTabs.setAttribute('selected-index', '1');
   if (follow && info?.kind === 'live') return;
   if (saved?.topSeq !== undefined) void request({ type: 'gotoSeq', seq: saved.topSeq }).then((reply) => reply.position !== undefined && table.scrollTo(reply.position));
-  if (saved?.selectedSeq !== undefined) void selectSeq(saved.selectedSeq, 'quietly');
+  keepSelection(saved?.selectedSeq);
 }
 
 /** A new filter or range: the selected row stays selected if the view still has it. */
-function keepSelection(): void {
-  const seq = vscode.getState()?.selectedSeq;
+function keepSelection(seq: number | undefined): void {
   if (seq !== undefined) void selectSeq(seq, 'quietly');
+}
+
+/**
+ * Clicks and keys on the table, counted: a row looked up for the selection is not selected
+ * when the user has picked another one while the host was answering.
+ */
+let userSelections = 0;
+/** The position selected before its row had arrived: its detail shows when the row does. */
+let awaitedDetail: number | undefined;
+
+function showAwaitedDetail(): void {
+  if (awaitedDetail === undefined || table.selection !== awaitedDetail) return;
+  const row = cache.row(awaitedDetail);
+  if (!row) return;
+  awaitedDetail = undefined;
+  showDetail(row.seq);
 }
 
 /**
@@ -245,7 +272,9 @@ function keepSelection(): void {
  * says so), or, `quietly`, nothing.
  */
 async function selectSeq(seq: number, how: 'say' | 'quietly' = 'say'): Promise<void> {
+  const asked = userSelections;
   const reply = await request({ type: 'gotoSeq', seq });
+  if (asked !== userSelections) return;
   const exact = reply.message === undefined;
   if (how === 'say') showMessage(reply.message);
   if (how === 'quietly' && !exact) return;

@@ -175,6 +175,13 @@ export class TraceTable {
     if (announce) this.events.selected(clamped);
   }
 
+  /** Draws now rather than at the next frame. */
+  redraw(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.render();
+  }
+
   private maxTop(): number {
     return Math.max(0, this.count - this.visibleRows);
   }

@@ -70,8 +70,7 @@ describe('UI: Deploy and Test', function () {
     prepareGuest(guest!, { problemCodeAfterInstall: 52 });
     await status().click();
     await status().locator('.codicon-error').waitFor({ timeout: 180_000 });
-    await page.keyboard.press('Control+Shift+M');
-    const problems = page.locator('.part.panel .markers-panel');
+    const problems = await workbench!.problems('pvsample.inf');
     await problems.getByText('Code 52', { exact: false }).first().waitFor();
     await problems.getByText('pvsample.inf', { exact: false }).first().waitFor();
     await page.mouse.move(1200, 200);

@@ -109,8 +109,7 @@ describe('UI: protocol header layouts in the editor', () => {
     const lens = page.locator('.monaco-editor .codelens-decoration', { hasText: 'differs on sysv-x86_64' });
     await lens.waitFor({ timeout: 60_000 });
     assert.match(await lens.innerText(), /48 bytes · align 8\s*\|\s*differs on sysv-x86_64 at `sequence`/);
-    await page.keyboard.press('Control+Shift+M');
-    const problems = page.locator('.part.panel .markers-panel');
+    const problems = await workbench.problems('legacy_status.h');
     await problems.getByText('static assertion fails on sysv-x86_64 only', { exact: false }).first().waitFor();
     await problems.getByText('4 bytes on msvc-x64, 8 on sysv-x86_64', { exact: false }).first().waitFor();
     await page.mouse.move(1200, 300);

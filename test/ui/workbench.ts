@@ -137,6 +137,19 @@ export class Workbench {
     }
   }
 
+  /**
+   * Opens the Problems panel narrowed to what matches `filter` (a file name, say), as a person
+   * narrows a long list: the demo workspace holds problems of several features at once, and
+   * the panel only draws the rows that fit.
+   */
+  async problems(filter: string): Promise<Locator> {
+    await this.page.keyboard.press('Control+Shift+M');
+    const panel = this.page.locator('.part.panel .markers-panel');
+    await panel.waitFor();
+    await this.page.locator('.part.panel .viewpane-filter input').fill(filter);
+    return panel;
+  }
+
   /** Opens a workspace file through Quick Open (Ctrl+P), as a person would. */
   async openFile(name: string): Promise<void> {
     await this.page.keyboard.press('Control+P');

@@ -130,8 +130,8 @@ function filesUnder(dir, keep) {
 
 /**
  * Files the bundles load at run time: the codicon font (webviews may load nothing remote),
- * tree-sitter's runtime and C grammar (WebAssembly, found beside the bundle), the
- * gpupv.json schema and the Hyper-V PowerShell module.
+ * tree-sitter's runtime and its C and Rust grammars (WebAssembly, found beside the bundle), the
+ * gpupv.json schema, the INF language files and the Hyper-V PowerShell module.
  */
 function copyRuntimeFiles() {
   /** @type {[string, string][]} */
@@ -140,8 +140,12 @@ function copyRuntimeFiles() {
     ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webviews/codicons/codicon.ttf'],
     ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
     ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
+    ['node_modules/tree-sitter-rust/tree-sitter-rust.wasm', 'dist/tree-sitter-rust.wasm'],
     // The gpupv.json schema VS Code validates against (contributes.jsonValidation).
     ['extension/protocol/config/gpupv.schema.json', 'dist/gpupv.schema.json'],
+    // The INF language VS Code lacks: brackets and comments, and a grammar over its ini one.
+    ['extension/deploy/inf/inf.language-configuration.json', 'dist/inf.language-configuration.json'],
+    ['extension/deploy/inf/inf.tmLanguage.json', 'dist/inf.tmLanguage.json'],
     // The PowerShell module every Hyper-V call goes through, and the Windows seam it imports
     // by name (its folder is the one PowerShellSession puts on PSModulePath).
     ['extension/hyperv/GpuPv.psm1', 'dist/GpuPv.psm1'],

@@ -3,6 +3,12 @@ import { ABI_NAMES, DEFAULT_ABI, isAbiName, type AbiName } from '../protocol/abi
 import { formatDiagnostic } from '../protocol/diagnostics';
 import { analyzeHeader, type HeaderAnalysis } from '../protocol/headerAnalysis';
 import { diffAbis } from '../protocol/report/abiDiff';
+import { cCommandCodecs } from '../protocol/codegen/cCodegen';
+import { rustMirror } from '../protocol/codegen/rustCodegen';
+import { tsCodecs } from '../protocol/codegen/tsCodegen';
+import type { CommandProfile } from '../protocol/profile/commandProfile';
+import { loadProtocol, ProtocolLoadError } from '../protocol/profile/loadProtocol';
+import { printRustMirrorDiff } from './mirrorCommand';
 import { layoutJson } from '../protocol/report/layoutJson';
 import { paholeText } from '../protocol/report/paholeText';
 import { DECODE_USAGE, DecodeUsageError, runDecode } from './decodeCommand';
@@ -18,6 +24,8 @@ import { runStats, STATS_USAGE, StatsUsageError } from './statsCommand';
 // read is still printed) or the command line is wrong.
 
 const USAGE = `usage: gpupv layout <header.h> [options]
+       gpupv layout --diff-rust <mirror.rs> <header.h> [options]   (does a Rust mirror still match?)
+       gpupv codegen --lang c|rust|ts <header.h> [options] | --profile gpupv.json   (code from the header)
        gpupv decode <capture.pcapng|snapshot.bin> [options]   (gpupv decode --help)
        gpupv simulate --shm FILE ... | gpupv snoop <shm-file> --out capture.pcapng ...
        gpupv stats <capture.pcapng> [--profile gpupv.json] [--json]
@@ -30,6 +38,7 @@ const USAGE = `usage: gpupv layout <header.h> [options]
   -D NAME[=VALUE]       define a macro; repeatable
   --json                print layouts as JSON
   --diff-abi A,B        list every record whose layout differs between ABIs A and B
+  --diff-rust FILE.rs   compare a Rust mirror's structs, enums and consts with the header on --abi
   -h, --help            this text`;
 
 interface LayoutCommand {
@@ -40,6 +49,8 @@ interface LayoutCommand {
   defines: Record<string, string | undefined>;
   json: boolean;
   diff: [AbiName, AbiName] | undefined;
+  /** `--diff-rust`: the Rust mirror to compare. */
+  rustMirror: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -64,8 +75,15 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
     if (argv[0] === 'simulate') return await runSimulate(argv.slice(1), out, err);
     if (argv[0] === 'snoop') return await runSnoop(argv.slice(1), out, err);
     if (argv[0] === 'stats') return await runStats(argv.slice(1), out, err);
+    if (argv[0] === 'codegen') return await runCodegen(argv.slice(1), out, err);
     if (argv[0] !== 'layout') throw new UsageError(`unknown command "${argv[0]!}"`);
     const command = parseLayoutArguments(argv.slice(1));
+    if (command.rustMirror) {
+      const analysis = await analyze(command, command.abi);
+      const failed = reportDiagnostics(analysis, err);
+      const code = await printRustMirrorDiff(analysis, command.rustMirror, command.json, out, err);
+      return failed ? 2 : code;
+    }
     return command.diff ? await runDiff(command, out, err) : await runLayout(command, out, err);
   } catch (error) {
     if (error instanceof StatsUsageError) {
@@ -130,7 +148,7 @@ function stdoutSink(): OutputSink {
 }
 
 function parseLayoutArguments(args: readonly string[]): LayoutCommand {
-  const command: LayoutCommand = { header: '', abi: DEFAULT_ABI, structs: new Set(), includeDirs: [], defines: {}, json: false, diff: undefined };
+  const command: LayoutCommand = { header: '', abi: DEFAULT_ABI, structs: new Set(), includeDirs: [], defines: {}, json: false, diff: undefined, rustMirror: undefined };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -152,12 +170,57 @@ function parseLayoutArguments(args: readonly string[]): LayoutCommand {
       const names = value().split(',');
       if (names.length !== 2) throw new UsageError('--diff-abi takes two ABIs separated by a comma');
       command.diff = [abiName(names[0]!), abiName(names[1]!)];
-    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    } else if (arg === '--diff-rust') command.rustMirror = resolve(value());
+    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else if (command.header) throw new UsageError(`only one header, got "${command.header}" and "${arg}"`);
     else command.header = resolve(arg);
   }
   if (!command.header) throw new UsageError('no header given');
+  if (command.rustMirror && command.diff) throw new UsageError('--diff-rust and --diff-abi compare different things: give one');
   return command;
+}
+
+/**
+ * `codegen --lang c|rust|ts`: from a header (`--abi`, `-I`, `-D` as for layout) or from the
+ * profile that names it (`--profile gpupv.json`), which also says which struct each opcode
+ * uses and so adds command writers and readers. C codecs need the profile.
+ */
+async function runCodegen(args: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const rest = [...args];
+  const take = (option: string): string | undefined => {
+    const at = rest.indexOf(option);
+    if (at < 0) return undefined;
+    const value = rest[at + 1];
+    if (value === undefined) throw new UsageError(`${option} needs a value`);
+    rest.splice(at, 2);
+    return value;
+  };
+  const lang = take('--lang');
+  const profilePath = take('--profile');
+  if (lang !== 'c' && lang !== 'rust' && lang !== 'ts') throw new UsageError(lang === undefined ? 'codegen needs --lang c, rust or ts' : `codegen writes c, rust or ts; "${lang}" is not one of them`);
+  let analysis: HeaderAnalysis;
+  let header: string;
+  let profile: CommandProfile | undefined;
+  if (profilePath !== undefined) {
+    if (rest.length) throw new UsageError('with --profile the header and ABI come from gpupv.json: give no header or layout options');
+    try {
+      const protocol = await loadProtocol(resolve(profilePath), readHeaderFile);
+      ({ analysis, command: profile } = protocol);
+      header = protocol.analysis.files[0]!;
+    } catch (error) {
+      if (!(error instanceof ProtocolLoadError)) throw error;
+      for (const problem of error.problems) err(problem);
+      return 2;
+    }
+  } else {
+    if (lang === 'c') throw new UsageError('codegen --lang c writes command writers and readers, which need the profile: give --profile gpupv.json');
+    const command = parseLayoutArguments(rest);
+    analysis = await analyze(command, command.abi);
+    header = command.header;
+  }
+  if (reportDiagnostics(analysis, err)) return 2;
+  out(lang === 'rust' ? rustMirror(analysis, header) : lang === 'ts' ? tsCodecs(analysis, header, profile) : cCommandCodecs(header, profile!));
+  return 0;
 }
 
 function abiName(value: string): AbiName {

@@ -47,6 +47,8 @@ export interface HeaderAnalysis {
   readonly enums: readonly EnumInfo[];
   /** Object-like macros with an integer or string value. */
   readonly constants: ReadonlyMap<string, bigint | string>;
+  /** The C type of each integer constant (`1ull << 63` is 64 bits unsigned), by its width and signedness. */
+  readonly constantTypes: ReadonlyMap<string, { readonly bits: number; readonly unsigned: boolean }>;
   /** Where each of `constants` is defined (go to definition of an opcode, say). */
   readonly constantLocations: ReadonlyMap<string, SourceLocation>;
   readonly staticAssertions: readonly StaticAssertion[];
@@ -102,6 +104,7 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
 
   const constants = new Map<string, bigint | string>();
   const constantLocations = new Map<string, SourceLocation>();
+  const constantTypes = new Map<string, { bits: number; unsigned: boolean }>();
   // Evaluating macros as constants gets a budget of its own, whatever the text used up.
   pre.macros.budget = EXPANSION_BUDGET;
   for (const macro of pre.macros.all()) {
@@ -111,7 +114,9 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
       if (expanded.length === 1 && expanded[0]!.kind === 'string') {
         constants.set(macro.name, JSON.parse(expanded[0]!.text) as string);
       } else {
-        constants.set(macro.name, reader.constants.evaluate(expanded, macro.location).value);
+        const value = reader.constants.evaluate(expanded, macro.location);
+        constants.set(macro.name, value.value);
+        constantTypes.set(macro.name, { bits: value.bits, unsigned: value.unsigned });
       }
       constantLocations.set(macro.name, macro.location);
     } catch {
@@ -124,6 +129,7 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
     records,
     enums,
     constants,
+    constantTypes,
     constantLocations,
     staticAssertions: declarations.staticAssertions,
     diagnostics: diagnostics.items,

@@ -40,6 +40,18 @@ describe('GPU-PV Dev Kit in a real extension host', () => {
     }
   });
 
+  it('opens an INF as the inf language it contributes, where its snippet is offered', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    const inf = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, 'driver', 'pvsample.inf'));
+    assert.equal(inf.languageId, 'inf');
+    const draft = await vscode.workspace.openTextDocument({ language: 'inf', content: 'inf-disp' });
+    await vscode.window.showTextDocument(draft);
+    const completions = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', draft.uri, new vscode.Position(0, 8));
+    const labels = completions.items.map((item) => (typeof item.label === 'string' ? item.label : item.label.label));
+    assert.ok(labels.includes('inf-display-driver'), `snippets offered: ${labels.join(', ')}`);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('logs to one LogOutputChannel named GPU-PV', async () => {
     assert.equal(api.log.name, LOG_CHANNEL_NAME);
     assert.equal(typeof api.log.logLevel, 'number', 'a plain OutputChannel has no log level');

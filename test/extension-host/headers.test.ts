@@ -141,6 +141,54 @@ describe('Protocol headers in the editor', function () {
     assert.ok(!lenses.some((l) => l.command?.title.includes('sysv-x86_64')), 'nothing is compared any more');
   });
 
+  it('marks each drift of the Rust mirror gpupv.json names on its Rust line, and drops one as soon as it is fixed in the editor', async () => {
+    await vscode.workspace.fs.writeFile(configUri, originalConfig);
+    const mirror = vscode.Uri.joinPath(folder, 'host', 'src', 'protocol.rs');
+    const mirrorDiagnostics = () => vscode.languages.getDiagnostics(mirror).filter((d) => d.source === 'GPU-PV mirror');
+    const document = await vscode.workspace.openTextDocument(mirror);
+    await vscode.window.showTextDocument(document);
+    const drifts = await eventually(() => mirrorDiagnostics(), 'the mirror\u2019s five drifts', (found) => found.length === 5);
+    for (const drift of drifts) {
+      assert.equal(drift.severity, vscode.DiagnosticSeverity.Error, drift.message);
+      assert.ok(drift.relatedInformation?.[0]?.location.uri.path.endsWith('/include/pvgpu_protocol.h'), `${drift.message} does not point at the header`);
+    }
+    const constant = drifts.find((d) => d.message.startsWith('CMD_WAIT_FENCE is 773'));
+    assert.equal(constant?.range.start.line, lineOf(document, 'pub const CMD_WAIT_FENCE'));
+    assert.ok(drifts.some((d) => d.range.start.line === lineOf(document, '    pub fence_value: u32,') && d.message.includes('`uint64_t` (8 bytes)')));
+    // Fixed in the editor, not saved: the check reads the editor's text.
+    const edit = new vscode.WorkspaceEdit();
+    const at = document.getText().indexOf('CMD_WAIT_FENCE: u32 = 0x305');
+    edit.replace(mirror, new vscode.Range(document.positionAt(at), document.positionAt(at + 'CMD_WAIT_FENCE: u32 = 0x305'.length)), 'CMD_WAIT_FENCE: u32 = 0x304');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const fixed = await eventually(() => mirrorDiagnostics(), 'the fixed constant to drop out', (found) => found.length === 4);
+    assert.ok(!fixed.some((d) => d.message.startsWith('CMD_WAIT_FENCE')));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await eventually(() => mirrorDiagnostics(), 'the file\u2019s own five drifts again', (found) => found.length === 5);
+  });
+
+  it('completes a ring command in a C file from the header: the payload struct filled, opcode and size set', async () => {
+    await vscode.workspace.fs.writeFile(configUri, originalConfig);
+    const source = vscode.Uri.joinPath(folder, 'driver', 'completion_test.c');
+    await vscode.workspace.fs.writeFile(source, new TextEncoder().encode('#include "../include/pvgpu_protocol.h"\nvoid submit(void) {\n    DRAW_IND\n}\n'));
+    try {
+      const document = await vscode.workspace.openTextDocument(source);
+      const items = await eventually(
+        async () => (await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', source, new vscode.Position(2, 12))).items,
+        'the ring-command completion',
+        (found) => found.some((i) => typeof i.label !== 'string' && i.label.label === 'PVGPU_CMD_DRAW_INDEXED'),
+      );
+      const item = items.find((i) => typeof i.label !== 'string' && i.label.label === 'PVGPU_CMD_DRAW_INDEXED')!;
+      assert.ok(item.insertText instanceof vscode.SnippetString);
+      assert.match(item.insertText.value, /^PvgpuCmdDrawIndexed \$\{1:cmd\} = \{\n {4}\.hdr = \{\n {8}\.type = PVGPU_CMD_DRAW_INDEXED,\n {8}\.size = sizeof\(PvgpuCmdDrawIndexed\),/);
+      assert.equal(item.detail, 'PvgpuCmdDrawIndexed, 28 bytes, opcode 0x202');
+      // The word typed so far is what the command replaces.
+      assert.ok(item.range instanceof vscode.Range && item.range.start.isEqual(new vscode.Position(2, 4)));
+      assert.equal(document.lineAt(2).text.trim(), 'DRAW_IND');
+    } finally {
+      await vscode.workspace.fs.delete(source);
+    }
+  });
+
   it('opens one Struct Layout table for the record a CodeLens names', async () => {
     await vscode.workspace.fs.writeFile(configUri, originalConfig);
     await eventually(() => ourDiagnostics(configUri), 'gpupv.json to be fine again', (d) => d.length === 0);

@@ -168,6 +168,18 @@ export const DIRID_NAMES: Readonly<Record<number, string>> = {
   17: '%SystemRoot%\\INF',
 };
 
+/** The setup classes a GPU driver package installs under, with the GUID each must name. */
+const CLASS_GUIDS: Readonly<Record<string, string>> = {
+  display: '{4d36e968-e325-11ce-bfc1-08002be10318}',
+  system: '{4d36e97d-e325-11ce-bfc1-08002be10318}',
+  softwarecomponent: '{5c4c3332-344d-483c-8739-259e934c9cc8}',
+};
+
+/** Whether Windows defines `dirid` (setup's own ids, the shell folders from 16384, the printer ones from 66000). */
+function isKnownDirid(dirid: number): boolean {
+  return [-1, 1, 10, 11, 12, 13, 17, 18, 20, 21, 23, 24, 25, 30, 50, 51, 52, 53, 54, 55].includes(dirid) || (dirid >= 16384 && dirid <= 16429) || (dirid >= 66000 && dirid <= 66004);
+}
+
 const ARCH_BY_PLATFORM: Readonly<Record<string, InfArchitecture>> = { x64: 'amd64', amd64: 'amd64', win32: 'x86', x86: 'x86', arm64: 'arm64', arm: 'arm', ia64: 'ia64' };
 
 /** The INF architecture of an MSBuild platform (x64, Win32, ARM64 ...). */
@@ -541,11 +553,17 @@ function readVersion(inf: InfFile, architecture: InfArchitecture, problem: Repor
   } else {
     problem('warning', driverVer?.line ?? section.line, `[Version] has ${driverVer ? 'an empty' : 'no'} DriverVer: stampinf sets it at build time, or write DriverVer = mm/dd/yyyy,w.x.y.z`);
   }
+  const className = value('Class');
+  const classGuid = value('ClassGuid');
+  const expectedGuid = className === undefined ? undefined : CLASS_GUIDS[className.toLowerCase()];
+  if (expectedGuid && classGuid?.toLowerCase() !== expectedGuid) {
+    problem('error', (infEntry(section, 'ClassGuid') ?? infEntry(section, 'Class'))!.line, `Class = ${className!} goes with ClassGuid = ${expectedGuid}${classGuid ? `, not ${classGuid}` : ''}: Windows files the device under the GUID`);
+  }
   const lockdown = value('PnpLockdown');
   return {
     ...(signature !== undefined ? { signature } : {}),
-    ...optional('class', value('Class')),
-    ...optional('classGuid', value('ClassGuid')),
+    ...optional('class', className),
+    ...optional('classGuid', classGuid),
     ...optional('provider', value('Provider')),
     ...optional('driverDate', driverDate),
     ...optional('driverVersion', driverVersion),
@@ -618,6 +636,8 @@ function describeInstall(inf: InfFile, device: InfDevice, architecture: InfArchi
     if (!serviceSection) problem('error', entry.line, `service-install section [${installSection}] is not in the file`);
     const binary = infEntry(serviceSection, 'ServiceBinary')?.values[0];
     if (serviceSection && !binary) problem('error', serviceSection.line, `[${serviceSection.name}] has no ServiceBinary: name the driver, e.g. ServiceBinary = %13%\\${serviceName}.sys`);
+    const missing = ['ServiceType', 'StartType', 'ErrorControl'].filter((key) => serviceSection && !infEntry(serviceSection, key));
+    if (missing.length > 0) problem('error', serviceSection!.line, `[${serviceSection!.name}] has no ${missing.join(', ')}: Setup refuses a service without them (a kernel driver: ServiceType = 1, StartType = 3, ErrorControl = 1)`);
     services.push({ name: serviceName, flags: parseNumber(flagText) ?? 0, installSection, ...(binary ? { serviceBinary: binary } : {}), line: entry.line });
   }
   if (!servicesSection && copyFiles.some((f) => /\.sys$/i.test(f.name))) {
@@ -650,6 +670,7 @@ function readCopyFiles(inf: InfFile, item: string, line: number, architecture: I
     const entry = infEntry(destinations, key);
     const dirid = entry ? parseNumber(entry.values[0] ?? '') : undefined;
     if (entry && dirid === undefined) problem('error', entry.line, `${key} in [DestinationDirs] needs a DIRID such as 12 (System32\\drivers) or 13 (the driver store)`);
+    else if (entry && dirid !== undefined && !isKnownDirid(dirid)) problem('warning', entry.line, `${key} in [DestinationDirs] names DIRID ${dirid}, which Windows does not define: a driver's files go to 13 (the driver store) or 11 / 12 (System32, System32\\drivers)`);
     return dirid === undefined ? undefined : { dirid, ...(entry!.values[1] ? { subdir: entry!.values[1] } : {}) };
   };
   if (item.startsWith('@')) {

@@ -30,11 +30,21 @@ export interface ProtocolConfig {
   readonly abi: AbiName;
   /** The other side's ABI (usually the host's); undefined when nothing is compared. */
   readonly compareAbi: AbiName | undefined;
+  /** Rust files that mirror a header (the host backend's structs), checked against it. */
+  readonly mirrors: readonly MirrorConfig[];
   /** The trace decoder's sections; undefined when absent or unusable (a problem says why). */
   readonly command?: CommandProfileConfig;
   readonly fence?: FenceConfig;
   readonly ring?: RingProfileConfig;
   readonly resources?: ResourcesConfig;
+}
+
+export interface MirrorConfig {
+  readonly path: ConfigEntry;
+  /** The header it mirrors, as `headers` lists it; undefined: the first of `headers`. */
+  readonly header: string | undefined;
+  /** The ABI to compare on; undefined: `compareAbi` (the host's), else `abi`. */
+  readonly abi: AbiName | undefined;
 }
 
 export interface ConfigProblem {
@@ -79,6 +89,7 @@ interface ProtocolDraft {
   defines: Map<string, string | undefined>;
   abi: AbiName;
   compareAbi: AbiName | undefined;
+  mirrors: MirrorConfig[];
   command?: CommandProfileConfig;
   fence?: FenceConfig;
   ring?: RingProfileConfig;
@@ -98,6 +109,7 @@ const PROTOCOL_PROPERTIES = new Map<string, ProtocolPropertyReader>([
   ['defines', (value, draft, problems) => (draft.defines = readDefines(value, problems))],
   ['abi', (value, draft, problems) => (draft.abi = readAbi('abi', value, problems) ?? DEFAULT_ABI)],
   ['compareAbi', (value, draft, problems) => (draft.compareAbi = value.kind === 'null' ? undefined : readAbi('compareAbi', value, problems))],
+  ['mirrors', (value, draft, problems) => (draft.mirrors = readMirrors(value, problems))],
   ['command', (value, draft, problems) => (draft.command = readCommandSection(value, problems))],
   ['fence', (value, draft, problems) => (draft.fence = readFenceSection(value, problems))],
   ['ring', (value, draft, problems) => (draft.ring = readRingSection(value, problems))],
@@ -142,7 +154,7 @@ function readProtocol(property: JsonProperty, problems: Problems): ProtocolConfi
     problems.error('"protocol" must be an object: { "headers": ["include/protocol.h"], "abi": "msvc-x64" }', value);
     return undefined;
   }
-  const draft: ProtocolDraft = { headers: [], includeDirs: [], defines: new Map(), abi: DEFAULT_ABI, compareAbi: undefined };
+  const draft: ProtocolDraft = { headers: [], includeDirs: [], defines: new Map(), abi: DEFAULT_ABI, compareAbi: undefined, mirrors: [] };
   for (const { key, keySpan, value: item } of value.properties) {
     const read = PROTOCOL_PROPERTIES.get(key);
     if (read) read(item, draft, problems);
@@ -156,12 +168,18 @@ function readProtocol(property: JsonProperty, problems: Problems): ProtocolConfi
     problems.warning(`"protocol.compareAbi" is the same ABI as "protocol.abi" (${draft.abi}), so nothing is compared`, compare.value);
     draft.compareAbi = undefined;
   }
+  for (const mirror of draft.mirrors) {
+    if (mirror.header !== undefined && !draft.headers.some((h) => h.value === mirror.header)) {
+      problems.warning(`"${mirror.header}" is not one of "protocol.headers", so ${mirror.path.value} is not checked: name one of them`, mirror.path);
+    }
+  }
   return {
     headers: draft.headers,
     includeDirs: draft.includeDirs,
     defines: Object.fromEntries(draft.defines),
     abi: draft.abi,
     compareAbi: draft.compareAbi,
+    mirrors: draft.mirrors.filter((m) => m.header === undefined || draft.headers.some((h) => h.value === m.header)),
     ...(draft.command ? { command: draft.command } : {}),
     ...(draft.fence ? { fence: draft.fence } : {}),
     ...(draft.ring ? { ring: draft.ring } : {}),
@@ -185,6 +203,42 @@ function readPathList(name: string, value: JsonValue, problems: Problems): Confi
     }
   }
   return entries;
+}
+
+/** `["host/src/protocol.rs", { "path": "...", "header": "include/p.h", "abi": "sysv-x86_64" }]` */
+function readMirrors(value: JsonValue, problems: Problems): MirrorConfig[] {
+  if (value.kind !== 'array') {
+    problems.error('"protocol.mirrors" must be an array of Rust files (paths), or of { "path", "header", "abi" }', value);
+    return [];
+  }
+  const mirrors: MirrorConfig[] = [];
+  for (const item of value.items) {
+    if (item.kind === 'string' && item.value.trim() !== '') {
+      mirrors.push({ path: { value: item.value, offset: item.offset, length: item.length }, header: undefined, abi: undefined });
+      continue;
+    }
+    if (item.kind !== 'object') {
+      problems.error('each entry of "protocol.mirrors" must be a path or { "path": "host/src/protocol.rs" }', item);
+      continue;
+    }
+    const path = item.properties.find((p) => p.key === 'path')?.value;
+    if (path?.kind !== 'string' || path.value.trim() === '') {
+      problems.error('a "protocol.mirrors" entry needs "path": the Rust file, relative to the workspace folder', item);
+      continue;
+    }
+    let header: string | undefined;
+    let abi: AbiName | undefined;
+    for (const { key, keySpan, value: setting } of item.properties) {
+      if (key === 'path') continue;
+      if (key === 'header') {
+        if (setting.kind === 'string' && setting.value.trim() !== '') header = setting.value;
+        else problems.error('"header" must be one of the paths in "protocol.headers"', setting);
+      } else if (key === 'abi') abi = readAbi('mirrors[].abi', setting, problems);
+      else problems.warning(`"${key}" is not a setting of a mirror (ignored); known: path, header, abi`, keySpan);
+    }
+    mirrors.push({ path: { value: path.value, offset: path.offset, length: path.length }, header, abi });
+  }
+  return mirrors;
 }
 
 function readDefines(value: JsonValue, problems: Problems): Map<string, string | undefined> {
@@ -224,6 +278,10 @@ export interface ResolvedProtocolConfig {
   readonly defines: Readonly<Record<string, string | undefined>>;
   readonly abi: AbiName;
   readonly compareAbi: AbiName | undefined;
+  readonly mirrors: readonly { readonly path: string; readonly header: string; readonly abi: AbiName; readonly entry: ConfigEntry }[];
+  /** How commands are framed and which fence, as written (the editor writes commands from them). */
+  readonly command?: CommandProfileConfig;
+  readonly fence?: FenceConfig;
 }
 
 export function resolveProtocolConfig(config: ProtocolConfig, folderPath: string): ResolvedProtocolConfig {
@@ -233,5 +291,13 @@ export function resolveProtocolConfig(config: ProtocolConfig, folderPath: string
     defines: config.defines,
     abi: config.abi,
     compareAbi: config.compareAbi,
+    mirrors: config.headers.length === 0 ? [] : config.mirrors.map((m) => ({
+      path: resolve(folderPath, m.path.value),
+      header: resolve(folderPath, m.header ?? config.headers[0]!.value),
+      abi: m.abi ?? config.compareAbi ?? config.abi,
+      entry: m.path,
+    })),
+    ...(config.command ? { command: config.command } : {}),
+    ...(config.fence ? { fence: config.fence } : {}),
   };
 }

@@ -39,7 +39,7 @@ export function meaningOfAnnotation(analysis: HeaderAnalysis, annotation: string
     const constants = [...analysis.constants].filter((entry): entry is [string, bigint] => entry[0].startsWith(prefix) && typeof entry[1] === 'bigint');
     if (constants.length === 0) return undefined;
     const isFlags = family[2] !== undefined || constants.every(([, v]) => v > 0n && (v & (v - 1n)) === 0n);
-    return isFlags ? { kind: 'flags', bits: constants.filter(([, v]) => v !== 0n).map(([n, v]) => [v, n] as const) } : enumMeaning(constants.map(([n, v]) => [v, n]));
+    return isFlags ? { kind: 'flags', bits: withoutMasks(constants.filter(([, v]) => v !== 0n)).map(([n, v]) => [v, n] as const) } : enumMeaning(constants.map(([n, v]) => [v, n]));
   }
   const named = /^([A-Za-z_]\w*)\b/.exec(comment)?.[1];
   if (!named) return undefined;
@@ -49,6 +49,19 @@ export function meaningOfAnnotation(analysis: HeaderAnalysis, annotation: string
   const builtin = builtinEnum(named);
   if (!builtin) return undefined;
   return builtin.kind === 'flags' ? { kind: 'flags', bits: builtin.values.map(([n, v]) => [v, n] as const) } : enumMeaning(builtin.values.map(([n, v]) => [v, n]));
+}
+
+/**
+ * A family's flags without its masks: a constant of several bits that the others make up
+ * (`FLAG_MASK = FLAG_A | FLAG_B`) names no flag of its own, and would be shown as set
+ * whenever they all are.
+ */
+function withoutMasks(constants: readonly (readonly [string, bigint])[]): (readonly [string, bigint])[] {
+  return constants.filter(([, value]) => {
+    if ((value & (value - 1n)) === 0n) return true;
+    const covered = constants.reduce((bits, [, other]) => (other !== value && (other & value) === other ? bits | other : bits), 0n);
+    return covered !== value;
+  });
 }
 
 function enumMeaning(pairs: readonly (readonly [bigint, string])[]): Meaning {

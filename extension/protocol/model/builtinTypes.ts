@@ -9,11 +9,12 @@ import { RecordDecl, type ByteOrder, type CType, type FloatType, type IntegerTyp
 
 export const BUILTIN_LOCATION: SourceLocation = { file: '<built-in>', line: 1, column: 1 };
 
-function int(name: string, size: number, signed: boolean, extra: Partial<IntegerType> = {}): IntegerType {
+/** An integer type of `size` bytes, aligned to its size, little-endian. */
+export function int(name: string, size: number, signed: boolean, extra: Partial<IntegerType> = {}): IntegerType {
   return { kind: 'integer', name, size, align: size, signed, byteOrder: 'little', ...extra };
 }
 
-function float(name: string, size: number, align: number): FloatType {
+export function float(name: string, size: number, align: number): FloatType {
   return { kind: 'float', name, size, align };
 }
 

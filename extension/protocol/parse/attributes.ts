@@ -32,7 +32,8 @@ export function parseAttributes(texts: readonly string[]): LayoutAttributes {
   return result;
 }
 
-function splitTopLevel(text: string): string[] {
+/** Splits `a, b(c, d)` at its top-level commas, dropping empty parts. */
+export function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;

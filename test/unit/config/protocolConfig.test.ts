@@ -157,6 +157,34 @@ describe('gpupv.json: the protocol section', () => {
     assert.equal(parsed.protocol.compareAbi, undefined);
   });
 
+  it('reads Rust mirrors as paths or objects, resolving their header and ABI, and points at a bad entry', () => {
+    const text = JSON.stringify({
+      protocol: {
+        headers: ['include/a.h', 'include/b.h'],
+        compareAbi: 'sysv-x86_64',
+        mirrors: ['host/a.rs', { path: 'host/b.rs', header: 'include/b.h', abi: 'msvc-x64' }, { path: 'host/c.rs', header: 'include/none.h' }, { header: 'include/a.h' }, 7, { path: 'host/d.rs', colour: 'red' }],
+      },
+    }, null, 2);
+    const parsed = parseProtocolConfig(text);
+    const resolved = resolveProtocolConfig(parsed.protocol!, '/ws');
+    assert.deepEqual(
+      resolved.mirrors.map((m) => [m.path, m.header, m.abi]),
+      [
+        ['/ws/host/a.rs', '/ws/include/a.h', 'sysv-x86_64'],
+        ['/ws/host/b.rs', '/ws/include/b.h', 'msvc-x64'],
+        ['/ws/host/d.rs', '/ws/include/a.h', 'sysv-x86_64'],
+      ],
+    );
+    const messages = located(text, parsed).map((m) => m.replace(/^\d+:\d+ /, ''));
+    assert.deepEqual(messages, [
+      'error a "protocol.mirrors" entry needs "path": the Rust file, relative to the workspace folder',
+      'error each entry of "protocol.mirrors" must be a path or { "path": "host/src/protocol.rs" }',
+      'warning "colour" is not a setting of a mirror (ignored); known: path, header, abi',
+      'warning "include/none.h" is not one of "protocol.headers", so host/c.rs is not checked: name one of them',
+    ]);
+    assert.equal(spanText(text, parsed.problems.at(-1)), '"host/c.rs"');
+  });
+
   it('says when nothing would be analysed or compared', () => {
     const noProtocol = parseProtocolConfig('{ "$schema": "x" }');
     assert.equal(noProtocol.protocol, undefined);

@@ -102,6 +102,9 @@ const minimalInf = (name: string, id = 'PCI\\VEN_1AF4&DEV_10F0') =>
     `AddService = ${name}, 2, S`,
     '[S]',
     `ServiceBinary = %13%\\${name}.sys`,
+    'ServiceType = 1',
+    'StartType = 3',
+    'ErrorControl = 1',
   ].join('\r\n');
 
 const kernelProject = (inf: string, configurations = ['Debug|x64', 'Release|x64']) =>

@@ -204,6 +204,9 @@ describe('INF reader: what a deploy needs', () => {
       'AddService = pv, 2, Svc',
       '[Svc]',
       'ServiceBinary = %13%\\pv.sys',
+      'ServiceType = 1',
+      'StartType = 3',
+      'ErrorControl = 1',
     ]);
     const x86 = describeInfPackage(file, { architecture: 'x86' });
     assert.deepEqual([x86.version.catalogFile, x86.version.driverDate, x86.version.driverVersion, x86.hardwareIds], ['all.cat', '2025-01-02', '1.2', ['ROOT\\PVGPU']]);
@@ -262,6 +265,44 @@ describe('INF reader: what a deploy needs', () => {
     assert.deepEqual(pkg.files, ['x.sys', 'direct.sys']);
   });
 
+  it('says when Class and ClassGuid disagree, a service section lacks the keys Setup needs, or a DIRID is none Windows has', () => {
+    const file = inf([
+      '[Version]', //  1
+      'Signature = "$Windows NT$"',
+      'Class = Display',
+      'ClassGuid = {4d36e97d-e325-11ce-bfc1-08002be10318}',
+      'CatalogFile = x.cat', // 5
+      'DriverVer = 01/02/2026,1.0.0.0',
+      '[DestinationDirs]',
+      'Files = 14',
+      '[SourceDisksNames]',
+      '1 = "disk"', // 10
+      '[SourceDisksFiles]',
+      'x.sys = 1',
+      '[Manufacturer]',
+      '"M" = Models, NTamd64',
+      '[Models.NTamd64]', // 15
+      '"D" = Install, PCI\\VEN_1234&DEV_5678',
+      '[Install]',
+      'CopyFiles = Files',
+      '[Files]',
+      'x.sys', // 20
+      '[Install.Services]',
+      'AddService = x, 0x2, Service',
+      '[Service]',
+      'ServiceBinary = %13%\\x.sys',
+      'StartType = 3', // 25
+    ]);
+    assert.deepEqual(
+      describeInfPackage(file, { architecture: 'amd64' }).problems.map((p) => `${p.line} ${p.severity}: ${p.message}`),
+      [
+        '4 error: Class = Display goes with ClassGuid = {4d36e968-e325-11ce-bfc1-08002be10318}, not {4d36e97d-e325-11ce-bfc1-08002be10318}: Windows files the device under the GUID',
+        "8 warning: Files in [DestinationDirs] names DIRID 14, which Windows does not define: a driver's files go to 13 (the driver store) or 11 / 12 (System32, System32\\drivers)",
+        '23 error: [Service] has no ServiceType, ErrorControl: Setup refuses a service without them (a kernel driver: ServiceType = 1, StartType = 3, ErrorControl = 1)',
+      ],
+    );
+  });
+
   it('finds a file in the package through its disk\u2019s path and its [SourceDisksFiles.<arch>] subfolder', () => {
     const file = inf([
       '[Version]',
@@ -290,6 +331,9 @@ describe('INF reader: what a deploy needs', () => {
       'AddService = k, 2, S',
       '[S]',
       'ServiceBinary = %13%\\k.sys',
+      'ServiceType = 1',
+      'StartType = 3',
+      'ErrorControl = 1',
     ]);
     const pkg = describeInfPackage(file, { architecture: 'amd64' });
     assert.deepEqual(errors(pkg.problems), []);

@@ -374,6 +374,80 @@ function ConvertTo-GpuPvVm {
     }
 }
 
+# Per-instance GPU engine counters of the previous inventory call (instance name -> running
+# time and time stamp, both in 100 ns): utilization is the running time between two calls over
+# the time between them, as Task Manager computes it. The session's process lives as long as
+# the view polls, so each refresh takes one sample; the first one only sets the baseline.
+$script:GpuEngineBaseline = @{}
+# The worker processes of the previous call: a VM whose process was there is measured now,
+# even where an engine appears for the first time (that engine just has no rate yet).
+$script:GpuSampledProcesses = @{}
+$script:GpuInstancePattern = '^pid_(\d+)_luid_(0x[0-9A-Fa-f]+_0x[0-9A-Fa-f]+)_phys_(\d+)(?:_eng_(\d+)_engtype_(.+))?$'
+$script:GuidPattern = '[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}'
+
+function Get-GpuPvVmGpuLoads {
+    # The GPU use of each VM in $Vms (running, with a GPU partition), read from the host's GPU
+    # performance counters of the VM's worker process: vmwp.exe runs one per VM with the VM id
+    # on its command line, and dxgkrnl accounts a partition's work to it. One query per counter
+    # class serves every VM. Per engine type (3D, Copy, VideoDecode, ...) the busiest engine of
+    # that type; memory summed over the adapters. Returns vm id (lower case) -> load.
+    param($Vms)
+    $byId = @{}
+    foreach ($vm in @($Vms)) { $byId[([string]$vm.Id).ToLowerInvariant()] = $true }
+    $vmOfPid = @{}
+    if ($byId.Count -gt 0) {
+        foreach ($process in @(Get-GpuPvPlatformVmWorkerProcess)) {
+            foreach ($match in [regex]::Matches([string]$process.CommandLine, $script:GuidPattern)) {
+                $id = $match.Value.ToLowerInvariant()
+                if ($byId.ContainsKey($id)) { $vmOfPid[[string]$process.ProcessId] = $id; break }
+            }
+        }
+    }
+    $loads = @{}
+    foreach ($processId in $vmOfPid.Keys) {
+        $loads[$vmOfPid[$processId]] = [ordered]@{ sampled = $script:GpuSampledProcesses.ContainsKey($processId); engines = [ordered]@{}; dedicatedBytes = 0; sharedBytes = 0 }
+    }
+    $seen = @{}
+    if ($vmOfPid.Count -gt 0) {
+        foreach ($counter in @(Get-GpuPvPlatformGpuEngineCounters)) {
+            $name = [string]$counter.Name
+            $m = [regex]::Match($name, $script:GpuInstancePattern)
+            if (-not $m.Success -or -not $m.Groups[5].Success -or -not $vmOfPid.ContainsKey($m.Groups[1].Value)) { continue }
+            $load = $loads[$vmOfPid[$m.Groups[1].Value]]
+            $type = $m.Groups[5].Value
+            $now = @{ running = [double]$counter.UtilizationPercentage; at = [double]$counter.Timestamp_Sys100NS }
+            $seen[$name] = $now
+            if (-not $load.engines.Contains($type)) { $load.engines[$type] = $null }
+            $before = $script:GpuEngineBaseline[$name]
+            # A counter that went backwards belongs to a new process that reused the pid.
+            if ($null -eq $before -or $now.at -le $before.at -or $now.running -lt $before.running) { continue }
+            $percent = [math]::Min(100.0, 100.0 * ($now.running - $before.running) / ($now.at - $before.at))
+            if ($null -eq $load.engines[$type] -or $percent -gt $load.engines[$type]) { $load.engines[$type] = $percent }
+        }
+        foreach ($counter in @(Get-GpuPvPlatformGpuProcessMemory)) {
+            $m = [regex]::Match([string]$counter.Name, $script:GpuInstancePattern)
+            if (-not $m.Success -or $m.Groups[5].Success -or -not $vmOfPid.ContainsKey($m.Groups[1].Value)) { continue }
+            $load = $loads[$vmOfPid[$m.Groups[1].Value]]
+            $load.dedicatedBytes += [double]$counter.DedicatedUsage
+            $load.sharedBytes += [double]$counter.SharedUsage
+        }
+    }
+    # Instances that are gone (a VM stopped) leave the baseline with them.
+    $script:GpuEngineBaseline = $seen
+    $script:GpuSampledProcesses = @{}
+    foreach ($processId in $vmOfPid.Keys) { $script:GpuSampledProcesses[$processId] = $true }
+    foreach ($load in $loads.Values) {
+        $load.engines = @($load.engines.Keys | ForEach-Object {
+                $percent = $load.engines[$_]
+                if ($null -ne $percent) { $percent = [math]::Round($percent, 1) }
+                [ordered]@{ type = $_; percent = $percent }
+            })
+        $load.dedicatedBytes = [int64]$load.dedicatedBytes
+        $load.sharedBytes = [int64]$load.sharedBytes
+    }
+    return $loads
+}
+
 function Get-GpuPvPartitionableGpus {
     # Get-VMHostPartitionableGpu replaced Get-VMPartitionableGpu; older builds only have the latter.
     param([hashtable]$Target)
@@ -535,12 +609,27 @@ function Get-GpuPvInventory {
             $osBuild = $null
         }
         $vms = @()
+        $rawVms = @()
         $gpus = @()
         $rawGpus = @()
         if ($hasHyperV -and $isAdmin) {
             Import-Module -Name 'Hyper-V' -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
             $hasGpuPartitions = $null -ne (Get-Command -Name 'Get-VMGpuPartitionAdapter' -ErrorAction SilentlyContinue)
-            $vms = @(Get-VM @target | Sort-Object -Property 'Name' | ForEach-Object { ConvertTo-GpuPvVm -Vm $_ -HasGpuPartitions $hasGpuPartitions })
+            $rawVms = @(Get-VM @target | Sort-Object -Property 'Name')
+            $vms = @($rawVms | ForEach-Object { ConvertTo-GpuPvVm -Vm $_ -HasGpuPartitions $hasGpuPartitions })
+            if (-not $isRemote) {
+                $loaded = @($vms | Where-Object { $_.state -eq 'Running' -and $_.gpuPartitions.Count -gt 0 } | ForEach-Object { [pscustomobject]@{ Id = $_.id } })
+                try {
+                    $loads = Get-GpuPvVmGpuLoads -Vms $loaded
+                } catch {
+                    # No GPU counters (an older host, a stopped performance service): no load shown.
+                    $loads = @{}
+                }
+                foreach ($vm in $vms) {
+                    $key = $vm.id.ToLowerInvariant()
+                    if ($loads.ContainsKey($key)) { $vm['gpuLoad'] = $loads[$key] }
+                }
+            }
             $rawGpus = @(Get-GpuPvPartitionableGpus -Target $target)
             $friendly = @{}
             if (-not $isRemote) {
@@ -590,9 +679,18 @@ function Get-GpuPvInventory {
                 $hostDriver = $null
             }
         }
+        $hostGpus = @()
+        if ($hasHyperV -and $isAdmin -and -not $isRemote) {
+            try {
+                $hostGpus = @(Get-GpuPvHostGpus -Vms $rawVms -PartitionableGpus $rawGpus)
+            } catch {
+                # PnP and DDA cmdlets missing or refusing: the tree only lacks the DDA rows.
+                $hostGpus = @()
+            }
+        }
         $hostInfo = [ordered]@{ name = $hostName; osBuild = $osBuild; hyperVModule = $hasHyperV; isHyperVAdmin = $isAdmin }
         if (Test-GpuPvPlatformSimulated) { $hostInfo['simulated'] = $true }
-        [ordered]@{ 'host' = $hostInfo; vms = $vms; gpus = $gpus; hostDriver = $hostDriver }
+        [ordered]@{ 'host' = $hostInfo; vms = $vms; gpus = $gpus; hostGpus = $hostGpus; hostDriver = $hostDriver }
     }
 }
 
@@ -747,6 +845,199 @@ function Set-GpuPvVmForGpuP {
     }
 }
 
+# ---------------------------------------------------------------- Discrete Device Assignment
+
+# Microsoft's defaults for a GPU: 3 GB below 4 GB, 33280 MB above (Deploy graphics devices
+# using DDA). A device whose BARs need more says so when the VM starts.
+$script:GpuPvDdaLowMmio = [uint64]3GB
+$script:GpuPvDdaHighMmio = [uint64]33280MB
+
+function Get-GpuPvHostGpus {
+    # The local host's PCI display devices and its dismounted devices, each in one mode:
+    #   host          driven by the host, and can be assigned;
+    #   partitionable GPU-P hands out partitions of it, so it cannot be assigned while any VM has one;
+    #   dismounted    off the host and assigned to no VM (a failed or half-done assignment);
+    #   assigned      given to a VM (vmId, vmName).
+    param([object[]]$Vms, [object[]]$PartitionableGpus)
+    if (-not (Get-Command -Name 'Get-VMHostAssignableDevice' -ErrorAction SilentlyContinue) -or -not (Get-Command -Name 'Get-PnpDevice' -ErrorAction SilentlyContinue)) { return @() }
+    $partitionable = @{}
+    foreach ($g in @($PartitionableGpus)) { $partitionable[(ConvertTo-GpuPvPnpId ([string]$g.Name))] = $true }
+    $assigned = @{}
+    foreach ($vm in @($Vms)) {
+        foreach ($device in @(Get-VMAssignableDevice -VM $vm)) { $assigned[[string]$device.LocationPath] = @{ vm = $vm; device = $device } }
+    }
+    foreach ($pnp in @(Get-PnpDevice -Class 'Display' -PresentOnly)) {
+        # Hyper-V's synthetic video and the Basic Display Adapter are not PCI devices.
+        if ([string]$pnp.InstanceId -notlike 'PCI\*') { continue }
+        $paths = @((Get-PnpDeviceProperty -InstanceId $pnp.InstanceId -KeyName 'DEVPKEY_Device_LocationPaths').Data)
+        $location = ''
+        foreach ($path in $paths) { if ([string]$path -like 'PCIROOT(*') { $location = [string]$path; break } }
+        $mode = 'host'
+        if ($partitionable.ContainsKey(([string]$pnp.InstanceId).ToUpperInvariant())) { $mode = 'partitionable' }
+        [ordered]@{
+            instanceId   = [string]$pnp.InstanceId
+            name         = [string]$pnp.FriendlyName
+            locationPath = $location
+            mode         = $mode
+            enabled      = ([string]$pnp.Status -ne 'Error')
+            vmId         = $null
+            vmName       = $null
+        }
+    }
+    foreach ($device in @(Get-VMHostAssignableDevice)) {
+        $entry = $assigned[[string]$device.LocationPath]
+        $o = [ordered]@{
+            instanceId   = [string]$device.InstanceID
+            name         = $null
+            locationPath = [string]$device.LocationPath
+            mode         = 'dismounted'
+            enabled      = $false
+            vmId         = $null
+            vmName       = $null
+        }
+        if ($null -ne $entry) {
+            $o.mode = 'assigned'
+            $o.name = [string]$entry.device.Name
+            $o.vmId = [string]$entry.vm.Id
+            $o.vmName = [string]$entry.vm.Name
+        }
+        $o
+    }
+}
+
+function Find-GpuPvHostGpu {
+    param([string]$LocationPath, [object[]]$Vms)
+    $gpus = @(Get-GpuPvPartitionableGpus -Target @{})
+    $found = @(Get-GpuPvHostGpus -Vms $Vms -PartitionableGpus $gpus | Where-Object { $_.locationPath -eq $LocationPath })
+    if ($found.Count -eq 0) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("No PCI device of this host has the location path '" + $LocationPath + "'."))
+    }
+    return $found[0]
+}
+
+function Invoke-GpuPvDda {
+    # Discrete Device Assignment of a whole GPU: 'assign' gives it to an off VM, 'return' gives
+    # it back to the host. A dry run lists each step and changes nothing. When a step fails after
+    # the device left the host, it is mounted and enabled again, and the error says so.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        Assert-GpuPvLocal -Target $target -What 'Discrete Device Assignment'
+        $action = (Get-GpuPvString -Params $p -Name 'action' -Required).ToLowerInvariant()
+        if (@('assign', 'return') -notcontains $action) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("Unknown action '" + $action + "': use assign or return.")) }
+        $locationPath = Get-GpuPvString -Params $p -Name 'locationPath' -Required
+        $dryRun = Get-GpuPvBool -Params $p -Name 'dryRun'
+        $force = Get-GpuPvBool -Params $p -Name 'force'
+        $vms = @(Get-VM)
+        $gpu = Find-GpuPvHostGpu -LocationPath $locationPath -Vms $vms
+        # Assigning needs the VM named; returning acts on the VM that has the GPU, or on none
+        # when a half-done assignment left it dismounted.
+        $vm = $null
+        if ($action -eq 'assign') { $vm = Get-GpuPvVm -Params $p -Target $target }
+        elseif ($gpu.mode -eq 'assigned') { $vm = Get-VM -Id $gpu.vmId }
+        $label = $gpu.name
+        if (-not $label) { $label = $gpu.instanceId }
+        $steps = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        if ($action -eq 'assign') {
+            if ($gpu.mode -eq 'assigned') {
+                throw (New-GpuPvError -Code 'Failed' -Message ($label + " is assigned to '" + $gpu.vmName + "' already: return it to the host first."))
+            }
+            if ($gpu.mode -eq 'partitionable') {
+                $users = @($vms | Where-Object { @(Get-VMGpuPartitionAdapter -VM $_ | Where-Object { (ConvertTo-GpuPvPnpId ([string]$_.InstancePath)) -eq $gpu.instanceId.ToUpperInvariant() }).Count -gt 0 } | ForEach-Object { "'" + $_.Name + "'" })
+                if ($users.Count -gt 0) {
+                    throw (New-GpuPvError -Code 'Failed' -Message ($label + ' is partitioned with GPU-P, and ' + ($users -join ', ') + ' hold partitions of it. A GPU cannot be partitioned and assigned at once: remove those partitions first.'))
+                }
+            }
+            $low = $script:GpuPvDdaLowMmio
+            $high = $script:GpuPvDdaHighMmio
+            if ($null -ne (Get-GpuPvParam -Params $p -Name 'lowMmio')) { $low = ConvertTo-GpuPvUInt64 (Get-GpuPvParam -Params $p -Name 'lowMmio') 'lowMmio' }
+            if ($null -ne (Get-GpuPvParam -Params $p -Name 'highMmio')) { $high = ConvertTo-GpuPvUInt64 (Get-GpuPvParam -Params $p -Name 'highMmio') 'highMmio' }
+            # A VM with an assigned device cannot be saved: Hyper-V has to turn it off.
+            if ([string]$vm.AutomaticStopAction -ne 'TurnOff') { $steps.Add([ordered]@{ step = 'stopAction'; detail = "Automatic stop action: TurnOff (was $($vm.AutomaticStopAction))" }) }
+            if ((Get-GpuPvProp $vm 'GuestControlledCacheTypes') -ne $true) { $steps.Add([ordered]@{ step = 'cacheTypes'; detail = 'Guest-controlled cache types: on (write-combining for the GPU''s memory)' }) }
+            if ([uint64](Get-GpuPvProp $vm 'LowMemoryMappedIoSpace') -lt $low) { $steps.Add([ordered]@{ step = 'lowMmio'; detail = ('MMIO space below 4 GB: ' + ($low / 1MB) + ' MB'); value = $low }) }
+            if ([uint64](Get-GpuPvProp $vm 'HighMemoryMappedIoSpace') -lt $high) { $steps.Add([ordered]@{ step = 'highMmio'; detail = ('MMIO space above 4 GB: ' + ($high / 1MB) + ' MB'); value = $high }) }
+            if ($gpu.mode -eq 'host' -or $gpu.mode -eq 'partitionable') {
+                if ($gpu.enabled) { $steps.Add([ordered]@{ step = 'disable'; detail = ('Disable ' + $label + ' on the host') }) }
+                $how = ''
+                if ($force) { $how = ' (-Force: its maker gave no directives for securing it in a VM)' }
+                $steps.Add([ordered]@{ step = 'dismount'; detail = ('Dismount ' + $locationPath + ' from the host' + $how) })
+            }
+            $steps.Add([ordered]@{ step = 'add'; detail = ('Assign ' + $locationPath + " to '" + $vm.Name + "'") })
+        } else {
+            if ($gpu.mode -eq 'assigned') {
+                $steps.Add([ordered]@{ step = 'remove'; detail = ('Remove ' + $locationPath + " from '" + $vm.Name + "'") })
+                $steps.Add([ordered]@{ step = 'mount'; detail = ('Mount ' + $locationPath + ' on the host again') })
+            } elseif ($gpu.mode -eq 'dismounted') {
+                $steps.Add([ordered]@{ step = 'mount'; detail = ('Mount ' + $locationPath + ' on the host again') })
+            } else {
+                throw (New-GpuPvError -Code 'InvalidParameter' -Message ($label + ' is on the host already: it is assigned to no VM.'))
+            }
+            $steps.Add([ordered]@{ step = 'enable'; detail = 'Enable the device on the host' })
+        }
+        if ($dryRun) { return [ordered]@{ dryRun = $true; steps = $steps.ToArray(); device = $gpu } }
+        if ($null -ne $vm -and [string]$vm.State -ne 'Off') {
+            throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $vm.Name + "' is " + [string]$vm.State + ': a GPU is assigned and returned only while the VM is off.'))
+        }
+        $left = $false
+        $done = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        try {
+            foreach ($s in $steps) {
+                switch ([string]$s.step) {
+                    'stopAction' { Set-VM -VM $vm -AutomaticStopAction 'TurnOff' }
+                    'cacheTypes' { Set-VM -VM $vm -GuestControlledCacheTypes $true }
+                    'lowMmio' { Set-VM -VM $vm -LowMemoryMappedIoSpace $s.value }
+                    'highMmio' { Set-VM -VM $vm -HighMemoryMappedIoSpace $s.value }
+                    'disable' { Disable-PnpDevice -InstanceId $gpu.instanceId -Confirm:$false; $left = $true }
+                    'dismount' {
+                        $dismount = @{ LocationPath = $locationPath }
+                        if ($force) { $dismount.Force = $true }
+                        Dismount-VMHostAssignableDevice @dismount
+                    }
+                    'add' { Add-VMAssignableDevice -VM $vm -LocationPath $locationPath }
+                    'remove' { Remove-VMAssignableDevice -VM $vm -LocationPath $locationPath }
+                    'mount' { Mount-VMHostAssignableDevice -LocationPath $locationPath }
+                    'enable' {
+                        # Mounted again, the device is back under its PCI\ instance id; which VMs
+                        # have devices does not matter for finding it, so none are asked.
+                        $back = @(Get-GpuPvHostGpus -Vms @() -PartitionableGpus @() | Where-Object { $_.locationPath -eq $locationPath -and $_.instanceId -like 'PCI\*' })
+                        if ($back.Count -gt 0) { Enable-PnpDevice -InstanceId $back[0].instanceId -Confirm:$false }
+                    }
+                }
+                $done.Add([string]$s.detail)
+            }
+        } catch {
+            $failure = $_
+            $message = [string]$failure.Exception.Message
+            if ($message -match 'has not supplied any directives for securing') {
+                $message = $label + "'s maker gives no directives for securing it inside a VM, so Hyper-V dismounts it only when forced. Assign it with force only to a VM you trust: " + $message
+            } elseif ($message -match 'in use') {
+                $message = 'The host still uses ' + $label + ' (close what runs on it, or disable it in Device Manager), then try again: ' + $message
+            }
+            $undone = @()
+            if ($action -eq 'assign' -and $left) {
+                # Leave the host as it was: the device mounted and enabled, assigned to nobody.
+                try {
+                    $now = @(Get-GpuPvHostGpus -Vms $vms -PartitionableGpus @() | Where-Object { $_.locationPath -eq $locationPath })
+                    if ($now.Count -gt 0 -and $now[0].mode -eq 'assigned') { Remove-VMAssignableDevice -VM $vm -LocationPath $locationPath; $undone += 'removed it from the VM' }
+                    if ($now.Count -gt 0 -and ($now[0].mode -eq 'dismounted' -or $now[0].mode -eq 'assigned')) { Mount-VMHostAssignableDevice -LocationPath $locationPath; $undone += 'mounted it on the host again' }
+                    Enable-PnpDevice -InstanceId $gpu.instanceId -Confirm:$false
+                    $undone += 'enabled it again'
+                } catch {
+                    $undone += ('could not finish putting it back: ' + $_.Exception.Message)
+                }
+            }
+            $text = $message
+            if ($done.Count -gt 0) { $text += ' Done before the failure: ' + ($done -join '; ') + '.' }
+            if ($undone.Count -gt 0) { $text += ' Undone: ' + ($undone -join ', ') + '.' }
+            throw (New-GpuPvError -Code 'Failed' -Message $text)
+        }
+        $vms = @(Get-VM)
+        $after = Find-GpuPvHostGpu -LocationPath $locationPath -Vms $vms
+        [ordered]@{ dryRun = $false; steps = $steps.ToArray(); device = $after }
+    }
+}
+
 function Invoke-GpuPvCheckpoint {
     param([string]$EncodedParams = '')
     Invoke-GpuPvCall -Encoded $EncodedParams -Body {
@@ -831,6 +1122,36 @@ function Assert-GpuPvNotCancelled {
     param([string]$CancelFile, $State)
     if ($CancelFile -and (Test-Path -LiteralPath $CancelFile)) {
         throw (New-GpuPvError -Code 'Cancelled' -Message ('Cancelled after ' + $State.filesDone + ' of ' + $State.filesTotal + ' files; the guest keeps the driver packages it had.'))
+    }
+}
+
+function Copy-GpuPvPackagesOffline {
+    # The host's driver packages into the HostDriverStore of a Windows folder on a mounted
+    # disk, each through '<package>.gpupv-partial' renamed into place once complete; a cancel
+    # between two files, or a failure, leaves no partial package behind.
+    param($Plan, [string]$Windows, $Progress, [string]$ProgressFile, [string]$CancelFile)
+    $repo = Join-Path $Windows 'System32\HostDriverStore\FileRepository'
+    New-Item -ItemType Directory -Path $repo -Force | Out-Null
+    try {
+        foreach ($item in $Plan) {
+            $Progress.package = $item.package
+            $staging = Join-Path $repo ($item.package + '.gpupv-partial')
+            if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+            New-Item -ItemType Directory -Path $staging -Force | Out-Null
+            foreach ($d in $item.dirs) { New-Item -ItemType Directory -Path (Join-Path $staging $d) -Force | Out-Null }
+            foreach ($f in $item.files) {
+                Assert-GpuPvNotCancelled -CancelFile $CancelFile -State $Progress
+                Copy-Item -LiteralPath $f.path -Destination (Join-Path $staging $f.relative) -Force
+                $Progress.filesDone++
+                $Progress.bytesDone += $f.size
+                Write-GpuPvProgress -Path $ProgressFile -State $Progress
+            }
+            $final = Join-Path $repo $item.package
+            if (Test-Path -LiteralPath $final) { Remove-Item -LiteralPath $final -Recurse -Force }
+            Rename-Item -LiteralPath $staging -NewName $item.package
+        }
+    } finally {
+        Get-ChildItem -LiteralPath $repo -Directory -Filter '*.gpupv-partial' -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
     }
 }
 
@@ -920,35 +1241,13 @@ function Sync-GpuPvHostDriver {
             if ($disk.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'The VM has no virtual hard disk.') }
             $vhdPath = [string]$disk[0].Path
             $mounted = $false
-            $repo = $null
             $dismountError = $null
             try {
                 $vhd = Mount-VHD -Path $vhdPath -Passthru
                 $mounted = $true
                 $windows = Find-GpuPvWindowsRoot -DiskNumber ([int]$vhd.DiskNumber)
-                $repo = Join-Path $windows 'System32\HostDriverStore\FileRepository'
-                New-Item -ItemType Directory -Path $repo -Force | Out-Null
-                foreach ($item in $plan) {
-                    $progress.package = $item.package
-                    $staging = Join-Path $repo ($item.package + '.gpupv-partial')
-                    if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
-                    New-Item -ItemType Directory -Path $staging -Force | Out-Null
-                    foreach ($d in $item.dirs) { New-Item -ItemType Directory -Path (Join-Path $staging $d) -Force | Out-Null }
-                    foreach ($f in $item.files) {
-                        Assert-GpuPvNotCancelled -CancelFile $cancelFile -State $progress
-                        Copy-Item -LiteralPath $f.path -Destination (Join-Path $staging $f.relative) -Force
-                        $progress.filesDone++
-                        $progress.bytesDone += $f.size
-                        Write-GpuPvProgress -Path $progressFile -State $progress
-                    }
-                    $final = Join-Path $repo $item.package
-                    if (Test-Path -LiteralPath $final) { Remove-Item -LiteralPath $final -Recurse -Force }
-                    Rename-Item -LiteralPath $staging -NewName $item.package
-                }
+                Copy-GpuPvPackagesOffline -Plan $plan -Windows $windows -Progress $progress -ProgressFile $progressFile -CancelFile $cancelFile
             } finally {
-                if ($null -ne $repo) {
-                    Get-ChildItem -LiteralPath $repo -Directory -Filter '*.gpupv-partial' -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
-                }
                 # Always dismount: a disk left mounted keeps the VM from starting.
                 if ($mounted) {
                     try { Dismount-VHD -Path $vhdPath -ErrorAction Stop } catch { $dismountError = $_ }
@@ -1029,6 +1328,459 @@ function Get-GpuPvGuestDriverInfo {
         if ($null -ne $match) { $result.package = $match.package; $result.version = $match.version; $result.date = $match.date }
         if ($null -ne $hostPackage) { $result.hostPackage = $hostPackage.package; $result.hostVersion = $hostPackage.version }
         $result
+    }
+}
+
+# ---------------------------------------------------------------- a new GPU-P VM
+
+# What Windows needs of a new VM, and what GPU-P needs of any VM (as Set-GpuPvVmForGpuP sets it).
+$script:GpuPvNewVmMinMemory = [uint64]2GB
+$script:GpuPvWindows11Build = 22000
+$script:GpuPvWindows11MinDisk = [uint64]64GB
+$script:GpuPvGpuPLowMmio = [uint64]1GB
+$script:GpuPvGpuPHighMmio = [uint64]32GB
+# GPT partition types of a UEFI Windows disk.
+$script:GpuPvEfiType = '{c12a7328-f81f-11d2-ba4b-00a0c93ec93b}'
+$script:GpuPvMsrType = '{e3c9e316-0b5c-4db8-817d-f92df00215ae}'
+
+function Get-GpuPvImageFile {
+    # sources\install.wim, else sources\install.esd, on a mounted ISO's drive.
+    param([string]$Drive, [string]$IsoPath)
+    foreach ($name in @('install.wim', 'install.esd')) {
+        $path = $Drive + ':\sources\' + $name
+        if (Test-Path -LiteralPath $path) { return $path }
+    }
+    throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $IsoPath + "' is not a Windows installation ISO: it has no sources\install.wim or sources\install.esd."))
+}
+
+function Mount-GpuPvIso {
+    # Mounts an ISO read-only; returns its drive letter.
+    param([string]$IsoPath)
+    $image = Mount-DiskImage -ImagePath $IsoPath -Access 'ReadOnly' -StorageType 'ISO' -PassThru
+    $letter = [string](@($image | Get-Volume)[0].DriveLetter)
+    if (-not $letter) {
+        Dismount-DiskImage -ImagePath $IsoPath | Out-Null
+        throw (New-GpuPvError -Code 'Failed' -Message ("'" + $IsoPath + "' was mounted but got no drive letter."))
+    }
+    return $letter
+}
+
+function ConvertTo-GpuPvWindowsImage {
+    param($Image)
+    $build = [int](Get-GpuPvProp $Image 'Build')
+    return [ordered]@{
+        index     = [int]$Image.ImageIndex
+        name      = [string]$Image.ImageName
+        editionId = [string](Get-GpuPvProp $Image 'EditionId')
+        version   = [string](Get-GpuPvProp $Image 'Version')
+        build     = $build
+        # Windows 11 refuses to install without TPM 2.0 and Secure Boot.
+        needsTpm  = ($build -ge $script:GpuPvWindows11Build)
+    }
+}
+
+function Read-GpuPvWindowsImages {
+    param([string]$ImageFile)
+    foreach ($listed in @(Get-WindowsImage -ImagePath $ImageFile)) {
+        ConvertTo-GpuPvWindowsImage (Get-WindowsImage -ImagePath $ImageFile -Index ([uint32]$listed.ImageIndex))
+    }
+}
+
+function Get-GpuPvNewVmOptions {
+    # What the New GPU-P VM wizard offers: the editions on an ISO (when isoPath is given),
+    # where Hyper-V keeps new disks, the virtual switches, and the host's processors and memory.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        Assert-GpuPvLocal -Target $target -What 'Creating a GPU-P VM'
+        $vmHost = Get-VMHost
+        $images = @()
+        $imageFile = $null
+        $isoPath = Get-GpuPvString -Params $p -Name 'isoPath'
+        if ($isoPath) {
+            $drive = Mount-GpuPvIso -IsoPath $isoPath
+            try {
+                $imageFile = Get-GpuPvImageFile -Drive $drive -IsoPath $isoPath
+                $images = @(Read-GpuPvWindowsImages -ImageFile $imageFile)
+                $imageFile = Split-Path -Leaf $imageFile
+            } finally {
+                Dismount-DiskImage -ImagePath $isoPath | Out-Null
+            }
+        }
+        [ordered]@{
+            vhdFolder         = [string]$vmHost.VirtualHardDiskPath
+            switches          = @(Get-VMSwitch | ForEach-Object { [string]$_.Name })
+            logicalProcessors = [int]$vmHost.LogicalProcessorCount
+            memoryBytes       = [int64]$vmHost.MemoryCapacity
+            imageFile         = $imageFile
+            images            = @($images)
+        }
+    }
+}
+
+function ConvertTo-GpuPvFileName {
+    # A VM name as a file name: Windows forbids \ / : * ? " < > | and control characters in one.
+    param([string]$Name)
+    $safe = [regex]::Replace($Name, '[\\/:*?"<>|\x00-\x1f]', '_').Trim().TrimEnd('.')
+    if (-not $safe) { $safe = 'gpu-p-vm' }
+    return $safe
+}
+
+function Get-GpuPvAnswerFile {
+    # The answer file's account, checked the way Windows Setup would reject it, or $null.
+    param($Params)
+    $answer = Get-GpuPvParam -Params $Params -Name 'answerFile'
+    if ($null -eq $answer) { return $null }
+    $user = Get-GpuPvString -Params $answer -Name 'userName' -Required
+    $computer = Get-GpuPvString -Params $answer -Name 'computerName' -Required
+    $b64 = Get-GpuPvString -Params $answer -Name 'passwordB64'
+    if ($user.Length -gt 20 -or $user -match '["/\\\[\]:;|=,+*?<>@]' -or $user.Trim().Length -eq 0 -or $user.Trim('.').Length -eq 0) {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $user + "' cannot be a Windows account name: at most 20 characters, none of "" / \ [ ] : ; | = , + * ? < > @, and not only dots or spaces."))
+    }
+    if ($computer -notmatch '^[A-Za-z0-9-]{1,15}$' -or $computer -match '^[0-9]+$') {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $computer + "' cannot be a computer name: 1 to 15 letters, digits and hyphens, not only digits."))
+    }
+    $password = $null
+    try {
+        $password = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String([string]$b64))
+    } catch {
+        throw (New-GpuPvError -Code 'InvalidParameter' -Message 'answerFile.passwordB64 is not valid base64.')
+    } finally {
+        $answer.passwordB64 = $null
+    }
+    # PowerShell Direct signs in only with an account that has a password.
+    if ($password.Length -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'The answer file''s account needs a password: PowerShell Direct does not sign in without one.') }
+    return [pscustomobject]@{ userName = $user; computerName = $computer; password = $password }
+}
+
+function Write-GpuPvAnswerFile {
+    # Windows\Panther\unattend.xml, which Windows Setup reads on the first boot of an applied
+    # image: the computer name, OOBE's pages skipped, one local administrator. Written with an
+    # XmlWriter, so every value is text in the XML whatever it holds. The password is stored
+    # the way Windows System Image Manager hides it (base64 of UTF-16LE password + 'Password');
+    # Setup replaces it with *SENSITIVE*DATA*DELETED* once used.
+    param([string]$Windows, $Answer)
+    $panther = Join-Path $Windows 'Panther'
+    New-Item -ItemType Directory -Path $panther -Force | Out-Null
+    # .NET opens files by provider path: resolve the drive (E:\) as PowerShell sees it.
+    $path = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath((Join-Path $panther 'unattend.xml'))
+    $ns = 'urn:schemas-microsoft-com:unattend'
+    $wcm = 'http://schemas.microsoft.com/WMIConfig/2002/State'
+    $settings = [System.Xml.XmlWriterSettings]::new()
+    $settings.Indent = $true
+    $settings.Encoding = [System.Text.UTF8Encoding]::new($false)
+    $stream = [System.IO.File]::Create($path)
+    $xml = [System.Xml.XmlWriter]::Create($stream, $settings)
+    try {
+        $component = {
+            param([string]$Name)
+            $xml.WriteStartElement('component', $ns)
+            $xml.WriteAttributeString('name', $Name)
+            $xml.WriteAttributeString('processorArchitecture', 'amd64')
+            $xml.WriteAttributeString('publicKeyToken', '31bf3856ad364e35')
+            $xml.WriteAttributeString('language', 'neutral')
+            $xml.WriteAttributeString('versionScope', 'nonSxS')
+        }
+        $xml.WriteStartDocument()
+        $xml.WriteStartElement('unattend', $ns)
+        $xml.WriteAttributeString('xmlns', 'wcm', $null, $wcm)
+        $xml.WriteStartElement('settings', $ns)
+        $xml.WriteAttributeString('pass', 'specialize')
+        & $component 'Microsoft-Windows-Shell-Setup'
+        $xml.WriteElementString('ComputerName', $ns, $Answer.computerName)
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteStartElement('settings', $ns)
+        $xml.WriteAttributeString('pass', 'oobeSystem')
+        & $component 'Microsoft-Windows-Shell-Setup'
+        $xml.WriteStartElement('OOBE', $ns)
+        foreach ($skip in @('HideEULAPage', 'HideLocalAccountScreen', 'HideOEMRegistrationScreen', 'HideOnlineAccountScreens', 'HideWirelessSetupInOOBE')) { $xml.WriteElementString($skip, $ns, 'true') }
+        $xml.WriteElementString('ProtectYourPC', $ns, '3')
+        $xml.WriteEndElement()
+        $xml.WriteStartElement('UserAccounts', $ns)
+        $xml.WriteStartElement('LocalAccounts', $ns)
+        $xml.WriteStartElement('LocalAccount', $ns)
+        $xml.WriteAttributeString('action', $wcm, 'add')
+        $xml.WriteStartElement('Password', $ns)
+        $xml.WriteElementString('Value', $ns, [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Answer.password + 'Password')))
+        $xml.WriteElementString('PlainText', $ns, 'false')
+        $xml.WriteEndElement()
+        $xml.WriteElementString('Group', $ns, 'Administrators')
+        $xml.WriteElementString('Name', $ns, $Answer.userName)
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteEndDocument()
+    } finally {
+        $xml.Dispose()
+        $stream.Dispose()
+    }
+}
+
+function Invoke-GpuPvBcdBoot {
+    # Makes the disk bootable on UEFI: the boot manager and its BCD store onto the EFI partition.
+    param([string]$Windows, [string]$SystemDrive)
+    $ErrorActionPreference = 'Continue'
+    $global:LASTEXITCODE = 0
+    $lines = @(& 'bcdboot.exe' $Windows '/s' ($SystemDrive + ':') '/f' 'UEFI' 2>&1 | ForEach-Object { [string]$_ })
+    if ([int]$global:LASTEXITCODE -ne 0) {
+        throw (New-GpuPvError -Code 'Failed' -Message ('bcdboot could not make the disk bootable (exit code ' + $global:LASTEXITCODE + '): ' + (($lines -join ' ').Trim())))
+    }
+}
+
+function Initialize-GpuPvWindowsDisk {
+    # A blank mounted disk laid out as Windows Setup lays out a UEFI disk: EFI system partition
+    # (FAT32), MSR, and the Windows partition (NTFS). Returns both drive letters.
+    param([int]$DiskNumber)
+    Initialize-Disk -Number $DiskNumber -PartitionStyle 'GPT' | Out-Null
+    $efi = New-Partition -DiskNumber $DiskNumber -Size 100MB -GptType $script:GpuPvEfiType -AssignDriveLetter
+    $efi | Format-Volume -FileSystem 'FAT32' -NewFileSystemLabel 'System' -Force | Out-Null
+    New-Partition -DiskNumber $DiskNumber -Size 16MB -GptType $script:GpuPvMsrType | Out-Null
+    $windows = New-Partition -DiskNumber $DiskNumber -UseMaximumSize -AssignDriveLetter
+    $windows | Format-Volume -FileSystem 'NTFS' -NewFileSystemLabel 'Windows' -Force | Out-Null
+    return [pscustomobject]@{ system = [string]$efi.DriveLetter; windows = [string]$windows.DriveLetter }
+}
+
+function New-GpuPvVm {
+    # A new generation 2 VM with a GPU partition, from a Windows ISO (its image applied to a new
+    # disk, made bootable) or from a copy of an existing VHDX; the host's GPU driver copied onto
+    # the disk offline, an answer file if asked, then the VM made and prepared for GPU-P.
+    # A dry run lists every step and setting and creates nothing (it reads the ISO's editions).
+    # A cancel (cancelFile) is honoured between steps and between the driver's files; a cancel
+    # or a failure removes what was made and says so.
+    param([string]$EncodedParams = '')
+    Invoke-GpuPvCall -Encoded $EncodedParams -Body {
+        param($p, $target)
+        Assert-GpuPvLocal -Target $target -What 'Creating a GPU-P VM'
+        $name = Get-GpuPvString -Params $p -Name 'name' -Required
+        if ($name.Trim().Length -eq 0 -or $name.Length -gt 100) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'A VM name has 1 to 100 characters and is not only spaces.') }
+        $isoPath = Get-GpuPvString -Params $p -Name 'isoPath'
+        $sourceVhd = Get-GpuPvString -Params $p -Name 'vhdxPath'
+        if ([bool]$isoPath -eq [bool]$sourceVhd) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Give either isoPath (a Windows ISO) or vhdxPath (an existing disk to copy).') }
+        $dryRun = Get-GpuPvBool -Params $p -Name 'dryRun'
+        $progressFile = Get-GpuPvString -Params $p -Name 'progressFile'
+        $cancelFile = Get-GpuPvString -Params $p -Name 'cancelFile'
+        $memory = ConvertTo-GpuPvUInt64 (Get-GpuPvParam -Params $p -Name 'memoryBytes') 'memoryBytes'
+        $cpus = [int](ConvertTo-GpuPvUInt64 (Get-GpuPvParam -Params $p -Name 'cpuCount') 'cpuCount')
+        $gpuPath = Get-GpuPvString -Params $p -Name 'gpuInstancePath' -Required
+        $partition = Get-GpuPvParam -Params $p -Name 'partition'
+        $switchName = Get-GpuPvString -Params $p -Name 'switchName'
+        $syncDriver = Get-GpuPvBool -Params $p -Name 'syncDriver' -Default $true
+        $answer = Get-GpuPvAnswerFile -Params $p
+        $vmHost = Get-VMHost
+        if ($memory -lt $script:GpuPvNewVmMinMemory) { throw (New-GpuPvError -Code 'InvalidParameter' -Message 'Windows needs at least 2 GB of memory (4 GB for Windows 11).') }
+        if ($cpus -lt 1 -or $cpus -gt [int]$vmHost.LogicalProcessorCount) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ('cpuCount must be 1 to ' + $vmHost.LogicalProcessorCount + ', the logical processors of this host.')) }
+        if (@(Get-VM | Where-Object { $_.Name -eq $name }).Count -gt 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("A VM named '" + $name + "' exists already: choose another name.")) }
+        $gpu = @(Get-GpuPvPartitionableGpus -Target @{} | Where-Object { [string]$_.Name -eq $gpuPath })
+        if ($gpu.Count -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("No partitionable GPU of this host has the instance path '" + $gpuPath + "'.")) }
+        # The GPU by the name Device Manager gives it, as the tree shows it.
+        $gpuLabel = ConvertTo-GpuPvPnpId $gpuPath
+        foreach ($vc in @(Get-GpuPvPlatformVideoController)) {
+            if ($vc.PNPDeviceID -and ([string]$vc.PNPDeviceID).ToUpperInvariant() -eq $gpuLabel) { $gpuLabel = [string]$vc.Name; break }
+        }
+        if ($switchName -and @(Get-VMSwitch | Where-Object { $_.Name -eq $switchName }).Count -eq 0) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("No virtual switch is named '" + $switchName + "'.")) }
+        $vhdPath = Get-GpuPvString -Params $p -Name 'vhdPath'
+        if (-not $vhdPath) { $vhdPath = Join-Path ([string]$vmHost.VirtualHardDiskPath) ((ConvertTo-GpuPvFileName $name) + '.vhdx') }
+        if (Test-Path -LiteralPath $vhdPath) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("'" + $vhdPath + "' exists already: a new VM gets a disk of its own. Remove it or choose another name.")) }
+        $packages = @()
+        if ($syncDriver) {
+            $packages = @(Get-GpuPvHostPackages)
+            if ($packages.Count -eq 0) { throw (New-GpuPvError -Code 'Failed' -Message 'No third-party display driver package was found on this host to copy into the VM; install the GPU''s driver, or create the VM without the driver copy.') }
+        }
+
+        # What the source is: the ISO's image (read now, so the dry run names it), or the disk to copy.
+        $image = $null
+        $diskBytes = $null
+        $tpm = Get-GpuPvParam -Params $p -Name 'tpm'
+        if ($isoPath) {
+            if (-not (Test-Path -LiteralPath $isoPath)) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("The ISO '" + $isoPath + "' does not exist.")) }
+            $diskBytes = ConvertTo-GpuPvUInt64 (Get-GpuPvParam -Params $p -Name 'diskBytes') 'diskBytes'
+            $drive = Mount-GpuPvIso -IsoPath $isoPath
+            try {
+                $imageFile = Get-GpuPvImageFile -Drive $drive -IsoPath $isoPath
+                $images = @(Read-GpuPvWindowsImages -ImageFile $imageFile)
+            } finally {
+                Dismount-DiskImage -ImagePath $isoPath | Out-Null
+            }
+            $index = Get-GpuPvParam -Params $p -Name 'imageIndex'
+            if ($null -eq $index) {
+                $image = @($images | Where-Object { $_.editionId -eq 'Professional' })[0]
+                if ($null -eq $image) { $image = $images[0] }
+            } else {
+                $image = @($images | Where-Object { $_.index -eq [int]$index })[0]
+                if ($null -eq $image) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("The ISO has no image " + $index + '; it has ' + (($images | ForEach-Object { [string]$_.index + ' (' + $_.name + ')' }) -join ', ') + '.')) }
+            }
+            if ($image.needsTpm -and $diskBytes -lt $script:GpuPvWindows11MinDisk) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ($image.name + ' needs a disk of at least 64 GB.')) }
+            if ($null -eq $tpm) { $tpm = [bool]$image.needsTpm }
+        } else {
+            if (-not (Test-Path -LiteralPath $sourceVhd)) { throw (New-GpuPvError -Code 'InvalidParameter' -Message ("The disk '" + $sourceVhd + "' does not exist.")) }
+            $diskBytes = [uint64](Get-VHD -Path $sourceVhd).Size
+            # Which Windows is on a disk is not known before it is mounted: TPM on, as Windows 11 needs.
+            if ($null -eq $tpm) { $tpm = $true }
+        }
+        if (-not ($tpm -is [bool])) { throw (New-GpuPvError -Code 'InvalidParameter' -Message "Parameter 'tpm' must be true or false.") }
+
+        $gb = { param($bytes) ([math]::Round([double]$bytes / 1GB, 1)).ToString($script:GpuPvInvariant) + ' GB' }
+        $steps = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        if ($isoPath) {
+            $steps.Add([ordered]@{ step = 'createDisk'; detail = ('Create the disk ' + $vhdPath + ': ' + (& $gb $diskBytes) + ', dynamically expanding') })
+            $steps.Add([ordered]@{ step = 'partitionDisk'; detail = 'Lay it out for UEFI: EFI system partition (100 MB, FAT32), MSR (16 MB), Windows (NTFS, the rest)' })
+            $steps.Add([ordered]@{ step = 'applyImage'; detail = ('Apply ' + $image.name + ' ' + $image.version + ' (image ' + $image.index + ' of ' + (Split-Path -Leaf $imageFile) + ') from ' + $isoPath) })
+            $steps.Add([ordered]@{ step = 'bootFiles'; detail = 'Make the disk bootable on UEFI (bcdboot)' })
+        } else {
+            $steps.Add([ordered]@{ step = 'copyDisk'; detail = ('Copy ' + $sourceVhd + ' to ' + $vhdPath + ' (' + (& $gb $diskBytes) + '; the original is not changed)') })
+            $steps.Add([ordered]@{ step = 'findWindows'; detail = 'Mount the copy and find its Windows' })
+        }
+        if ($null -ne $answer) {
+            $steps.Add([ordered]@{ step = 'answerFile'; detail = ("Write an answer file (Windows\Panther\unattend.xml): computer name '" + $answer.computerName + "', local administrator '" + $answer.userName + "', the setup pages skipped") })
+        }
+        if ($syncDriver) {
+            $steps.Add([ordered]@{ step = 'syncDriver'; detail = ('Copy the host GPU driver ' + (($packages | ForEach-Object { $_.package + ' ' + $_.version }) -join ', ') + ' into its HostDriverStore') })
+        }
+        $steps.Add([ordered]@{ step = 'dismountDisk'; detail = 'Dismount the disk' })
+        $network = 'no network adapter'
+        if ($switchName) { $network = "network '" + $switchName + "'" }
+        $steps.Add([ordered]@{ step = 'createVm'; detail = ("Create the VM '" + $name + "': generation 2, " + (& $gb $memory) + ' of static memory, ' + $cpus + ' virtual processors, ' + $network) })
+        $steps.Add([ordered]@{ step = 'firmware'; detail = 'Secure Boot on, with the Microsoft Windows template' })
+        if ($tpm) { $steps.Add([ordered]@{ step = 'tpm'; detail = 'A virtual TPM with a new local key protector' }) }
+        $steps.Add([ordered]@{ step = 'gpuPrep'; detail = ('GPU-P preparation: guest-controlled cache types on, MMIO space ' + ($script:GpuPvGpuPLowMmio / 1MB) + ' MB below and ' + ($script:GpuPvGpuPHighMmio / 1MB) + ' MB above 4 GB, automatic stop action TurnOff') })
+        $steps.Add([ordered]@{ step = 'partition'; detail = ('A GPU partition of ' + $gpuLabel) })
+        $steps.Add([ordered]@{ step = 'guestService'; detail = 'Guest Service Interface on (Copy-VMFile)' })
+        $plan = [ordered]@{ dryRun = $dryRun; name = $name; vhdPath = $vhdPath; tpm = $tpm; image = $image; steps = $steps.ToArray(); vm = $null }
+        if ($dryRun) { return $plan }
+
+        # What was made so far, undone in reverse order after a cancel or a failure.
+        $made = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        $progress = [ordered]@{ phase = 'step'; step = $null; detail = $null; stepsDone = 0; stepsTotal = $steps.Count; package = $null; filesDone = 0; filesTotal = 0; bytesDone = [int64]0; bytesTotal = [int64]0 }
+        $vm = $null
+        $disk = $null
+        $current = $null
+        try {
+            foreach ($s in $steps) {
+                $current = $s
+                if ($cancelFile -and (Test-Path -LiteralPath $cancelFile)) { throw (New-GpuPvError -Code 'Cancelled' -Message 'cancelled') }
+                $progress.step = [string]$s.step
+                $progress.detail = [string]$s.detail
+                Write-GpuPvProgress -Path $progressFile -State $progress
+                switch ([string]$s.step) {
+                    'createDisk' {
+                        New-VHD -Path $vhdPath -SizeBytes $diskBytes -Dynamic | Out-Null
+                        $made.Add([pscustomobject]@{ kind = 'file'; path = $vhdPath; label = ('the disk ' + $vhdPath) })
+                    }
+                    'copyDisk' {
+                        $made.Add([pscustomobject]@{ kind = 'file'; path = $vhdPath; label = ('the disk ' + $vhdPath) })
+                        Copy-Item -LiteralPath $sourceVhd -Destination $vhdPath
+                    }
+                    'partitionDisk' {
+                        $mountedDisk = Mount-VHD -Path $vhdPath -Passthru
+                        $made.Add([pscustomobject]@{ kind = 'vhd'; path = $vhdPath; label = $null })
+                        $letters = Initialize-GpuPvWindowsDisk -DiskNumber ([int]$mountedDisk.DiskNumber)
+                        $disk = [pscustomobject]@{ windows = ($letters.windows + ':\Windows'); system = $letters.system }
+                    }
+                    'applyImage' {
+                        $drive = Mount-GpuPvIso -IsoPath $isoPath
+                        $made.Add([pscustomobject]@{ kind = 'iso'; path = $isoPath; label = $null })
+                        $file = Get-GpuPvImageFile -Drive $drive -IsoPath $isoPath
+                        Expand-WindowsImage -ImagePath $file -Index ([uint32]$image.index) -ApplyPath ((Split-Path -Qualifier $disk.windows) + '\') | Out-Null
+                        Dismount-DiskImage -ImagePath $isoPath | Out-Null
+                        $made.RemoveAt($made.Count - 1)
+                    }
+                    'bootFiles' { Invoke-GpuPvBcdBoot -Windows $disk.windows -SystemDrive $disk.system }
+                    'findWindows' {
+                        $mountedDisk = Mount-VHD -Path $vhdPath -Passthru
+                        $made.Add([pscustomobject]@{ kind = 'vhd'; path = $vhdPath; label = $null })
+                        $disk = [pscustomobject]@{ windows = (Find-GpuPvWindowsRoot -DiskNumber ([int]$mountedDisk.DiskNumber)); system = $null }
+                    }
+                    'answerFile' { Write-GpuPvAnswerFile -Windows $disk.windows -Answer $answer }
+                    'syncDriver' {
+                        $copyPlan = @(Get-GpuPvCopyPlan -Packages $packages)
+                        foreach ($item in $copyPlan) {
+                            $progress.filesTotal += $item.files.Count
+                            foreach ($f in $item.files) { $progress.bytesTotal += $f.size }
+                        }
+                        Copy-GpuPvPackagesOffline -Plan $copyPlan -Windows $disk.windows -Progress $progress -ProgressFile $progressFile -CancelFile $cancelFile
+                    }
+                    'dismountDisk' {
+                        Dismount-VHD -Path $vhdPath
+                        $made.RemoveAt($made.Count - 1)
+                    }
+                    'createVm' {
+                        $newVm = @{ Name = $name; Generation = 2; MemoryStartupBytes = [int64]$memory; VHDPath = $vhdPath }
+                        if ($switchName) { $newVm.SwitchName = $switchName }
+                        $vm = New-VM @newVm
+                        $made.Add([pscustomobject]@{ kind = 'vm'; vm = $vm; label = ("the VM '" + $name + "'") })
+                        Set-VMMemory -VM $vm -DynamicMemoryEnabled $false | Out-Null
+                        Set-VMProcessor -VM $vm -Count $cpus | Out-Null
+                    }
+                    'firmware' { Set-VMFirmware -VM $vm -EnableSecureBoot 'On' -SecureBootTemplate 'MicrosoftWindows' | Out-Null }
+                    'tpm' {
+                        Set-VMKeyProtector -VM $vm -NewLocalKeyProtector | Out-Null
+                        Enable-VMTPM -VM $vm | Out-Null
+                    }
+                    'gpuPrep' { Set-VM -VM $vm -GuestControlledCacheTypes $true -LowMemoryMappedIoSpace $script:GpuPvGpuPLowMmio -HighMemoryMappedIoSpace $script:GpuPvGpuPHighMmio -AutomaticStopAction 'TurnOff' | Out-Null }
+                    'partition' {
+                        Add-VMGpuPartitionAdapter -VM $vm -InstancePath $gpuPath | Out-Null
+                        if ($null -ne $partition) {
+                            $values = @{}
+                            foreach ($res in $script:GpuPvResources) {
+                                $suffix = $res
+                                if ($res -eq 'VRAM') { $suffix = 'Vram' }
+                                foreach ($kind in @('Min', 'Max', 'Optimal')) {
+                                    $raw = Get-GpuPvParam -Params $partition -Name ($kind.ToLowerInvariant() + $suffix)
+                                    if ($null -ne $raw) { $values[$kind + 'Partition' + $res] = ConvertTo-GpuPvUInt64 $raw ($kind.ToLowerInvariant() + $suffix) }
+                                }
+                            }
+                            if ($values.Count -gt 0) { Set-VMGpuPartitionAdapter -VMGpuPartitionAdapter (Select-GpuPvAdapter -Vm $vm -AdapterId '') @values | Out-Null }
+                        }
+                    }
+                    'guestService' {
+                        $service = @(Get-VMIntegrationService -VM $vm | Where-Object { ([string]$_.Id).EndsWith('\' + $script:GpuPvGuestServiceId) })
+                        if ($service.Count -gt 0) { Enable-VMIntegrationService -VMIntegrationService $service[0] | Out-Null }
+                    }
+                }
+                $progress.stepsDone++
+                Write-GpuPvProgress -Path $progressFile -State $progress
+            }
+        } catch {
+            $failure = $_
+            $cancelled = ($failure.Exception.Data.Contains('GpuPvCode') -and [string]$failure.Exception.Data['GpuPvCode'] -eq 'Cancelled')
+            $removed = @()
+            $left = @()
+            for ($i = $made.Count - 1; $i -ge 0; $i--) {
+                $item = $made[$i]
+                try {
+                    switch ([string]$item.kind) {
+                        'iso' { Dismount-DiskImage -ImagePath $item.path | Out-Null }
+                        'vhd' { Dismount-VHD -Path $item.path }
+                        'vm' { Remove-VM -VM $item.vm -Force; $removed += $item.label }
+                        'file' { if (Test-Path -LiteralPath $item.path) { Remove-Item -LiteralPath $item.path -Force }; $removed += $item.label }
+                    }
+                } catch {
+                    $what = $item.label
+                    if (-not $what) { $what = $item.path }
+                    $left += ($what + ' (' + $_.Exception.Message + ')')
+                }
+            }
+            $text = ''
+            $code = 'Failed'
+            if ($cancelled) {
+                $code = 'Cancelled'
+                $text = "Creating '" + $name + "' was cancelled before: " + $current.detail + '.'
+            } else {
+                $text = "Creating '" + $name + "' failed at: " + $current.detail + ': ' + $failure.Exception.Message
+            }
+            if ($removed.Count -gt 0) { $text += ' Removed what it had made: ' + ($removed -join '; ') + '.' }
+            elseif ($left.Count -eq 0) { $text += ' Nothing had been made yet.' }
+            if ($left.Count -gt 0) { $text += ' Could not remove: ' + ($left -join '; ') + '; remove it by hand.' }
+            throw (New-GpuPvError -Code $code -Message $text)
+        }
+        $progress.phase = 'done'
+        Write-GpuPvProgress -Path $progressFile -State $progress
+        $plan.vm = ConvertTo-GpuPvVm -Vm (Get-VM -Id $vm.Id) -HasGpuPartitions $true
+        $plan
     }
 }
 
@@ -1597,6 +2349,9 @@ Export-ModuleMember -Function @(
     'Add-GpuPvPartition',
     'Remove-GpuPvPartition',
     'Set-GpuPvVmForGpuP',
+    'Invoke-GpuPvDda',
+    'Get-GpuPvNewVmOptions',
+    'New-GpuPvVm',
     'Invoke-GpuPvCheckpoint',
     'Enable-GpuPvGuestServices',
     'Sync-GpuPvHostDriver',

@@ -47,6 +47,24 @@ export interface IntegrationService {
   readonly status: string;
 }
 
+/** One engine type of a VM's GPU use: the busiest engine of that type, percent of its time since the previous refresh. */
+export interface GpuEngineLoad {
+  /** The counters' engine type: `3D`, `Copy`, `VideoDecode`, `VideoEncode`, `VideoProcessing`, `Compute_0`, … */
+  readonly type: string;
+  /** Null on the first refresh of a session: utilization needs two samples. */
+  readonly percent: number | null;
+}
+
+/** A running GPU-P VM's GPU use, from the host's GPU counters of its worker process (local host only). */
+export interface GpuLoad {
+  /** False until a second refresh gives the engines a percentage. */
+  readonly sampled: boolean;
+  readonly engines: readonly GpuEngineLoad[];
+  /** GPU memory the VM holds now, in bytes: on the GPU (dedicated) and in host memory the GPU maps (shared). */
+  readonly dedicatedBytes: number;
+  readonly sharedBytes: number;
+}
+
 export interface VirtualMachine {
   readonly id: string;
   readonly name: string;
@@ -67,6 +85,8 @@ export interface VirtualMachine {
   readonly gpuPartitions: readonly GpuPartitionAdapter[];
   readonly checkpoints: readonly Checkpoint[];
   readonly integrationServices: readonly IntegrationService[];
+  /** Only for a running VM with a GPU partition on the local host whose GPU counters could be read. */
+  readonly gpuLoad?: GpuLoad;
 }
 
 export interface PartitionableGpu {
@@ -114,11 +134,35 @@ export interface HostDriver {
   readonly deviceName: string;
 }
 
+/**
+ * How a host GPU is used, for Discrete Device Assignment: the host drives it (it can be
+ * assigned), GPU-P partitions it (it cannot be assigned while a VM holds a partition), it is
+ * dismounted from the host but assigned to no VM (an assignment left half done), or a VM has it.
+ */
+export type HostGpuMode = 'host' | 'partitionable' | 'dismounted' | 'assigned';
+
+/** A PCI display device of the local host, or a device Hyper-V dismounted from it. */
+export interface HostGpu {
+  /** `PCI\VEN_…` on the host; `PCIP\VEN_…` once dismounted. */
+  readonly instanceId: string;
+  /** Null for a dismounted device no VM has (Hyper-V lists it without a name). */
+  readonly name: string | null;
+  /** `PCIROOT(0)#PCI(0300)#PCI(0000)`: how DDA names the device. */
+  readonly locationPath: string;
+  readonly mode: HostGpuMode;
+  /** Enabled in the host's device manager. */
+  readonly enabled: boolean;
+  readonly vmId: string | null;
+  readonly vmName: string | null;
+}
+
 /** `Get-GpuPvInventory`: everything the tree shows for one host, in one call. */
 export interface Inventory {
   readonly host: HostInfo;
   readonly vms: readonly VirtualMachine[];
   readonly gpus: readonly PartitionableGpu[];
+  /** The local host's GPUs as DDA sees them; empty for remote hosts. */
+  readonly hostGpus: readonly HostGpu[];
   /** The host's display driver that guests must mirror; null on remote hosts. */
   readonly hostDriver: HostDriver | null;
 }
@@ -152,6 +196,83 @@ export interface PrepareResult {
   readonly changes: readonly SettingChange[];
   readonly applied: boolean;
   readonly dryRun: boolean;
+}
+
+/** One step of `Invoke-GpuPvDda`, in the words the confirmation shows. */
+export interface DdaStep {
+  readonly step: 'stopAction' | 'cacheTypes' | 'lowMmio' | 'highMmio' | 'disable' | 'dismount' | 'add' | 'remove' | 'mount' | 'enable';
+  readonly detail: string;
+}
+
+/** `Invoke-GpuPvDda`: the steps (all of them on a dry run) and the device as it is after. */
+export interface DdaResult {
+  readonly dryRun: boolean;
+  readonly steps: readonly DdaStep[];
+  readonly device: HostGpu;
+}
+
+/** A Windows edition of an ISO's install.wim / install.esd. */
+export interface WindowsImage {
+  readonly index: number;
+  readonly name: string;
+  readonly editionId: string;
+  readonly version: string;
+  readonly build: number;
+  /** Windows 11 and later install only with a TPM and Secure Boot. */
+  readonly needsTpm: boolean;
+}
+
+/** `Get-GpuPvNewVmOptions`: what the New GPU-P VM wizard offers on this host. */
+export interface NewVmOptions {
+  readonly vhdFolder: string;
+  readonly switches: readonly string[];
+  readonly logicalProcessors: number;
+  readonly memoryBytes: number;
+  /** install.wim or install.esd, when an ISO was read. */
+  readonly imageFile: string | null;
+  readonly images: readonly WindowsImage[];
+}
+
+export interface NewVmStep {
+  readonly step:
+    | 'createDisk'
+    | 'partitionDisk'
+    | 'applyImage'
+    | 'bootFiles'
+    | 'copyDisk'
+    | 'findWindows'
+    | 'answerFile'
+    | 'syncDriver'
+    | 'dismountDisk'
+    | 'createVm'
+    | 'firmware'
+    | 'tpm'
+    | 'gpuPrep'
+    | 'partition'
+    | 'guestService';
+  readonly detail: string;
+}
+
+/** `New-GpuPvVm`: every step (a dry run stops there), and the VM once made. */
+export interface NewVmResult {
+  readonly dryRun: boolean;
+  readonly name: string;
+  readonly vhdPath: string;
+  readonly tpm: boolean;
+  readonly image: WindowsImage | null;
+  readonly steps: readonly NewVmStep[];
+  readonly vm: VirtualMachine | null;
+}
+
+/** What `New-GpuPvVm` writes to its progress file at each step, and after each file of the driver copy. */
+export interface NewVmProgress {
+  readonly phase: 'step' | 'done';
+  readonly step: NewVmStep['step'] | null;
+  readonly detail: string | null;
+  readonly stepsDone: number;
+  readonly stepsTotal: number;
+  readonly filesDone: number;
+  readonly filesTotal: number;
 }
 
 export type CheckpointAction = 'create' | 'apply' | 'delete';

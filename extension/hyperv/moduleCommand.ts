@@ -1,11 +1,14 @@
 import type {
   CheckpointAction,
   CheckpointResult,
+  DdaResult,
   DriverSyncResult,
   GuestDriverInfo,
   GuestServiceResult,
   GpuPartitionAdapter,
   Inventory,
+  NewVmOptions,
+  NewVmResult,
   PartitionValues,
   PrepareResult,
   RemovePartitionResult,
@@ -40,6 +43,49 @@ export interface PrepareParams extends VmParams {
   readonly highMmio?: number | string;
   readonly automaticStopAction?: 'TurnOff' | 'ShutDown';
   readonly staticMemory?: boolean;
+}
+
+/**
+ * Discrete Device Assignment of the GPU at `locationPath` on the local host: `assign` gives it
+ * to the off VM named; `return` takes it back from the VM that has it (none is named).
+ */
+export interface DdaParams extends Partial<VmParams> {
+  readonly action: 'assign' | 'return';
+  readonly locationPath: string;
+  readonly dryRun?: boolean;
+  /** Dismount a device whose maker gives no directives for securing it in a VM. */
+  readonly force?: boolean;
+  readonly lowMmio?: number | string;
+  readonly highMmio?: number | string;
+}
+
+/**
+ * A new generation 2 GPU-P VM on the local host, from a Windows ISO (`isoPath`, with the
+ * edition `imageIndex` and a new disk of `diskBytes`) or from a copy of a disk (`vhdxPath`).
+ */
+export interface NewVmParams {
+  readonly name: string;
+  readonly isoPath?: string;
+  readonly imageIndex?: number;
+  readonly diskBytes?: number | string;
+  readonly vhdxPath?: string;
+  /** Where the new disk goes; the host's folder for virtual disks when absent. */
+  readonly vhdPath?: string;
+  readonly memoryBytes: number | string;
+  readonly cpuCount: number;
+  readonly gpuInstancePath: string;
+  readonly partition?: PartitionValues;
+  readonly switchName?: string;
+  /** A virtual TPM; when absent, as the ISO's Windows needs (always for a copied disk). */
+  readonly tpm?: boolean;
+  readonly syncDriver?: boolean;
+  /** An unattended setup: one local administrator; the password is base64 of its UTF-8 bytes. */
+  readonly answerFile?: { readonly userName: string; readonly computerName: string; readonly passwordB64: string };
+  readonly dryRun?: boolean;
+  /** The module writes its NewVmProgress here at each step. */
+  readonly progressFile?: string;
+  /** The module stops before the next step (or the next file of the driver copy) once this file exists. */
+  readonly cancelFile?: string;
 }
 
 /** Credentials only for a running VM (PowerShell Direct); an off VM's disk is mounted instead. */
@@ -178,6 +224,9 @@ export interface ModuleFunctions {
   'Add-GpuPvPartition': { params: VmParams & { instancePath?: string }; result: GpuPartitionAdapter };
   'Remove-GpuPvPartition': { params: VmParams & { adapterId?: string }; result: RemovePartitionResult };
   'Set-GpuPvVmForGpuP': { params: PrepareParams; result: PrepareResult };
+  'Invoke-GpuPvDda': { params: DdaParams; result: DdaResult };
+  'Get-GpuPvNewVmOptions': { params: { readonly isoPath?: string }; result: NewVmOptions };
+  'New-GpuPvVm': { params: NewVmParams; result: NewVmResult };
   'Invoke-GpuPvCheckpoint': {
     params: VmParams & { action: CheckpointAction; name?: string; checkpointId?: string };
     result: CheckpointResult;
@@ -202,6 +251,9 @@ export const MODULE_FUNCTIONS: readonly ModuleFunction[] = [
   'Add-GpuPvPartition',
   'Remove-GpuPvPartition',
   'Set-GpuPvVmForGpuP',
+  'Invoke-GpuPvDda',
+  'Get-GpuPvNewVmOptions',
+  'New-GpuPvVm',
   'Invoke-GpuPvCheckpoint',
   'Enable-GpuPvGuestServices',
   'Sync-GpuPvHostDriver',

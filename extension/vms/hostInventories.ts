@@ -4,6 +4,7 @@ import { hostTargets, HyperVHost, LOCAL_HOST_KEY, type HostTarget } from '../hyp
 import { actionableMessage, HyperVError, isHyperVError } from '../hyperv/hyperVError';
 import type { Inventory, VirtualMachine } from '../hyperv/inventory';
 import { PowerShellSession } from '../hyperv/powerShellSession';
+import { GpuLoadHistory } from './model/gpuLoad';
 import type { HostSnapshot } from './model/vmTreeNodes';
 import type { HyperVSettings } from './hyperVSettings';
 
@@ -27,6 +28,8 @@ export class HostInventories implements vscode.Disposable {
   private snapshots = new Map<string, HostSnapshot>();
   private inFlight = new Map<string, Promise<void>>();
   private trusted = true;
+  /** Each VM's recent GPU load, for the tooltips' sparklines: one point per refresh that read it. */
+  readonly gpuLoadHistory = new GpuLoadHistory();
 
   constructor(
     private readonly modulePath: string,
@@ -123,8 +126,11 @@ export class HostInventories implements vscode.Disposable {
       const inventory = await host.call('Get-GpuPvInventory', {}, { quiet });
       if (this.hosts.get(key) !== host) return; // reconfigured meanwhile
       const next: HostSnapshot = { target: host.target, inventory, error: inventoryProblem(inventory, host.target), loading: false };
-      // A poll that brings nothing new must not redraw the tree under the user's pointer.
-      if (sameSnapshot(this.snapshots.get(key), next)) return;
+      this.gpuLoadHistory.record(key, inventory.vms);
+      // A poll that brings nothing new must not redraw the tree under the user's pointer;
+      // a VM's GPU load is new with every sample, its sparkline a point longer.
+      const measured = inventory.vms.some((vm) => vm.gpuLoad?.sampled);
+      if (!measured && sameSnapshot(this.snapshots.get(key), next)) return;
       this.snapshots.set(key, next);
     } catch (error) {
       if (this.hosts.get(key) !== host) return;

@@ -7,6 +7,8 @@ import { registerGuestCommands } from './commands/guestCommands';
 import { registerPartitionCommands } from './commands/partitionCommands';
 import { registerPowerCommands } from './commands/powerCommands';
 import { registerPrepareCommand } from './commands/prepareCommand';
+import { registerDdaCommands } from './commands/ddaCommands';
+import { registerNewVmCommand } from './commands/newVmCommand';
 import type { VmCommandContext } from './commands/vmCommandContext';
 import { GuestCredentials } from './guestCredentials';
 import { GuestDriverRecords } from './guestDriverRecords';
@@ -73,6 +75,8 @@ export function registerVirtualMachinesView(
     ...registerCheckpointCommands(commandContext),
     ...registerPartitionCommands(commandContext),
     registerPrepareCommand(commandContext),
+    ...registerDdaCommands(commandContext),
+    registerNewVmCommand(commandContext),
     ...registerDriverCommands(commandContext),
     ...registerGuestCommands(commandContext),
   ];

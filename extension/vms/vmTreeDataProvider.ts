@@ -30,6 +30,7 @@ export class VmTreeDataProvider implements vscode.TreeDataProvider<VmTreeNode>, 
     this.context = {
       guestDriver: (hostKey, vmId) => records.get(hostKey, vmId),
       hostDriver: (hostKey) => inventories.snapshot(hostKey)?.inventory?.hostDriver ?? null,
+      gpuLoadHistory: (hostKey, vmId) => inventories.gpuLoadHistory.of(hostKey, vmId),
     };
     this.subscription = inventories.onDidChange(() => {
       this.treeChanged.fire(undefined);

@@ -198,6 +198,76 @@ Describe 'Get-GpuPvInventory' {
     }
 }
 
+Describe 'Get-GpuPvInventory: GPU load of each VM' {
+    BeforeEach {
+        $null = New-StandInState
+        # A new session: the module has no earlier sample.
+        & (Get-Module -Name 'GpuPv') { $script:GpuEngineBaseline = @{}; $script:GpuSampledProcesses = @{} }
+    }
+
+    It 'reads each running GPU-P VM''s engines and memory from its worker process''s counters, one sample per call' {
+        $first = @((Get-Result 'Get-GpuPvInventory').vms)
+        $test = @($first | Where-Object { $_.name -eq 'Win11-DriverTest' })[0]
+        $test.gpuLoad.sampled | Should -BeFalse
+        @($test.gpuLoad.engines | Where-Object { $null -ne $_.percent }).Count | Should -Be 0
+        $stored = @((Read-StandInState).vms | Where-Object { $_.name -eq 'Win11-DriverTest' })[0].gpuLoad
+        $test.gpuLoad.dedicatedBytes | Should -Be $stored.dedicatedBytes
+        Start-Sleep -Milliseconds 400
+        $vms = @((Get-Result 'Get-GpuPvInventory').vms)
+        $test = @($vms | Where-Object { $_.name -eq 'Win11-DriverTest' })[0]
+        $test.gpuLoad.sampled | Should -BeTrue
+        $percent = @{}
+        foreach ($engine in @($test.gpuLoad.engines)) { $percent[$engine.type] = $engine.percent }
+        $percent['3D'] | Should -BeGreaterOrEqual 61.5
+        $percent['3D'] | Should -BeLessOrEqual 62.5
+        $percent['Copy'] | Should -BeGreaterOrEqual 7.5
+        $percent['VideoDecode'] | Should -BeGreaterOrEqual 14.5
+        $percent['VideoEncode'] | Should -Be 0
+        $test.gpuLoad.sharedBytes | Should -Be $stored.sharedBytes
+        # The other running VM on the same GPU has its own worker process and numbers.
+        $hostile = @($vms | Where-Object { $_.name -like 'Tom*' })[0]
+        @($hostile.gpuLoad.engines | Where-Object { $_.type -eq 'VideoEncode' })[0].percent | Should -BeGreaterOrEqual 39.5
+        @($hostile.gpuLoad.engines | Where-Object { $_.type -eq '3D' })[0].percent | Should -BeLessOrEqual 21.5
+        # Paused, saved and off VMs run no GPU work: no load at all.
+        foreach ($name in @('Win11-Perf', 'WS2025-BuildAgent', 'Win11-GpuP-Ready')) {
+            @($vms | Where-Object { $_.name -eq $name })[0].PSObject.Properties['gpuLoad'] | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'measures a GPU-P VM whose guest has not used the GPU yet as idle, not as waiting for a sample' {
+        $null = New-StandInState -Edit { param($doc) @($doc.vms | Where-Object { $_.name -eq 'Win11-GpuP-Ready' })[0].state = 'Running' }
+        $first = @((Get-Result 'Get-GpuPvInventory').vms | Where-Object { $_.name -eq 'Win11-GpuP-Ready' })[0]
+        $first.gpuLoad.sampled | Should -BeFalse
+        $idle = @((Get-Result 'Get-GpuPvInventory').vms | Where-Object { $_.name -eq 'Win11-GpuP-Ready' })[0]
+        $idle.gpuLoad.sampled | Should -BeTrue
+        @($idle.gpuLoad.engines | ForEach-Object { $_.percent } | Sort-Object -Unique) | Should -Be @(0)
+        $idle.gpuLoad.dedicatedBytes | Should -Be 0
+    }
+
+    It 'follows a change of load from the next sample on' {
+        $null = Get-Result 'Get-GpuPvInventory'
+        $path = $env:GPUPV_FAKE_HYPERV_STATE
+        $doc = Read-StandInState
+        @($doc.vms | Where-Object { $_.name -eq 'Win11-DriverTest' })[0].gpuLoad.engines.'3D' = 5
+        [System.IO.File]::WriteAllText($path, (ConvertTo-Json -InputObject $doc -Depth 32))
+        Start-Sleep -Milliseconds 300
+        $test = @((Get-Result 'Get-GpuPvInventory').vms | Where-Object { $_.name -eq 'Win11-DriverTest' })[0]
+        $threeD = @($test.gpuLoad.engines | Where-Object { $_.type -eq '3D' })[0].percent
+        $threeD | Should -BeGreaterOrEqual 4.5
+        $threeD | Should -BeLessOrEqual 5.5
+    }
+
+    It 'still lists every VM when the host has no GPU counters, and reads none for a remote host' {
+        $null = New-StandInState -Edit { param($doc) Set-StandInFault $doc @(@{ kind = 'cmdletError'; cmdlet = 'Get-GpuPvPlatformGpuEngineCounters'; text = 'Invalid class "Win32_PerfRawData_GPUPerformanceCounters_GPUEngine"'; times = -1 }) }
+        $vms = @((Get-Result 'Get-GpuPvInventory').vms)
+        $vms.Count | Should -Be 6
+        @($vms | Where-Object { $null -ne $_.PSObject.Properties['gpuLoad'] }).Count | Should -Be 0
+        $remote = @((Get-Result 'Get-GpuPvInventory' @{ computerName = 'GPU-LAB-02' }).vms)
+        @($remote | Where-Object { $_.state -eq 'Running' -and $_.gpuPartitions.Count -gt 0 }).Count | Should -BeGreaterThan 0
+        @($remote | Where-Object { $null -ne $_.PSObject.Properties['gpuLoad'] }).Count | Should -Be 0
+    }
+}
+
 Describe 'Invoke-GpuPvVmAction' {
     BeforeEach { $null = New-StandInState }
 

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { powerShellExecutable } from '../harness/powerShellTools';
@@ -12,6 +13,12 @@ import { SIMULATED_HOST, Workbench } from './workbench';
 // stale guest driver found and flagged, and what the view says when Hyper-V is missing.
 
 const VIEW = 'Virtual Machines';
+
+/** What these tests read of the stand-in's state document. */
+interface StandInDocument {
+  vms: { id: string; name: string; tpmEnabled?: boolean; processorCount?: number; memoryStartup?: number; gpuPartitions: { maxVram: number }[] }[];
+  standIn: { faults?: object[]; mountedDisks?: Record<string, unknown>; mountedImages?: Record<string, unknown> };
+}
 
 describe('UI: the Virtual Machines view', () => {
   let workbench: Workbench;
@@ -105,6 +112,38 @@ describe('UI: the Virtual Machines view', () => {
     await expand('Checkpoints');
     await workbench.page.mouse.move(1200, 780);
     await workbench.screenshot('vms-tree');
+  });
+
+  it('shows the GPU load of the two VMs sharing a GPU, and their sum on the GPU', async () => {
+    // The counters need two samples for a rate: the second refresh (5 s apart) brings it.
+    const driverTest = row('Win11-DriverTest');
+    await waitUntil(async () => (await driverTest.innerText()).includes('GPU 62% 3D'), 'Win11-DriverTest’s GPU load', 30_000);
+    const hostile = row('Tom’s "Debug" VM');
+    assert.match(await hostile.innerText(), /GPU 40% Video encode/);
+    assert.doesNotMatch(await row('Win11-Perf').innerText(), /GPU \d/, 'a paused VM runs no GPU work');
+    await expand('Partitionable GPUs');
+    const rtx = row('NVIDIA GeForce RTX 4090').first();
+    await waitUntil(async () => (await rtx.innerText()).includes('VMs: 3D 83%, Video encode 40%'), 'the sum on the GPU row');
+
+    // A few more refreshes draw the sparkline; then the VM's tooltip.
+    await workbench.page.waitForTimeout(11_000);
+    await driverTest.locator('.label-name').hover();
+    const tooltip = workbench.page.locator('.monaco-hover', { hasText: 'GPU load since the last refresh' });
+    await tooltip.waitFor({ timeout: 15_000 });
+    const text = await tooltip.innerText();
+    assert.match(text, /3D 62%/);
+    assert.match(text, /Video decode 15%/);
+    assert.match(text, /GPU memory: dedicated 3\.2 GB, shared 410 MB/);
+    assert.match(text, /Busiest engine, last \d+ refreshes: [▁▂▃▄▅▆▇█]{2,}/);
+    await workbench.screenshot('vms-gpu-load-vm');
+    await workbench.page.mouse.move(1200, 780);
+    await workbench.page.locator('.monaco-hover').waitFor({ state: 'hidden' });
+    await rtx.locator('.label-name').hover();
+    const gpuTooltip = workbench.page.locator('.monaco-hover', { hasText: 'GPU load of the VMs on it' });
+    await gpuTooltip.waitFor({ timeout: 15_000 });
+    assert.match(await gpuTooltip.innerText(), /Win11-DriverTest: GPU 62% 3D · 3\.2 GB dedicated\s+Tom’s "Debug" VM.*GPU 40% Video encode.*\s+All 2 VMs: 3D 83%, Video encode 40%/);
+    await workbench.screenshot('vms-gpu-load-gpu');
+    await workbench.page.mouse.move(1200, 780);
   });
 
   it('starts a VM from the play button on its row, and the row turns to running', async () => {
@@ -209,6 +248,169 @@ describe('UI: the Virtual Machines view', () => {
     const vm = state.vms.find((v) => v.name === 'Ubuntu-24.04-Tools')!;
     assert.equal(vm.guestControlledCacheTypes, true);
     assert.equal(vm.highMmioGapSize, 32 * 1024 ** 3);
+  });
+
+  it('assigns a whole GPU to an off VM with DDA after its dry run and a second confirmation to force it, and returns it', async () => {
+    const page = workbench.page;
+    const A2000 = 'NVIDIA RTX A2000 12GB';
+    const description = (text: string) => row(text).first().locator('.label-description').innerText();
+    await collapseAll();
+    await expand('Host GPUs');
+    await waitUntil(async () => (await description(A2000)) === 'on the host · can be assigned', 'the A2000 on the host');
+    assert.equal(await description('NVIDIA GeForce RTX 4090'), 'partitioned with GPU-P');
+    await workbench.screenshot('vms-host-gpus');
+    await workbench.contextMenu(row(A2000).first(), 'Assign GPU to a VM');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Ubuntu-24.04-Tools' }).first().click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /Disable NVIDIA RTX A2000 12GB on the host/);
+    assert.match(await dialog.innerText(), /Dismount PCIROOT\(0\)#PCI\(0300\)#PCI\(0000\) from the host/);
+    assert.match(await dialog.innerText(), /Assign PCIROOT\(0\)#PCI\(0300\)#PCI\(0000\) to 'Ubuntu-24.04-Tools'/);
+    await workbench.screenshot('vms-dda-dry-run');
+    await dialog.getByRole('button', { name: 'Assign', exact: true }).click();
+    // The simulated A2000, like most GeForce and many workstation GPUs, comes without securing directives.
+    const force = page.locator('.monaco-dialog-box', { hasText: 'with force?' });
+    await force.waitFor({ timeout: 30_000 });
+    assert.match(await force.innerText(), /assign it only to a VM you trust/);
+    assert.match(await force.innerText(), /The GPU is back on the host/);
+    await workbench.screenshot('vms-dda-force');
+    await force.getByRole('button', { name: 'Assign with Force' }).click();
+    await page.locator('.notification-toast', { hasText: 'is assigned to' }).waitFor({ timeout: 30_000 });
+    await waitUntil(async () => (await description(A2000)) === 'assigned to Ubuntu-24.04-Tools', 'the A2000 assigned', 30_000);
+    await expand('Ubuntu-24.04-Tools');
+    await row(`GPU (DDA) · ${A2000}`).waitFor();
+    await page.mouse.move(1200, 700);
+    await workbench.screenshot('vms-dda-assigned');
+    const assigned = JSON.parse(readFileSync(env.hyperVState, 'utf8')) as { vms: { id: string; name: string }[]; devices: { friendlyName: string; assignedTo: string | null; present: boolean }[] };
+    const device = () => (JSON.parse(readFileSync(env.hyperVState, 'utf8')) as typeof assigned).devices.find((d) => d.friendlyName === A2000)!;
+    assert.equal(device().assignedTo, assigned.vms.find((v) => v.name === 'Ubuntu-24.04-Tools')!.id);
+
+    await workbench.contextMenu(row(`GPU (DDA) · ${A2000}`), 'Return GPU to the Host');
+    const back = page.locator('.monaco-dialog-box', { hasText: 'to the host?' });
+    await back.waitFor({ timeout: 30_000 });
+    assert.match(await back.innerText(), /Remove PCIROOT\(0\)#PCI\(0300\)#PCI\(0000\) from 'Ubuntu-24.04-Tools'/);
+    await back.getByRole('button', { name: 'Return to Host' }).click();
+    await page.locator('.notification-toast', { hasText: 'is back on the host' }).waitFor({ timeout: 30_000 });
+    await waitUntil(async () => (await description(A2000)) === 'on the host · can be assigned', 'the A2000 back on the host', 30_000);
+    assert.equal(device().assignedTo, null);
+    assert.equal(device().present, true);
+  });
+
+  describe('New GPU-P VM', () => {
+    const page = () => workbench.page;
+    const quickInput = () => page().locator('.quick-input-widget');
+    const vhdFolder = () => `${env.hyperVState}.vhds`;
+    const state = () => JSON.parse(readFileSync(env.hyperVState, 'utf8')) as StandInDocument;
+    let iso: string;
+
+    before(() => {
+      // Any file is an ISO to the stand-in: what it holds comes from its standIn.diskImages.
+      iso = path.join(mkdtempSync(path.join(tmpdir(), 'gpupv-iso-')), 'Win11_24H2_English_x64.iso');
+      writeFileSync(iso, 'CD001');
+    });
+
+    /** Picks the quick-pick row that holds `text` once the input whose title holds `title` shows. */
+    async function pick(title: string, text: string): Promise<void> {
+      await quickInput().locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 30_000 });
+      await quickInput().locator('.monaco-list-row', { hasText: text }).first().click();
+    }
+
+    /** Types into the input box of the prompt that holds `prompt`; an empty value keeps the default. */
+    async function answer(prompt: string, value?: string): Promise<void> {
+      await page().locator('.quick-input-widget', { hasText: prompt }).waitFor({ timeout: 30_000 });
+      const input = quickInput().locator('input');
+      if (value !== undefined) await input.fill(value);
+      await input.press('Enter');
+    }
+
+    /** The wizard up to its dry run, from the view's title bar, with the ISO typed into VS Code's file dialog. */
+    async function runWizard(name: string, unattended: boolean): Promise<void> {
+      await workbench.sidebarPane(VIEW).hover();
+      await workbench.sidebarPane(VIEW).locator('.pane-header .action-label[aria-label="New GPU-P VM…"]').click();
+      await answer('The VM’s name in Hyper-V', name);
+      await pick('install from', 'Windows ISO');
+      // VS Code's own file dialog, as a remote workbench shows it: a path typed in full.
+      const dialogInput = quickInput().locator('input');
+      await quickInput().locator('.quick-input-title', { hasText: 'Windows installation ISO' }).waitFor({ timeout: 30_000 });
+      // The dialog fills in the workspace folder once it has read it: type the path after that.
+      await waitUntil(async () => {
+        if ((await dialogInput.inputValue()) !== iso) await dialogInput.fill(iso);
+        await page().waitForTimeout(300);
+        return (await dialogInput.inputValue()) === iso;
+      }, 'the ISO path in the file dialog');
+      await dialogInput.press('Enter');
+      await pick('edition', 'Windows 11 Pro');
+      await pick('disk size', '128 GB');
+      await pick('memory', '8 GB');
+      await pick('processors', '4 virtual processors');
+      await pick('GPU', 'NVIDIA GeForce RTX 4090');
+      await pick('share of the GPU', '25%');
+      await pick('network', 'Default Switch');
+      if (!unattended) {
+        await pick('Windows setup', 'I set Windows up myself');
+        return;
+      }
+      await pick('Windows setup', 'Unattended, with a local administrator');
+      await answer('The local administrator’s name');
+      await answer('password', "P@ss w0rd'!");
+      await answer('The computer name inside Windows');
+    }
+
+    it('makes a GPU-P VM from a Windows ISO after listing every step, and keeps its account for PowerShell Direct', async () => {
+      await collapseAll();
+      await runWizard('Win11-GpuP-Dev', true);
+      const dialog = page().locator('.monaco-dialog-box', { hasText: 'Create the GPU-P VM' });
+      await dialog.waitFor({ timeout: 60_000 });
+      const plan = await dialog.innerText();
+      assert.match(plan, /Create the disk .*Win11-GpuP-Dev\.vhdx: 128 GB, dynamically expanding/);
+      assert.match(plan, /Apply Windows 11 Pro 10\.0\.26100\.1742 \(image 6 of install\.wim\)/);
+      assert.match(plan, /local administrator 'gpupv'/);
+      assert.match(plan, /Copy the host GPU driver nv_dispi\.inf_amd64_\w+ /);
+      assert.match(plan, /A virtual TPM with a new local key protector/);
+      assert.match(plan, /A GPU partition of NVIDIA GeForce RTX 4090/);
+      assert.match(plan, /A cancel or a failure removes what was made/);
+      await workbench.screenshot('vms-new-vm-dry-run');
+      await dialog.getByRole('button', { name: 'Create VM' }).click();
+      await page().locator('.notification-toast', { hasText: 'Created "Win11-GpuP-Dev" with a GPU partition' }).waitFor({ timeout: 60_000 });
+      await row('Win11-GpuP-Dev').waitFor({ timeout: 30_000 });
+      await expand('Win11-GpuP-Dev');
+      await row('GPU partition · NVIDIA GeForce RTX 4090').first().waitFor();
+      await page().mouse.move(1200, 700);
+      await workbench.screenshot('vms-new-vm-created');
+      const vm = state().vms.find((v) => v.name === 'Win11-GpuP-Dev')!;
+      assert.equal(vm.tpmEnabled, true);
+      assert.equal(vm.processorCount, 4);
+      assert.equal(vm.memoryStartup, 8 * 1024 ** 3);
+      assert.equal(vm.gpuPartitions[0]!.maxVram, 250_000_000);
+      assert.deepEqual(readdirSync(vhdFolder()), ['Win11-GpuP-Dev.vhdx']);
+    });
+
+    it('removes what it made when the creation is cancelled, and says what it removed', async () => {
+      // Applying the image takes long enough here to press Cancel, as on a real host.
+      const doc = state();
+      doc.standIn.faults = [{ kind: 'slow', cmdlet: 'Expand-WindowsImage', ms: 6000 }];
+      writeFileSync(env.hyperVState, JSON.stringify(doc, null, 2));
+      await workbench.runCommand('Notifications: Clear All Notifications');
+      await collapseAll();
+      await runWizard('Win11-Cancelled', false);
+      const dialog = page().locator('.monaco-dialog-box', { hasText: 'Create the GPU-P VM' });
+      await dialog.waitFor({ timeout: 60_000 });
+      await dialog.getByRole('button', { name: 'Create VM' }).click();
+      const toast = page().locator('.notification-toast', { hasText: 'Creating "Win11-Cancelled"' });
+      await toast.locator('text=/Apply Windows 11 Pro/').waitFor({ timeout: 30_000 });
+      await toast.getByRole('button', { name: 'Cancel' }).click();
+      const said = page().locator('.notification-toast', { hasText: 'was cancelled before' });
+      await said.waitFor({ timeout: 60_000 });
+      // The whole message, as a user reads it after expanding the toast.
+      const expandToast = said.locator('.codicon-notifications-expand');
+      if (await expandToast.count()) await expandToast.click();
+      assert.match(await said.innerText(), /Removed what it had made: the disk .*Win11-Cancelled\.vhdx/);
+      await workbench.screenshot('vms-new-vm-cancelled');
+      assert.equal(state().vms.some((v) => v.name === 'Win11-Cancelled'), false);
+      assert.deepEqual(readdirSync(vhdFolder()), ['Win11-GpuP-Dev.vhdx']);
+      assert.deepEqual(Object.keys(state().standIn.mountedDisks ?? {}), []);
+      assert.deepEqual(Object.keys(state().standIn.mountedImages ?? {}), []);
+    });
   });
 
   it('says what to do when the Hyper-V PowerShell module is missing', async () => {

@@ -53,6 +53,22 @@ function Get-GpuPvPlatformVideoController {
     return @(Get-CimInstance -ClassName 'Win32_VideoController' -ErrorAction Stop)
 }
 
+function Get-GpuPvPlatformVmWorkerProcess {
+    # Win32_Process of every VM worker process (one per VM, the VM id on its command line): ProcessId, CommandLine.
+    return @(Get-CimInstance -ClassName 'Win32_Process' -Filter "Name='vmwp.exe'" -Property 'ProcessId', 'CommandLine' -ErrorAction Stop)
+}
+
+function Get-GpuPvPlatformGpuEngineCounters {
+    # The raw "GPU Engine" counters of every process: Name (pid_<pid>_luid_<luid>_phys_<n>_eng_<n>_engtype_<type>),
+    # UtilizationPercentage (running time, 100 ns) and Timestamp_Sys100NS.
+    return @(Get-CimInstance -ClassName 'Win32_PerfRawData_GPUPerformanceCounters_GPUEngine' -Property 'Name', 'UtilizationPercentage', 'Timestamp_Sys100NS' -ErrorAction Stop)
+}
+
+function Get-GpuPvPlatformGpuProcessMemory {
+    # The raw "GPU Process Memory" counters: Name (pid_<pid>_luid_<luid>_phys_<n>), DedicatedUsage and SharedUsage in bytes.
+    return @(Get-CimInstance -ClassName 'Win32_PerfRawData_GPUPerformanceCounters_GPUProcessMemory' -Property 'Name', 'DedicatedUsage', 'SharedUsage' -ErrorAction Stop)
+}
+
 function Get-GpuPvPlatformWindowsDirectory {
     return $env:SystemRoot
 }
@@ -64,5 +80,8 @@ Export-ModuleMember -Function @(
     'Get-GpuPvPlatformOsBuild',
     'Get-GpuPvPlatformDisplayDriver',
     'Get-GpuPvPlatformVideoController',
+    'Get-GpuPvPlatformVmWorkerProcess',
+    'Get-GpuPvPlatformGpuEngineCounters',
+    'Get-GpuPvPlatformGpuProcessMemory',
     'Get-GpuPvPlatformWindowsDirectory'
 )

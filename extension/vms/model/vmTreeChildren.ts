@@ -1,9 +1,9 @@
-import type { Checkpoint, GpuPartitionAdapter, IntegrationService, PartitionableGpu, VirtualMachine } from '../../hyperv/inventory';
+import type { Checkpoint, GpuPartitionAdapter, HostGpu, IntegrationService, PartitionableGpu, VirtualMachine } from '../../hyperv/inventory';
 import { PARTITION_RESOURCES } from './partitionShares';
 import type { HostNode, HostSnapshot, VmTreeNode } from './vmTreeNodes';
 
-// Which rows sit under which: host -> (error) + Partitionable GPUs + VMs; VM -> partitions,
-// checkpoints (as the tree Hyper-V keeps), integration services.
+// Which rows sit under which: host -> (error) + Partitionable GPUs + Host GPUs (DDA) + VMs;
+// VM -> assigned GPUs, partitions, checkpoints (as the tree Hyper-V keeps), integration services.
 
 export const GUEST_SERVICE_INTERFACE = 'Guest Service Interface';
 
@@ -19,8 +19,10 @@ export function childrenOf(node: VmTreeNode): VmTreeNode[] {
       return node.gpus.map((gpu) => ({ kind: 'gpu', hostKey: node.hostKey, gpu, holders: holdersOf(gpu, node.gpus, node.vms) }));
     case 'gpu':
       return node.holders.map(({ vm, adapter }) => ({ kind: 'gpuHolder', hostKey: node.hostKey, vm, adapter }));
+    case 'hostGpuGroup':
+      return node.hostGpus.map((gpu) => ({ kind: 'hostGpu', hostKey: node.hostKey, gpu }));
     case 'vm':
-      return vmChildren(node.hostKey, node.vm, node.gpus);
+      return vmChildren(node.hostKey, node.vm, node.gpus, node.hostGpus ?? []);
     case 'partition':
       return PARTITION_RESOURCES.map((resource) => ({
         kind: 'partitionResource',
@@ -50,21 +52,18 @@ function hostChildren(node: HostNode): VmTreeNode[] {
     return rows;
   }
   if (inventory.gpus.length > 0) rows.push({ kind: 'gpuGroup', hostKey, gpus: inventory.gpus, vms: inventory.vms });
+  const hostGpus = inventory.hostGpus;
+  if (hostGpus.length > 0) rows.push({ kind: 'hostGpuGroup', hostKey, hostGpus });
   if (inventory.vms.length === 0) {
     rows.push({ kind: 'note', hostKey, id: `${hostKey}/no-vms`, text: 'No virtual machines on this host' });
   }
-  for (const vm of inventory.vms) rows.push({ kind: 'vm', hostKey, vm, gpus: inventory.gpus });
+  for (const vm of inventory.vms) rows.push({ kind: 'vm', hostKey, vm, gpus: inventory.gpus, hostGpus });
   return rows;
 }
 
-export function vmChildren(hostKey: string, vm: VirtualMachine, gpus: readonly PartitionableGpu[]): VmTreeNode[] {
-  const rows: VmTreeNode[] = vm.gpuPartitions.map((adapter) => ({
-    kind: 'partition',
-    hostKey,
-    vm,
-    adapter,
-    gpu: gpuOfAdapter(adapter, gpus),
-  }));
+export function vmChildren(hostKey: string, vm: VirtualMachine, gpus: readonly PartitionableGpu[], hostGpus: readonly HostGpu[]): VmTreeNode[] {
+  const rows: VmTreeNode[] = hostGpus.filter((gpu) => gpu.mode === 'assigned' && gpu.vmId?.toLowerCase() === vm.id.toLowerCase()).map((gpu) => ({ kind: 'assignedGpu', hostKey, vm, gpu }));
+  for (const adapter of vm.gpuPartitions) rows.push({ kind: 'partition', hostKey, vm, adapter, gpu: gpuOfAdapter(adapter, gpus) });
   if (vm.checkpoints.length > 0) rows.push({ kind: 'checkpointGroup', hostKey, vm });
   if (vm.integrationServices.length > 0) rows.push({ kind: 'serviceGroup', hostKey, vm });
   return rows;

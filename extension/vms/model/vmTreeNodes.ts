@@ -3,6 +3,7 @@ import type { HyperVErrorCode } from '../../hyperv/hyperVError';
 import type {
   Checkpoint,
   GpuPartitionAdapter,
+  HostGpu,
   IntegrationService,
   Inventory,
   PartitionableGpu,
@@ -53,10 +54,26 @@ export interface GpuHolderNode extends OnVm {
   readonly kind: 'gpuHolder';
   readonly adapter: GpuPartitionAdapter;
 }
+/** The host's GPUs as Discrete Device Assignment sees them, each in its mode. */
+export interface HostGpuGroupNode extends OnHost {
+  readonly kind: 'hostGpuGroup';
+  readonly hostGpus: readonly HostGpu[];
+}
+export interface HostGpuNode extends OnHost {
+  readonly kind: 'hostGpu';
+  readonly gpu: HostGpu;
+}
 export interface VmNode extends OnVm {
   readonly kind: 'vm';
   /** The host's GPUs, to name the one behind each partition. */
   readonly gpus: readonly PartitionableGpu[];
+  /** The host's GPUs as DDA sees them, to list the ones assigned to this VM (none when absent). */
+  readonly hostGpus?: readonly HostGpu[];
+}
+/** A whole GPU given to the VM with Discrete Device Assignment. */
+export interface AssignedGpuNode extends OnVm {
+  readonly kind: 'assignedGpu';
+  readonly gpu: HostGpu;
 }
 export interface PartitionNode extends OnVm {
   readonly kind: 'partition';
@@ -96,7 +113,10 @@ export type VmTreeNode =
   | GpuGroupNode
   | GpuNode
   | GpuHolderNode
+  | HostGpuGroupNode
+  | HostGpuNode
   | VmNode
+  | AssignedGpuNode
   | PartitionNode
   | PartitionResourceNode
   | CheckpointGroupNode

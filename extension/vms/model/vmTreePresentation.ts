@@ -1,7 +1,8 @@
 import { LOCAL_HOST_KEY } from '../../hyperv/hyperVHost';
-import type { Checkpoint, GpuPartitionAdapter, HostDriver, PartitionableGpu, VirtualMachine } from '../../hyperv/inventory';
+import type { Checkpoint, GpuPartitionAdapter, HostDriver, HostGpu, PartitionableGpu, VirtualMachine } from '../../hyperv/inventory';
 import { describeDriverState, guestDriverState, type DriverState, type GuestDriverRecord } from './driverVersions';
 import { displayText, escapeMarkdown, formatBytes, formatUptime } from './formatting';
+import { busiestEngine, gpuLoadLines, gpuLoadSummary, gpuLoadTotalSummary, sumGpuLoads, type GpuLoadTotal } from './gpuLoad';
 import {
   describeResourceShare,
   formatPercent,
@@ -48,6 +49,8 @@ export interface PresentationContext {
   guestDriver(hostKey: string, vmId: string): GuestDriverRecord | undefined;
   /** The display driver of a host (null when unknown, as for remote hosts). */
   hostDriver(hostKey: string): HostDriver | null;
+  /** A VM's busiest GPU engine over the last refreshes, oldest first. */
+  gpuLoadHistory(hostKey: string, vmId: string): readonly number[];
 }
 
 const WARNING_COLOR = 'list.warningForeground';
@@ -84,6 +87,28 @@ export function present(node: VmTreeNode, context: PresentationContext): RowPres
         description: shareSummary(node.adapter),
         icon: vmIcon(node.vm.state),
         contextValue: `gpuHolder ${vmStateTokens(node.vm)}`,
+        collapsible: 'none',
+      };
+    case 'hostGpuGroup':
+      return {
+        id: `${node.hostKey}/host-gpus`,
+        label: 'Host GPUs',
+        description: `${node.hostGpus.length} · whole-GPU passthrough (DDA)`,
+        tooltip: 'The host\'s GPUs as Discrete Device Assignment sees them: each is driven by the host, partitioned with GPU-P, or given whole to one VM. A GPU cannot be partitioned and assigned at once.',
+        icon: { id: 'server-process' },
+        contextValue: 'hostGpuGroup',
+        collapsible: 'collapsed',
+      };
+    case 'hostGpu':
+      return presentHostGpu(node.hostKey, node.gpu);
+    case 'assignedGpu':
+      return {
+        id: `${node.hostKey}/vm/${node.vm.id}/assigned/${node.gpu.locationPath}`,
+        label: `GPU (DDA) · ${hostGpuName(node.gpu)}`,
+        description: displayText(node.gpu.locationPath),
+        tooltip: hostGpuTooltip(node.gpu),
+        icon: { id: 'circuit-board', color: 'charts.blue' },
+        contextValue: `assignedGpu ${vmStateTokens(node.vm)}`,
         collapsible: 'none',
       };
     case 'vm':
@@ -182,14 +207,62 @@ function presentHost(node: HostNode): RowPresentation {
   };
 }
 
+/** What each mode means, as the row's description and the first line of its tooltip. */
+const HOST_GPU_MODES: Readonly<Record<HostGpu['mode'], { readonly description: (gpu: HostGpu) => string; readonly meaning: string }>> = {
+  host: { description: () => 'on the host · can be assigned', meaning: 'The host drives it; it can be assigned whole to an off VM.' },
+  partitionable: {
+    description: () => 'partitioned with GPU-P',
+    meaning: 'GPU-P hands out partitions of it (see Partitionable GPUs). It can be assigned whole only once no VM holds a partition.',
+  },
+  dismounted: {
+    description: () => 'dismounted · no VM has it',
+    meaning: 'Dismounted from the host but assigned to no VM: an assignment left half done. Return it to the host to use it again.',
+  },
+  assigned: { description: (gpu) => `assigned to ${displayText(gpu.vmName ?? 'a VM')}`, meaning: 'Given whole to the VM with Discrete Device Assignment; the host cannot use it.' },
+};
+
+function presentHostGpu(hostKey: string, gpu: HostGpu): RowPresentation {
+  const mode = HOST_GPU_MODES[gpu.mode];
+  const icon: RowIcon =
+    gpu.mode === 'assigned' ? { id: 'circuit-board', color: 'charts.blue' } : gpu.mode === 'dismounted' ? { id: 'warning', color: WARNING_COLOR } : { id: 'circuit-board' };
+  return {
+    id: `${hostKey}/host-gpu/${gpu.locationPath}`,
+    label: hostGpuName(gpu),
+    description: `${mode.description(gpu)}${gpu.mode === 'host' && !gpu.enabled ? ' · disabled' : ''}`,
+    tooltip: hostGpuTooltip(gpu),
+    icon,
+    contextValue: `hostGpu mode:${gpu.mode}`,
+    collapsible: 'none',
+  };
+}
+
+function hostGpuName(gpu: HostGpu): string {
+  return displayText(gpu.name ?? gpu.instanceId);
+}
+
+function hostGpuTooltip(gpu: HostGpu): string {
+  return [
+    `**${escapeMarkdown(hostGpuName(gpu))}**`,
+    HOST_GPU_MODES[gpu.mode].meaning,
+    `Location path: \`${gpu.locationPath.replace(/`/g, "'")}\``,
+    `Instance: \`${gpu.instanceId.replace(/`/g, "'")}\``,
+    gpu.vmName ? `VM: ${escapeMarkdown(gpu.vmName)}` : undefined,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
 function presentGpu(node: GpuNode): RowPresentation {
   const { gpu, holders } = node;
   const inUse = holders.length;
   const count = gpu.partitionCount ?? undefined;
   const free = vramFreePercent(gpu);
+  const loadedVms = [...new Map(holders.filter(({ vm }) => vm.gpuLoad).map(({ vm }) => [vm.id, vm])).values()];
+  const total = sumGpuLoads(loadedVms);
   const description = [
     `${inUse}/${count ?? '?'} partition${count === 1 ? '' : 's'} in use`,
     free === undefined ? undefined : `VRAM ${formatPercent(free)} free`,
+    total ? gpuLoadTotalSummary(total) : undefined,
   ];
   const tooltip = [
     `**${escapeMarkdown(gpuName(gpu))}**`,
@@ -207,6 +280,7 @@ function presentGpu(node: GpuNode): RowPresentation {
     holders.length
       ? `Held by: ${holders.map(({ vm, adapter }) => `${escapeMarkdown(vm.name)} (${shareSummary(adapter)})`).join(', ')}`
       : 'No VM holds a partition of this GPU.',
+    ...(loadedVms.length ? [gpuUseByVm(loadedVms, total)] : []),
   ];
   return {
     id: `${node.hostKey}/gpu/${gpu.instancePath}`,
@@ -219,6 +293,16 @@ function presentGpu(node: GpuNode): RowPresentation {
   };
 }
 
+/** The GPU row's tooltip section: each VM's use and the sum, the noisy neighbour first. */
+function gpuUseByVm(vms: readonly VirtualMachine[], total: GpuLoadTotal | undefined): string {
+  const busiest = (vm: VirtualMachine) => (vm.gpuLoad ? busiestEngine(vm.gpuLoad)?.percent : undefined) ?? -1;
+  const lines = [...vms]
+    .sort((a, b) => busiest(b) - busiest(a))
+    .map((vm) => `${escapeMarkdown(vm.name)}: ${gpuLoadSummary(vm.gpuLoad!)} · ${formatBytes(vm.gpuLoad!.dedicatedBytes)} dedicated`);
+  if (total) lines.push(`All ${total.vms} VM${total.vms === 1 ? '' : 's'}: ${gpuLoadTotalSummary(total).replace(/^VMs: /, '')} · ${formatBytes(total.dedicatedBytes)} dedicated, ${formatBytes(total.sharedBytes)} shared`);
+  return `GPU load of the VMs on it:  \n${lines.join('  \n')}`;
+}
+
 function presentVm(hostKey: string, vm: VirtualMachine, context: PresentationContext): RowPresentation {
   const driver = vm.gpuPartitions.length > 0 ? guestDriverState(context.hostDriver(hostKey), context.guestDriver(hostKey, vm.id)) : undefined;
   const gsi = guestServiceInterface(vm);
@@ -227,7 +311,7 @@ function presentVm(hostKey: string, vm: VirtualMachine, context: PresentationCon
     id: `${hostKey}/vm/${vm.id}`,
     label: displayText(vm.name),
     description: vmDescription(vm),
-    tooltip: vmTooltip(vm, driver),
+    tooltip: vmTooltip(vm, driver, context.gpuLoadHistory(hostKey, vm.id)),
     icon: vmIcon(vm.state),
     contextValue: [
       'vm',
@@ -246,18 +330,19 @@ function presentVm(hostKey: string, vm: VirtualMachine, context: PresentationCon
   };
 }
 
-/** "Running · 12% CPU · 8 GB · 2h 03m"; only the state for a VM that is off. */
+/** "Running · 12% CPU · 8 GB · 2h 03m · GPU 62% 3D"; only the state for a VM that is off. */
 export function vmDescription(vm: VirtualMachine): string {
   const parts: string[] = [displayText(vm.state)];
   if (vm.state === 'Running' || vm.state === 'Paused') {
     if (vm.state === 'Running' && vm.cpuUsage !== null) parts.push(`${vm.cpuUsage}% CPU`);
     if (vm.memoryAssigned) parts.push(formatBytes(vm.memoryAssigned));
     if (vm.uptimeSeconds > 0) parts.push(formatUptime(vm.uptimeSeconds));
+    if (vm.state === 'Running' && vm.gpuLoad) parts.push(gpuLoadSummary(vm.gpuLoad));
   }
   return parts.join(' · ');
 }
 
-function vmTooltip(vm: VirtualMachine, driver: DriverState | undefined): string {
+function vmTooltip(vm: VirtualMachine, driver: DriverState | undefined, loadHistory: readonly number[]): string {
   const gsi = guestServiceInterface(vm);
   const lines = [
     `**${escapeMarkdown(vm.name)}**`,
@@ -267,6 +352,7 @@ function vmTooltip(vm: VirtualMachine, driver: DriverState | undefined): string 
     vm.gpuPartitions.length
       ? `GPU partitions: ${vm.gpuPartitions.map((adapter) => shareSummary(adapter)).join('; ')}`
       : 'No GPU partition.',
+    ...(vm.gpuLoad ? gpuLoadLines(vm.gpuLoad, loadHistory) : []),
     `Checkpoints: ${vm.checkpoints.length}`,
     gsi && !gsi.enabled ? '$(warning) Guest Service Interface is off: copying files into the guest needs it.' : undefined,
     driver ? `${driver.kind === 'stale' ? '$(warning) ' : ''}${escapeMarkdown(describeDriverState(driver))}` : undefined,

@@ -1,4 +1,4 @@
-import type { GpuPartitionAdapter, Inventory, PartitionableGpu, VirtualMachine } from '../../../extension/hyperv/inventory';
+import type { GpuPartitionAdapter, HostGpu, Inventory, PartitionableGpu, VirtualMachine } from '../../../extension/hyperv/inventory';
 import { uniformShare } from '../../../extension/vms/model/partitionShares';
 
 // Inventories shaped exactly like Get-GpuPvInventory's, for the pure-model tests.
@@ -67,11 +67,30 @@ export function vm(overrides: Partial<VirtualMachine> = {}): VirtualMachine {
   };
 }
 
-export function inventory(vms: VirtualMachine[], gpus: PartitionableGpu[] = [gpu(RTX_PATH, { friendlyName: 'NVIDIA GeForce RTX 4090' })]): Inventory {
+export function inventory(
+  vms: VirtualMachine[],
+  gpus: PartitionableGpu[] = [gpu(RTX_PATH, { friendlyName: 'NVIDIA GeForce RTX 4090' })],
+  hostGpus: HostGpu[] = [],
+): Inventory {
   return {
     host: { name: 'GPU-WORKSTATION', osBuild: '26100.2314', hyperVModule: true, isHyperVAdmin: true },
     vms,
     gpus,
+    hostGpus,
     hostDriver: { version: '32.0.15.6094', date: '2024-08-14', infName: 'oem42.inf', deviceName: 'NVIDIA GeForce RTX 4090' },
+  };
+}
+
+/** A host GPU as Get-GpuPvHostGpus reports it: on the host, assignable, unless overridden. */
+export function hostGpu(overrides: Partial<HostGpu> = {}): HostGpu {
+  return {
+    instanceId: 'PCI\\VEN_10DE&DEV_2571&SUBSYS_1611103C&REV_A1\\4&1B2C3D4E&0&0008',
+    name: 'NVIDIA RTX A2000 12GB',
+    locationPath: 'PCIROOT(0)#PCI(0300)#PCI(0000)',
+    mode: 'host',
+    enabled: true,
+    vmId: null,
+    vmName: null,
+    ...overrides,
   };
 }

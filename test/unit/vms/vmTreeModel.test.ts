@@ -1,18 +1,24 @@
 import * as assert from 'node:assert/strict';
 import { compareDriverVersions, describeDriverState, guestDriverState, type GuestDriverRecord } from '../../../extension/vms/model/driverVersions';
 import { displayText, escapeMarkdown, formatBytes, formatUptime } from '../../../extension/vms/model/formatting';
+import { GPU_LOAD_HISTORY, GpuLoadHistory, loadBar, sparkline } from '../../../extension/vms/model/gpuLoad';
+import type { GpuLoad } from '../../../extension/hyperv/inventory';
 import { sharePercent, uniformPercent, uniformShare, valueForShare } from '../../../extension/vms/model/partitionShares';
 import { childrenOf, hostNodes } from '../../../extension/vms/model/vmTreeChildren';
 import type { HostSnapshot, VmTreeNode } from '../../../extension/vms/model/vmTreeNodes';
 import { present, shareSummary, vmDescription, type PresentationContext } from '../../../extension/vms/model/vmTreePresentation';
-import { adapter, ARC_PATH, gpu, inventory, RTX_PATH, vm } from './inventoryFixtures';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../../harness/paths';
+import { adapter, ARC_PATH, gpu, hostGpu, inventory, RTX_PATH, vm } from './inventoryFixtures';
 
 const GIB = 1024 ** 3;
 
-function context(records: Record<string, GuestDriverRecord> = {}, snapshot?: HostSnapshot): PresentationContext {
+function context(records: Record<string, GuestDriverRecord> = {}, snapshot?: HostSnapshot, history = new GpuLoadHistory()): PresentationContext {
   return {
     guestDriver: (_host, vmId) => records[vmId],
     hostDriver: () => snapshot?.inventory?.hostDriver ?? null,
+    gpuLoadHistory: (hostKey, vmId) => history.of(hostKey, vmId),
   };
 }
 
@@ -203,6 +209,128 @@ describe('Virtual Machines tree model', () => {
         assert.ok(!tooltip.includes('](command:'), tooltip);
         assert.ok(!tooltip.includes('<b>'), tooltip);
       }
+    });
+  });
+
+  describe('host GPUs (Discrete Device Assignment)', () => {
+    const assignedVm = vm({ name: 'Win11-Dda', id: '11111111-2222-4333-8444-555555555555', state: 'Off' });
+    const gpus = [
+      hostGpu(),
+      hostGpu({ instanceId: 'PCI\\VEN_10DE&DEV_2684\\4&1', name: 'NVIDIA GeForce RTX 4090', locationPath: 'PCIROOT(0)#PCI(0100)#PCI(0000)', mode: 'partitionable' }),
+      hostGpu({ instanceId: 'PCIP\\VEN_1002&DEV_73BF\\4&2', name: 'AMD Radeon Pro W6800', locationPath: 'PCIROOT(0)#PCI(0500)#PCI(0000)', mode: 'assigned', enabled: false, vmId: assignedVm.id.toUpperCase(), vmName: assignedVm.name }),
+      hostGpu({ instanceId: 'PCIP\\VEN_8086&DEV_56A0\\4&3', name: null, locationPath: 'PCIROOT(0)#PCI(0700)#PCI(0000)', mode: 'dismounted', enabled: false }),
+    ];
+    const snapshot: HostSnapshot = { target: { key: 'local' }, inventory: inventory([assignedVm], undefined, gpus), loading: false };
+    const host = hostNodes([snapshot])[0]!;
+    const group = childrenOf(host).find((n) => n.kind === 'hostGpuGroup')!;
+    const rows = childrenOf(group);
+
+    it('lists the host GPUs in a group of their own, each saying its mode, and an assigned one under its VM', () => {
+      assert.deepEqual(kinds(childrenOf(host)), ['gpuGroup', 'hostGpuGroup', 'vm']);
+      assert.equal(present(group, context()).description, '4 · whole-GPU passthrough (DDA)');
+      assert.deepEqual(
+        rows.map((n) => [present(n, context()).label, present(n, context()).description]),
+        [
+          ['NVIDIA RTX A2000 12GB', 'on the host · can be assigned'],
+          ['NVIDIA GeForce RTX 4090', 'partitioned with GPU-P'],
+          ['AMD Radeon Pro W6800', 'assigned to Win11-Dda'],
+          ['PCIP\\VEN_8086&DEV_56A0\\4&3', 'dismounted · no VM has it'],
+        ],
+      );
+      const vmNode = childrenOf(host).find((n) => n.kind === 'vm')!;
+      const assigned = childrenOf(vmNode).find((n) => n.kind === 'assignedGpu')!;
+      assert.equal(present(assigned, context()).label, 'GPU (DDA) · AMD Radeon Pro W6800');
+      assert.match(present(rows[3]!, context()).tooltip!, /an assignment left half done. Return it to the host/);
+    });
+
+    it('offers Assign on GPUs the host drives and Return on assigned and dismounted ones, as package.json menus match them', () => {
+      const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { menus: Record<string, { command: string; when?: string }[]> } };
+      const menusFor = (contextValue: string) =>
+        manifest.contributes.menus['view/item/context']!
+          .filter((m) => {
+            const match = /viewItem =~ \/(.*)\/$/.exec(m.when ?? '');
+            return match !== null && m.when!.includes('view == gpupv.vms') && new RegExp(match[1]!).test(contextValue);
+          })
+          .map((m) => m.command);
+      const offered = (node: VmTreeNode) => [...new Set(menusFor(present(node, context()).contextValue))].filter((c) => c.endsWith('Gpu'));
+      assert.deepEqual(offered(rows[0]!), ['gpupv.vms.assignGpu']);
+      assert.deepEqual(offered(rows[1]!), ['gpupv.vms.assignGpu']);
+      assert.deepEqual(offered(rows[2]!), ['gpupv.vms.returnGpu']);
+      assert.deepEqual(offered(rows[3]!), ['gpupv.vms.returnGpu']);
+      const vmNode = childrenOf(host).find((n) => n.kind === 'vm')!;
+      assert.deepEqual(offered(childrenOf(vmNode).find((n) => n.kind === 'assignedGpu')!), ['gpupv.vms.returnGpu']);
+      assert.deepEqual(offered(vmNode), []);
+    });
+  });
+
+  describe('GPU load (the noisy neighbour)', () => {
+    const load = (engines: Record<string, number | null>, dedicatedBytes = 3 * GIB, sampled = true): GpuLoad => ({
+      sampled,
+      engines: Object.entries(engines).map(([type, percent]) => ({ type, percent })),
+      dedicatedBytes,
+      sharedBytes: 256 * 1024 ** 2,
+    });
+    const busy = vm({ id: 'busy', name: 'Win11-Render', state: 'Running', gpuPartitions: [adapter(50, RTX_PATH)], gpuLoad: load({ '3D': 88.4, Copy: 6, VideoDecode: 0, VideoEncode: 0 }) });
+    const quiet = vm({ id: 'quiet', name: 'Win11-Quiet', state: 'Running', gpuPartitions: [adapter(25, RTX_PATH)], gpuLoad: load({ '3D': 4, Copy: 1, VideoEncode: 35 }, GIB) });
+    const other = vm({ id: 'other', name: 'Win11-Arc', state: 'Running', gpuPartitions: [adapter(25, ARC_PATH)], gpuLoad: load({ '3D': 50 }) });
+    const snapshot = snapshotOf([busy, quiet, other], [gpu(RTX_PATH), gpu(ARC_PATH)]);
+    const host = hostNodes([snapshot])[0]!;
+    const gpuRow = (path: string) => childrenOf(childrenOf(host).find((n) => n.kind === 'gpuGroup')!).find((n) => n.kind === 'gpu' && n.gpu.instancePath === path)!;
+    const vmRow = (id: string) => childrenOf(host).find((n) => n.kind === 'vm' && n.vm.id === id)!;
+
+    it('puts the busiest engine in a running VM’s description, and measuring until a second sample', () => {
+      assert.match(vmDescription(busy), / · GPU 88% 3D$/);
+      assert.match(vmDescription(quiet), / · GPU 35% Video encode$/);
+      assert.match(vmDescription({ ...busy, gpuLoad: load({ '3D': null }, GIB, false) }), / · GPU …$/);
+      assert.match(vmDescription({ ...busy, gpuLoad: load({}, 0) }), / · GPU 0%$/, 'measured, and no engine used');
+      assert.doesNotMatch(vmDescription({ ...busy, state: 'Paused' }), /GPU/);
+      assert.doesNotMatch(vmDescription(vm()), /GPU/);
+    });
+
+    it('lists every engine type with a bar, the memory and a sparkline of the last refreshes in the tooltip', () => {
+      const history = new GpuLoadHistory();
+      for (const percent of [10, 40, 88.4]) history.record('local', [{ ...busy, gpuLoad: load({ '3D': percent }) }]);
+      const tooltip = present(vmRow('busy'), context({}, snapshot, history)).tooltip!;
+      assert.match(tooltip, /`████████▉░` 3D 88%/);
+      assert.match(tooltip, /`▋░░░░░░░░░` Copy 6%/);
+      assert.match(tooltip, /Video decode 0%/);
+      assert.doesNotMatch(tooltip, /Compute/, 'an idle engine type beyond the four is left out');
+      const computing = present({ ...vmRow('busy'), vm: { ...busy, gpuLoad: load({ '3D': 1, Compute_0: 70 }) } } as VmTreeNode, context()).tooltip!;
+      assert.match(computing, /Compute 0 70%/);
+      assert.match(tooltip, /GPU memory: dedicated 3 GB, shared 256 MB/);
+      assert.match(tooltip, /last 3 refreshes: `▁▄█`/);
+      const unsampled = present(vmRow('busy'), context()).tooltip!;
+      assert.doesNotMatch(unsampled, /refreshes:/, 'one point is no line');
+      assert.match(present({ ...vmRow('busy'), vm: { ...busy, gpuLoad: load({}, GIB, false) } } as VmTreeNode, context()).tooltip!, /GPU load: measuring/);
+    });
+
+    it('sums the VMs on each GPU on its row, and names the noisy one first in its tooltip', () => {
+      const rtx = present(gpuRow(RTX_PATH), context({}, snapshot));
+      assert.match(rtx.description!, /VMs: 3D 92%, Video encode 35%$/);
+      assert.match(rtx.tooltip!, /Win11\\-Render: GPU 88% 3D · 3 GB dedicated {2}\nWin11\\-Quiet: GPU 35% Video encode · 1 GB dedicated {2}\nAll 2 VMs: 3D 92%, Video encode 35% · 4 GB dedicated, 512 MB shared/);
+      assert.match(present(gpuRow(ARC_PATH), context({}, snapshot)).description!, /VMs: 3D 50%$/);
+      // Two VMs at 60% of one engine cannot use more than all of it.
+      const full = snapshotOf([{ ...busy, gpuLoad: load({ '3D': 60 }) }, { ...quiet, gpuLoad: load({ '3D': 60 }) }], [gpu(RTX_PATH)]);
+      const fullRow = childrenOf(childrenOf(hostNodes([full])[0]!).find((n) => n.kind === 'gpuGroup')!)[0]!;
+      assert.match(present(fullRow, context({}, full)).description!, /VMs: 3D 100%/);
+    });
+
+    it('keeps a bounded history per VM and forgets VMs that stopped', () => {
+      const history = new GpuLoadHistory();
+      for (let i = 0; i < GPU_LOAD_HISTORY + 5; i++) history.record('local', [busy, quiet]);
+      assert.equal(history.of('local', 'busy').length, GPU_LOAD_HISTORY);
+      history.record('local', [busy, { ...quiet, gpuLoad: undefined, state: 'Off' }]);
+      assert.equal(history.of('local', 'quiet').length, 0);
+      history.record('remote-1', []);
+      assert.equal(history.of('local', 'busy').length, GPU_LOAD_HISTORY, 'another host’s refresh leaves this one alone');
+    });
+
+    it('draws bars and sparklines on a fixed 0–100 scale, clamping what the counters overshoot', () => {
+      assert.equal(loadBar(0), '░░░░░░░░░░');
+      assert.equal(loadBar(100), '██████████');
+      assert.equal(loadBar(150), '██████████');
+      assert.equal(loadBar(55), '█████▌░░░░');
+      assert.equal(sparkline([0, 12.5, 50, 99, 100, -3]), '▁▂▅██▁');
     });
   });
 });

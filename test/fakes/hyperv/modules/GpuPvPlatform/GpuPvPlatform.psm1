@@ -83,6 +83,102 @@ function Get-GpuPvPlatformVideoController {
     }
 }
 
+# GPU counters, as dxgkrnl keeps them: cumulative running time per engine instance, in 100 ns.
+# A VM's `gpuLoad` in the state document says how busy each engine type is now
+# ({ "engines": { "3D": 62, "Copy": 4 }, "dedicatedBytes": n, "sharedBytes": n }); the running
+# times grow at that rate from one read to the next, kept in this process as dxgkrnl keeps
+# them in the kernel, so a load changed in the document shows from the next sample on.
+$script:GpuRunning = @{}
+$script:GpuCountersSince = [datetime]::new(2026, 1, 1, 0, 0, 0, [System.DateTimeKind]::Utc).ToFileTimeUtc()
+# The engine ordinal of each engine type on the simulated GPUs (as `eng_<n>` in instance names).
+$script:GpuEngineOrdinals = [ordered]@{ '3D' = 0; 'Copy' = 1; 'VideoDecode' = 3; 'VideoProcessing' = 4; 'VideoEncode' = 5; 'Compute_0' = 6 }
+# The host's own desktop compositor, which the counters list beside the VMs' worker processes.
+$script:DwmProcessId = 1180
+
+function Get-StandInWorkerProcessId {
+    # vmwp.exe runs while a VM is running, paused or saving; its pid follows the VM's place in the document.
+    param($Document, $Vm)
+    if (@('Running', 'Paused', 'Saving') -notcontains [string]$Vm.state) { return $null }
+    return 4100 + 8 * [array]::IndexOf(@($Document.vms), $Vm)
+}
+
+function Get-StandInGpuLuid {
+    # dxgkrnl's adapter LUID of the GPU a partition is on: 'luid_0x00000000_0x0000A1C0' for the first.
+    param($Document, [string]$InstancePath)
+    $gpus = @($Document.gpus)
+    $index = 0
+    for ($i = 0; $i -lt $gpus.Count; $i++) { if ([string]$gpus[$i].name -eq $InstancePath) { $index = $i } }
+    return ('luid_0x00000000_0x{0:X8}' -f (0xA1C0 + 0x10 * $index))
+}
+
+function Get-StandInGpuUsers {
+    # (pid, luid, gpuLoad) of each process using a GPU: the compositor on the first, and each
+    # VM whose worker process runs with a partition, on the GPU of its first partition.
+    param($Document)
+    if (@($Document.gpus).Count -gt 0) {
+        [pscustomobject]@{ ProcessId = $script:DwmProcessId; Luid = Get-StandInGpuLuid $Document ([string]@($Document.gpus)[0].name); Load = [pscustomobject]@{ engines = [pscustomobject]@{ '3D' = 3; 'Copy' = 0 }; dedicatedBytes = 184549376; sharedBytes = 25165824 } }
+    }
+    foreach ($vm in @($Document.vms)) {
+        $processId = Get-StandInWorkerProcessId $Document $vm
+        $partitions = @(Get-StandInValue $vm 'gpuPartitions' @())
+        if ($null -eq $processId -or $partitions.Count -eq 0) { continue }
+        # A partition's engines are listed from the start, idle until the guest uses them.
+        $load = Get-StandInValue $vm 'gpuLoad' ([pscustomobject]@{ engines = [pscustomobject]@{}; dedicatedBytes = 0; sharedBytes = 0 })
+        if ([string]$vm.state -ne 'Running') { $load = [pscustomobject]@{ engines = [pscustomobject]@{}; dedicatedBytes = $load.dedicatedBytes; sharedBytes = $load.sharedBytes } }
+        [pscustomobject]@{ ProcessId = $processId; Luid = Get-StandInGpuLuid $Document ([string]$partitions[0].instancePath); Load = $load }
+    }
+}
+
+function Get-GpuPvPlatformVmWorkerProcess {
+    Enter-StandInCall -Cmdlet
+    $doc = Get-StandInState
+    foreach ($vm in @($doc.vms)) {
+        $processId = Get-StandInWorkerProcessId $doc $vm
+        if ($null -eq $processId) { continue }
+        [pscustomobject]@{
+            PSTypeName  = 'Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Process'
+            ProcessId   = [uint32]$processId
+            CommandLine = '"C:\WINDOWS\System32\vmwp.exe" ' + ([string]$vm.id).ToUpperInvariant() + ' 0x' + ('{0:x}' -f (0x2F0 + $processId))
+        }
+    }
+}
+
+function Get-GpuPvPlatformGpuEngineCounters {
+    Enter-StandInCall -Cmdlet
+    $now = [datetime]::UtcNow.ToFileTimeUtc()
+    foreach ($user in @(Get-StandInGpuUsers (Get-StandInState))) {
+        $busy = @{}
+        foreach ($p in @($user.Load.engines.PSObject.Properties)) { $busy[$p.Name] = [double]$p.Value }
+        foreach ($type in $script:GpuEngineOrdinals.Keys) {
+            $name = 'pid_{0}_{1}_phys_0_eng_{2}_engtype_{3}' -f $user.ProcessId, $user.Luid, $script:GpuEngineOrdinals[$type], $type
+            $rate = 0.0
+            if ($busy.ContainsKey($type)) { $rate = [math]::Min(100.0, [math]::Max(0.0, $busy[$type])) / 100.0 }
+            $running = $script:GpuRunning[$name]
+            if ($null -eq $running) { $running = @{ value = $rate * ($now - $script:GpuCountersSince); at = $now } }
+            else { $running = @{ value = $running.value + $rate * ($now - $running.at); at = $now } }
+            $script:GpuRunning[$name] = $running
+            [pscustomobject]@{
+                PSTypeName            = 'Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_PerfRawData_GPUPerformanceCounters_GPUEngine'
+                Name                  = $name
+                UtilizationPercentage = [uint64]$running.value
+                Timestamp_Sys100NS    = [uint64]$now
+            }
+        }
+    }
+}
+
+function Get-GpuPvPlatformGpuProcessMemory {
+    Enter-StandInCall -Cmdlet
+    foreach ($user in @(Get-StandInGpuUsers (Get-StandInState))) {
+        [pscustomobject]@{
+            PSTypeName     = 'Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_PerfRawData_GPUPerformanceCounters_GPUProcessMemory'
+            Name           = 'pid_{0}_{1}_phys_0' -f $user.ProcessId, $user.Luid
+            DedicatedUsage = [uint64](Get-StandInValue $user.Load 'dedicatedBytes' 0)
+            SharedUsage    = [uint64](Get-StandInValue $user.Load 'sharedBytes' 0)
+        }
+    }
+}
+
 function Get-GpuPvPlatformWindowsDirectory {
     Enter-StandInCall
     return (Get-StandInHostWindows -Document (Get-StandInState))
@@ -114,5 +210,8 @@ Export-ModuleMember -Function @(
     'Get-GpuPvPlatformOsBuild',
     'Get-GpuPvPlatformDisplayDriver',
     'Get-GpuPvPlatformVideoController',
+    'Get-GpuPvPlatformVmWorkerProcess',
+    'Get-GpuPvPlatformGpuEngineCounters',
+    'Get-GpuPvPlatformGpuProcessMemory',
     'Get-GpuPvPlatformWindowsDirectory'
 )

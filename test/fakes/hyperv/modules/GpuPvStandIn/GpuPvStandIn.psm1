@@ -141,6 +141,50 @@ function Get-StandInVmVolume {
     return $root
 }
 
+# A virtual disk file made by the stand-in's New-VHD is a zip archive: its header
+# (gpupv-standin-vhd.json: size, type, partition table) and a folder per partition
+# (partition<N>/). Mount-VHD unpacks it into <state>.mounted/<disk number>/, Dismount-VHD packs
+# it back, so a copy of the file is a copy of the disk, as with a real .vhdx.
+$script:VhdHeader = 'gpupv-standin-vhd.json'
+
+function Test-StandInVhdFile {
+    param([string]$Path)
+    if (-not [System.IO.File]::Exists($Path)) { return $false }
+    try {
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($Path)
+        try { return ($null -ne $zip.GetEntry($script:VhdHeader)) } finally { $zip.Dispose() }
+    } catch {
+        return $false
+    }
+}
+
+function Read-StandInVhdHeader {
+    # The header of a disk file, or of a mounted disk's folder.
+    param([string]$Path, [string]$Folder)
+    if ($Folder) { return ([System.IO.File]::ReadAllText((Join-Path $Folder $script:VhdHeader)) | ConvertFrom-Json) }
+    $zip = [System.IO.Compression.ZipFile]::OpenRead($Path)
+    try {
+        $reader = [System.IO.StreamReader]::new($zip.GetEntry($script:VhdHeader).Open())
+        try { return ($reader.ReadToEnd() | ConvertFrom-Json) } finally { $reader.Dispose() }
+    } finally {
+        $zip.Dispose()
+    }
+}
+
+function Write-StandInVhdHeader {
+    param([string]$Folder, $Header)
+    [System.IO.File]::WriteAllText((Join-Path $Folder $script:VhdHeader), (ConvertTo-Json -InputObject $Header -Depth 8), [System.Text.UTF8Encoding]::new($false))
+}
+
+function Save-StandInVhdFile {
+    # Packs a disk folder into its file: a temp file renamed over it, so a reader never sees half.
+    param([string]$Folder, [string]$Path)
+    $temp = $Path + '.' + [string]$PID + '.tmp'
+    if ([System.IO.File]::Exists($temp)) { [System.IO.File]::Delete($temp) }
+    [System.IO.Compression.ZipFile]::CreateFromDirectory($Folder, $temp)
+    [System.IO.File]::Move($temp, $Path, $true)
+}
+
 function Get-StandInGuestAdapter {
     # What Win32_VideoController says inside a guest: standIn.guests[<vm id>].adapters.
     param($Document, [string]$VmId)
@@ -347,6 +391,27 @@ function Enter-StandInCall {
         $script:FaultChecked = $true
         Invoke-StandInFault -Function $script:CurrentFunction
     }
+    if ($Cmdlet) { Invoke-StandInCmdletFault -Function $script:CurrentFunction -Cmdlet ([string](Get-PSCallStack)[1].Command) }
+}
+
+function Invoke-StandInCmdletFault {
+    # Faults aimed at one cmdlet (its `cmdlet`, and `function` when given): 'slow' makes it take
+    # `ms` milliseconds first, as applying a Windows image takes minutes; 'cmdletError' makes it
+    # fail with `text`, as the real cmdlet words its error.
+    param([string]$Function, [string]$Cmdlet)
+    $doc = Get-StandInState
+    $faults = @(Get-StandInValue $doc.standIn 'faults' @())
+    foreach ($fault in $faults) {
+        if ([string](Get-StandInValue $fault 'cmdlet' '') -ne $Cmdlet) { continue }
+        $fn = Get-StandInValue $fault 'function'
+        if ($null -ne $fn -and [string]$fn -ne $Function) { continue }
+        $kind = [string]$fault.kind
+        if (@('slow', 'cmdletError') -notcontains $kind) { continue }
+        Use-StandInFault -Document $doc -Fault $fault
+        if ($kind -eq 'slow') { Start-Sleep -Milliseconds ([int](Get-StandInValue $fault 'ms' 1000)) }
+        else { throw [System.Exception]::new([string](Get-StandInValue $fault 'text' ($Cmdlet + ' failed (injected).'))) }
+        return
+    }
 }
 
 function Get-StandInCurrentFunction {
@@ -355,9 +420,21 @@ function Get-StandInCurrentFunction {
     return $script:CurrentFunction
 }
 
+function Use-StandInFault {
+    # Counts a fault down (`times`, -1 for ever) and drops it at 0, written back at once, so a
+    # hang or a crash that follows still leaves the count right for the next process.
+    param($Document, $Fault)
+    $times = [int](Get-StandInValue $Fault 'times' 1)
+    if ($times -eq -1) { return }
+    $faults = @(Get-StandInValue $Document.standIn 'faults' @())
+    if ($times -le 1) { $faults = @($faults | Where-Object { -not [object]::ReferenceEquals($_, $Fault) }) }
+    else { $Fault.times = $times - 1 }
+    Set-StandInValue $Document.standIn 'faults' $faults
+    Save-StandInState -Document $Document
+}
+
 function Get-StandInFault {
-    # The first fault that matches, counted down (and dropped at 0) and written back at once,
-    # so a hang or a crash that follows still leaves the count right for the next process.
+    # The first fault that matches, counted down (Use-StandInFault) unless peeked at.
     param([string]$Function, [string[]]$Kinds, [switch]$Peek)
     $doc = Get-StandInState
     $faults = @(Get-StandInValue $doc.standIn 'faults' @())
@@ -368,13 +445,7 @@ function Get-StandInFault {
         elseif ([string]$fn -ne $Function) { continue }
         if ($Kinds -notcontains [string]$fault.kind) { continue }
         if ($Peek) { return $fault }
-        $times = [int](Get-StandInValue $fault 'times' 1)
-        if ($times -ne -1) {
-            if ($times -le 1) { $faults = @($faults | Where-Object { -not [object]::ReferenceEquals($_, $fault) }) }
-            else { $fault.times = $times - 1 }
-            Set-StandInValue $doc.standIn 'faults' $faults
-            Save-StandInState -Document $doc
-        }
+        Use-StandInFault -Document $doc -Fault $fault
         return $fault
     }
     return $null
@@ -399,5 +470,6 @@ Export-ModuleMember -Function @(
     'Get-StandInState', 'Save-StandInState', 'Find-StandInVmRecord', 'Get-StandInValue', 'Set-StandInValue', 'Get-StandInSection', 'Get-StandInFolder',
     'Get-StandInVmVolume', 'Get-StandInGuestAdapter', 'Get-StandInHostWindows', 'Get-StandInStartupMemory', 'Set-StandInVmPower',
     'Test-StandInLocalName', 'Resolve-StandInHost', 'Stop-StandInCall', 'Stop-StandInInvalidState',
-    'Write-StandInLog', 'Enter-StandInCall', 'Get-StandInCurrentFunction', 'Get-StandInFault'
+    'Write-StandInLog', 'Enter-StandInCall', 'Get-StandInCurrentFunction', 'Get-StandInFault',
+    'Test-StandInVhdFile', 'Read-StandInVhdHeader', 'Write-StandInVhdHeader', 'Save-StandInVhdFile'
 )

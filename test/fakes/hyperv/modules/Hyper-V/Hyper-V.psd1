@@ -17,7 +17,10 @@
         'Get-VMGpuPartitionAdapter', 'Add-VMGpuPartitionAdapter', 'Set-VMGpuPartitionAdapter', 'Remove-VMGpuPartitionAdapter',
         'Get-VMSnapshot', 'Checkpoint-VM', 'Restore-VMSnapshot', 'Remove-VMSnapshot',
         'Get-VMIntegrationService', 'Enable-VMIntegrationService',
-        'Get-VMHardDiskDrive', 'Mount-VHD', 'Dismount-VHD',
+        'Get-VMHardDiskDrive', 'Mount-VHD', 'Dismount-VHD', 'New-VHD', 'Get-VHD',
+        'Get-VMHost', 'Get-VMSwitch', 'New-VM', 'Remove-VM', 'Set-VMProcessor', 'Set-VMFirmware', 'Set-VMKeyProtector', 'Enable-VMTPM',
+        'Get-VMHostAssignableDevice', 'Dismount-VMHostAssignableDevice', 'Mount-VMHostAssignableDevice',
+        'Get-VMAssignableDevice', 'Add-VMAssignableDevice', 'Remove-VMAssignableDevice',
         'New-PSSession', 'Invoke-Command', 'Copy-Item', 'Remove-PSSession'
     )
     CmdletsToExport   = @()

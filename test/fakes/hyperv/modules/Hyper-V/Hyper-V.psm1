@@ -108,6 +108,8 @@ function ConvertTo-VmObject {
         State                     = [VMState][string]$Record.state
         CPUUsage                  = [int](Get-StandInValue $Record 'cpuUsage' 0)
         MemoryAssigned            = [int64](Get-StandInValue $Record 'memoryAssigned' 0)
+        MemoryStartup             = [int64](Get-StandInValue $Record 'memoryStartup' (Get-StandInStartupMemory))
+        ProcessorCount            = [int](Get-StandInValue $Record 'processorCount' 4)
         DynamicMemoryEnabled      = [bool](Get-StandInValue $Record 'dynamicMemoryEnabled' $false)
         Uptime                    = [timespan]::FromSeconds([double](Get-StandInValue $Record 'uptimeSeconds' 0))
         Generation                = [int](Get-StandInValue $Record 'generation' 2)
@@ -184,6 +186,10 @@ function Get-VM {
 function Start-VM {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [switch]$Passthru)
+    foreach ($one in @($VM)) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        if ([string]$record.state -eq 'Off') { Assert-AssignedDevicesFit -Cmdlet $PSCmdlet -Record $record }
+    }
     Invoke-PowerChange -Cmdlet $PSCmdlet -Vm $VM -From @('Off', 'Saved') -To 'Running'
 }
 
@@ -271,6 +277,160 @@ function Set-VMMemory {
             }
             Set-StandInValue $record 'dynamicMemoryEnabled' $DynamicMemoryEnabled
         }
+        Save-StandInState -Document (Get-StandInState)
+    }
+}
+
+# ---------------------------------------------------------------- the host, and new VMs
+
+function Get-StandInVhdFolder {
+    # Hyper-V's default folder for virtual disks: host.virtualHardDiskPath, else a real folder
+    # beside the state file, so that disks made here are real files.
+    param($HostState)
+    $path = Get-StandInValue $HostState.host 'virtualHardDiskPath'
+    if ($null -eq $path) {
+        $path = [System.IO.Path]::TrimEndingDirectorySeparator((Get-StandInFolder -Kind 'vhds' -Name ''))
+        $null = New-Item -ItemType Directory -Path $path -Force
+    }
+    return [string]$path
+}
+
+function Get-VMHost {
+    [CmdletBinding()]
+    param([string[]]$ComputerName)
+    Enter-StandInCall -Cmdlet
+    $hostState = Resolve-StandInHost -Cmdlet $PSCmdlet -ComputerName ([string]@($ComputerName)[0])
+    $folder = Get-StandInVhdFolder -HostState $hostState
+    [pscustomobject]@{
+        PSTypeName            = 'Microsoft.HyperV.PowerShell.VMHost'
+        Name                  = [string]$hostState.host.name
+        ComputerName          = [string]$hostState.host.name
+        VirtualHardDiskPath   = $folder
+        VirtualMachinePath    = $folder
+        LogicalProcessorCount = [int](Get-StandInValue $hostState.host 'logicalProcessors' 16)
+        MemoryCapacity        = [int64](Get-StandInValue $hostState.host 'memoryBytes' 68719476736)
+    }
+}
+
+function Get-VMSwitch {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string[]]$Name, [string[]]$ComputerName)
+    Enter-StandInCall -Cmdlet
+    $hostState = Resolve-StandInHost -Cmdlet $PSCmdlet -ComputerName ([string]@($ComputerName)[0])
+    foreach ($switch in @(Get-StandInValue $hostState 'switches' @([pscustomobject]@{ name = 'Default Switch'; switchType = 'Internal' }))) {
+        if ($Name -and $Name -notcontains [string]$switch.name) { continue }
+        [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.VMSwitch'; Name = [string]$switch.name; SwitchType = [string]$switch.switchType; ComputerName = [string]$hostState.host.name }
+    }
+}
+
+function New-VM {
+    # Generation 2 VMs only, with their first disk (-VHDPath), as GpuPv.psm1 makes them.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true, Position = 0)][string]$Name,
+        [int16]$Generation = 1,
+        [int64]$MemoryStartupBytes = 1073741824,
+        [string]$VHDPath,
+        [string]$SwitchName,
+        [string]$Path
+    )
+    Enter-StandInCall -Cmdlet
+    $doc = Get-StandInState
+    if ($VHDPath -and -not (Test-StandInVhdFile -Path $VHDPath)) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ObjectNotFound' -ErrorId 'ObjectNotFound' -Message ("Failed to add device 'Virtual Hard Disk'. The system cannot find the file specified. ('" + $VHDPath + "')")
+    }
+    if ($SwitchName -and @(Get-VMSwitch -Name $SwitchName -ErrorAction SilentlyContinue).Count -eq 0) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ObjectNotFound' -ErrorId 'ObjectNotFound' -Message ("Hyper-V was unable to find a virtual switch with name `"" + $SwitchName + "`".")
+    }
+    $id = [guid]::NewGuid().ToString()
+    $services = @()
+    foreach ($component in @('Guest Service Interface', 'Heartbeat', 'Key-Value Pair Exchange', 'Shutdown', 'Time Synchronization', 'VSS')) {
+        # Hyper-V turns every integration service on but the Guest Service Interface.
+        $services += [pscustomobject]@{ name = $component; enabled = ($component -ne 'Guest Service Interface'); status = '' }
+    }
+    $record = [pscustomobject]@{
+        id = $id; name = $Name; state = 'Off'; cpuUsage = 0; memoryAssigned = 0; uptimeSeconds = 0
+        generation = [int]$Generation; version = '12.0'; automaticStopAction = 'Save'; guestControlledCacheTypes = $false
+        lowMmioGapSize = 134217728; highMmioGapSize = 536870912; gpuPartitions = @(); checkpoints = @(); integrationServices = $services
+        memoryStartup = $MemoryStartupBytes; dynamicMemoryEnabled = $false; processorCount = 1; switchName = $SwitchName
+        secureBoot = ([int]$Generation -eq 2); secureBootTemplate = 'MicrosoftWindows'; keyProtector = $false; tpmEnabled = $false
+        hardDiskPath = ''
+    }
+    if ($VHDPath) { $record.hardDiskPath = $VHDPath }
+    $doc.vms = @(@($doc.vms) + $record)
+    Save-StandInState -Document $doc
+    return (ConvertTo-VmObject -Record $record -ComputerName ([string]$doc.host.name))
+}
+
+function Remove-VM {
+    # Like Hyper-V, removes the VM's configuration and leaves its virtual disks where they are.
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [switch]$Force)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        if ([string]$record.state -ne 'Off') {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidState' -Message ("Failed to remove virtual machine '" + [string]$record.name + "'. The operation cannot be performed while the object is in its current state.")
+        }
+        $doc = Get-StandInState
+        $doc.vms = @($doc.vms | Where-Object { -not [object]::ReferenceEquals($_, $record) })
+        Save-StandInState -Document $doc
+    }
+}
+
+function Set-VMProcessor {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [int64]$Count)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        if ($PSBoundParameters.ContainsKey('Count')) {
+            $most = [int](Get-StandInValue (Get-StandInState).host 'logicalProcessors' 16)
+            if ($Count -gt $most) {
+                Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidArgument' -ErrorId 'InvalidParameter' -Message ("Failed to modify device 'Processor'. The processor count " + $Count + " is more than the " + $most + " logical processors of this host.")
+            }
+            Set-StandInValue $record 'processorCount' ([int]$Count)
+        }
+        Save-StandInState -Document (Get-StandInState)
+    }
+}
+
+function Set-VMFirmware {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [ValidateSet('On', 'Off')][string]$EnableSecureBoot, [ValidateSet('MicrosoftWindows', 'MicrosoftUEFICertificateAuthority', 'OpenSourceShieldedVM')][string]$SecureBootTemplate)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        if ([int](Get-StandInValue $record 'generation' 2) -ne 2) {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidArgument' -ErrorId 'InvalidParameter' -Message ("The operation is only supported on generation 2 virtual machines: '" + [string]$record.name + "'.")
+        }
+        if ($EnableSecureBoot) { Set-StandInValue $record 'secureBoot' ($EnableSecureBoot -eq 'On') }
+        if ($SecureBootTemplate) { Set-StandInValue $record 'secureBootTemplate' $SecureBootTemplate }
+        Save-StandInState -Document (Get-StandInState)
+    }
+}
+
+function Set-VMKeyProtector {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [switch]$NewLocalKeyProtector)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        if ($NewLocalKeyProtector) { Set-StandInValue $record 'keyProtector' $true }
+        Save-StandInState -Document (Get-StandInState)
+    }
+}
+
+function Enable-VMTPM {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        if (-not [bool](Get-StandInValue $record 'keyProtector' $false)) {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidOperation' -Message ("Failed to enable the virtual TPM of '" + [string]$record.name + "': the virtual machine has no key protector. Set one with Set-VMKeyProtector first.")
+        }
+        Set-StandInValue $record 'tpmEnabled' $true
         Save-StandInState -Document (Get-StandInState)
     }
 }
@@ -436,6 +596,179 @@ function Remove-VMGpuPartitionAdapter {
         $record = $found[0]
         $record.gpuPartitions = @($record.gpuPartitions | Where-Object { [string]$_.adapterId -ne [string]$one.Id })
         Save-StandInState -Document (Get-StandInState)
+    }
+}
+
+# ---------------------------------------------------------------- Discrete Device Assignment
+
+# The host's own devices are the document's `devices`, which the PnpDevice stand-in also
+# serves: a PCI device is on the host (problemCode 22 while disabled), dismounted (present
+# false: gone from the host's device tree, listed by Get-VMHostAssignableDevice under the
+# PCIP\ instance id Windows gives it then), or assigned to a VM (assignedTo: its id).
+
+function Get-HostDevices {
+    return @(Get-StandInValue (Get-StandInState) 'devices' @() | Where-Object { @(Get-StandInValue $_ 'locationPaths' @()).Count -gt 0 })
+}
+
+function Test-DeviceDismounted {
+    param($Device)
+    return (-not [bool](Get-StandInValue $Device 'present' $true))
+}
+
+function Test-DeviceEnabled {
+    param($Device)
+    return ([int](Get-StandInValue $Device 'problemCode' 0) -ne 22)
+}
+
+function Find-HostDeviceByPath {
+    param($Cmdlet, [string]$LocationPath, [string]$InstancePath)
+    foreach ($device in (Get-HostDevices)) {
+        if ($LocationPath -and (Get-DeviceLocationPath $device) -eq $LocationPath) { return $device }
+        if ($InstancePath -and (@([string]$device.instanceId, (ConvertTo-DismountedId $device)) -contains $InstancePath)) { return $device }
+    }
+    $what = $LocationPath
+    if (-not $what) { $what = $InstancePath }
+    Stop-StandInCall -Cmdlet $Cmdlet -Category 'ObjectNotFound' -ErrorId 'InvalidParameter' -Message ("The operation failed.`nThe specified device was not found: '" + $what + "'.")
+}
+
+function ConvertTo-DismountedId {
+    param($Device)
+    return ([string]$Device.instanceId -replace '^PCI\\', 'PCIP\')
+}
+
+function Get-DeviceLocationPath {
+    param($Device)
+    return [string]@(Get-StandInValue $Device 'locationPaths' @(''))[0]
+}
+
+function Get-VMHostAssignableDevice {
+    [CmdletBinding()]
+    param([string[]]$ComputerName)
+    Enter-StandInCall -Cmdlet
+    $doc = Get-StandInState
+    foreach ($device in (Get-HostDevices)) {
+        if (-not (Test-DeviceDismounted $device)) { continue }
+        [pscustomobject]@{
+            PSTypeName   = 'Microsoft.HyperV.PowerShell.VMHostAssignableDevice'
+            InstanceID   = ConvertTo-DismountedId $device
+            LocationPath = Get-DeviceLocationPath $device
+            ComputerName = [string]$doc.host.name
+        }
+    }
+}
+
+function Dismount-VMHostAssignableDevice {
+    [CmdletBinding()]
+    param([string]$LocationPath, [string]$InstancePath, [switch]$Force, [string[]]$ComputerName, [switch]$Passthru)
+    Enter-StandInCall -Cmdlet
+    $device = Find-HostDeviceByPath -Cmdlet $PSCmdlet -LocationPath $LocationPath -InstancePath $InstancePath
+    if (Test-DeviceDismounted $device) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidState' -Message "The operation failed.`nThe device is already dismounted from the host."
+    }
+    if (Test-DeviceEnabled $device) {
+        # The host's driver still holds the device (WMI's 32774, 'System is in use').
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ResourceBusy' -ErrorId 'ObjectInUse' -Message "The operation failed.`nThe device is in use: the system is in use."
+    }
+    if (-not $Force -and -not (Get-StandInValue $device 'securable' $false)) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'SecurityError' -ErrorId 'Unsecurable' -Message ("The operation failed.`nThe manufacturer of this device has not supplied any directives for securing this device while exposing it to a virtual machine. The device should only be exposed to trusted virtual machines.`nThis device is not supported when passed through to a virtual machine.")
+    }
+    Set-StandInValue $device 'present' $false
+    Save-StandInState -Document (Get-StandInState)
+}
+
+function Mount-VMHostAssignableDevice {
+    [CmdletBinding()]
+    param([string]$LocationPath, [string]$InstancePath, [string[]]$ComputerName)
+    Enter-StandInCall -Cmdlet
+    $device = Find-HostDeviceByPath -Cmdlet $PSCmdlet -LocationPath $LocationPath -InstancePath $InstancePath
+    if ($null -ne (Get-StandInValue $device 'assignedTo')) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidState' -Message "The operation failed.`nThe device is assigned to a virtual machine: remove it from the virtual machine first."
+    }
+    if (-not (Test-DeviceDismounted $device)) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidState' -Message "The operation failed.`nThe device is not dismounted."
+    }
+    # Back in the host's device tree, disabled as it was when it left.
+    Set-StandInValue $device 'present' $true
+    Set-StandInValue $device 'problemCode' 22
+    Save-StandInState -Document (Get-StandInState)
+}
+
+function ConvertTo-AssignedDevice {
+    param($Device, $Record, [string]$ComputerName)
+    return [pscustomobject]@{
+        PSTypeName   = 'Microsoft.HyperV.PowerShell.VMAssignedDevice'
+        Name         = [string]$Device.friendlyName
+        InstanceID   = ConvertTo-DismountedId $Device
+        LocationPath = Get-DeviceLocationPath $Device
+        VMName       = [string]$Record.name
+        VMId         = [guid][string]$Record.id
+        ComputerName = $ComputerName
+    }
+}
+
+function Get-VMAssignableDevice {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        foreach ($device in (Get-HostDevices)) {
+            if ([string](Get-StandInValue $device 'assignedTo' '') -eq [string]$record.id) { ConvertTo-AssignedDevice -Device $device -Record $record -ComputerName ([string]$one.ComputerName) }
+        }
+    }
+}
+
+function Add-VMAssignableDevice {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [string]$LocationPath, [string]$InstancePath, [switch]$Passthru)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        $device = Find-HostDeviceByPath -Cmdlet $PSCmdlet -LocationPath $LocationPath -InstancePath $InstancePath
+        if ([string]$record.state -ne 'Off') {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidState' -Message ("'" + [string]$record.name + "' failed to add device 'Virtual Pci Express Port'. The operation cannot be performed while the virtual machine is in its current state.")
+        }
+        if (-not (Test-DeviceDismounted $device)) {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidParameter' -Message ("'" + [string]$record.name + "' failed to add device 'Virtual Pci Express Port'. The device is not dismounted from the host: use Dismount-VMHostAssignableDevice first.")
+        }
+        if ($null -ne (Get-StandInValue $device 'assignedTo')) {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ResourceExists' -ErrorId 'ObjectInUse' -Message ("'" + [string]$record.name + "' failed to add device 'Virtual Pci Express Port'. The device is already assigned to a virtual machine.")
+        }
+        Set-StandInValue $device 'assignedTo' ([string]$record.id)
+        Save-StandInState -Document (Get-StandInState)
+        if ($Passthru) { ConvertTo-AssignedDevice -Device $device -Record $record -ComputerName ([string]$one.ComputerName) }
+    }
+}
+
+function Remove-VMAssignableDevice {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][object[]]$VM, [string]$LocationPath, [string]$InstancePath)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $VM) {
+        $record = Find-VmRecord -Cmdlet $PSCmdlet -Vm $one
+        $device = Find-HostDeviceByPath -Cmdlet $PSCmdlet -LocationPath $LocationPath -InstancePath $InstancePath
+        if ([string](Get-StandInValue $device 'assignedTo' '') -ne [string]$record.id) {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ObjectNotFound' -ErrorId 'InvalidParameter' -Message ("'" + [string]$record.name + "' has no assigned device at '" + (Get-DeviceLocationPath $device) + "'.")
+        }
+        if ([string]$record.state -ne 'Off') {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidOperation' -ErrorId 'InvalidState' -Message ("'" + [string]$record.name + "' failed to remove device 'Virtual Pci Express Port'. The operation cannot be performed while the virtual machine is in its current state.")
+        }
+        Set-StandInValue $device 'assignedTo' $null
+        Save-StandInState -Document (Get-StandInState)
+    }
+}
+
+function Assert-AssignedDevicesFit {
+    # Starting a VM maps each assigned device's BARs into its MMIO gaps; a gap too small for
+    # them is the "insufficient system resources" failure DDA users meet.
+    param($Cmdlet, $Record)
+    foreach ($device in (Get-HostDevices)) {
+        if ([string](Get-StandInValue $device 'assignedTo' '') -ne [string]$Record.id) { continue }
+        $lowNeed = [int64](Get-StandInValue $device 'mmioLowBytes' 0)
+        $highNeed = [int64](Get-StandInValue $device 'mmioHighBytes' 0)
+        if ([int64](Get-StandInValue $Record 'lowMmioGapSize' 0) -lt $lowNeed -or [int64](Get-StandInValue $Record 'highMmioGapSize' 0) -lt $highNeed) {
+            Stop-StandInCall -Cmdlet $Cmdlet -Category 'InvalidOperation' -ErrorId 'OperationFailed' -Message ("'" + [string]$Record.name + "' failed to start.`n`nVirtual Pci Express Port (Instance ID " + (ConvertTo-DismountedId $device) + "): Failed to Power on with Error 'Insufficient system resources exist to complete the requested service.'")
+        }
     }
 }
 
@@ -650,11 +983,80 @@ function Find-VhdOwner {
     Stop-StandInCall -Cmdlet $Cmdlet -Category 'ObjectNotFound' -ErrorId 'ObjectNotFound' -Message ("Failed to mount the virtual disk. The system cannot find the file specified. ('" + $Path + "')")
 }
 
+function ConvertTo-VhdObject {
+    param([string]$Path, $Header, [bool]$Attached, $DiskNumber)
+    [pscustomobject]@{
+        PSTypeName     = 'Microsoft.Vhd.PowerShell.VirtualHardDisk'
+        Path           = $Path
+        VhdFormat      = 'VHDX'
+        VhdType        = [string]$Header.vhdType
+        Size           = [uint64]$Header.sizeBytes
+        FileSize       = [uint64]([System.IO.FileInfo]::new($Path)).Length
+        Attached       = $Attached
+        DiskNumber     = $DiskNumber
+        ComputerName   = [string](Get-StandInState).host.name
+    }
+}
+
+function New-VHD {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][string]$Path, [Parameter(Mandatory = $true)][uint64]$SizeBytes, [switch]$Dynamic, [switch]$Fixed)
+    Enter-StandInCall -Cmdlet
+    if ([System.IO.File]::Exists($Path)) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ResourceExists' -ErrorId 'FileExists' -Message ("Failed to create the virtual hard disk. The system failed to create '" + $Path + "': The file exists. (0x80070050).")
+    }
+    $parent = [System.IO.Path]::GetDirectoryName($Path)
+    if (-not $parent -or -not [System.IO.Directory]::Exists($parent)) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ObjectNotFound' -ErrorId 'ObjectNotFound' -Message ("Failed to create the virtual hard disk. The system failed to create '" + $Path + "': The system cannot find the path specified. (0x80070003).")
+    }
+    if ($SizeBytes -lt 3MB) {
+        Stop-StandInCall -Cmdlet $PSCmdlet -Category 'InvalidArgument' -ErrorId 'InvalidParameter' -Message 'Failed to create the virtual hard disk. The size must be at least 3 MB.'
+    }
+    $type = 'Dynamic'
+    if ($Fixed) { $type = 'Fixed' }
+    $folder = Join-Path ([System.IO.Path]::GetTempPath()) ('gpupv-vhd-' + [guid]::NewGuid().ToString('n'))
+    $null = New-Item -ItemType Directory -Path $folder
+    try {
+        Write-StandInVhdHeader -Folder $folder -Header ([ordered]@{ sizeBytes = $SizeBytes; vhdType = $type; partitionStyle = 'RAW'; partitions = @() })
+        Save-StandInVhdFile -Folder $folder -Path $Path
+    } finally {
+        Remove-Item -LiteralPath $folder -Recurse -Force
+    }
+    return (ConvertTo-VhdObject -Path $Path -Header (Read-StandInVhdHeader -Path $Path) -Attached $false -DiskNumber $null)
+}
+
+function Get-VHD {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][string[]]$Path)
+    Enter-StandInCall -Cmdlet
+    foreach ($one in $Path) {
+        if (-not (Test-StandInVhdFile -Path $one)) {
+            Stop-StandInCall -Cmdlet $PSCmdlet -Category 'ObjectNotFound' -ErrorId 'ObjectNotFound' -Message ("Getting the mounted storage instance for the path '" + $one + "' failed. The system cannot find the file specified.")
+        }
+        $entry = Get-StandInValue (Get-StandInSection -Document (Get-StandInState) -Name 'mountedDisks') $one
+        $header = $null
+        if ($null -ne $entry) { $header = Read-StandInVhdHeader -Folder ([string]$entry.folder) } else { $header = Read-StandInVhdHeader -Path $one }
+        $number = $null
+        if ($null -ne $entry) { $number = [int]$entry.diskNumber }
+        ConvertTo-VhdObject -Path $one -Header $header -Attached ($null -ne $entry) -DiskNumber $number
+    }
+}
+
+function Get-VhdUser {
+    # A VM that is not off holds its disk open.
+    param([string]$Path)
+    foreach ($record in @((Get-StandInState).vms)) {
+        if ((Get-VhdPath -Record $record) -eq $Path -and [string]$record.state -ne 'Off') { return $record }
+    }
+    return $null
+}
+
 function Mount-VHD {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true, Position = 0)][string[]]$Path, [switch]$Passthru, [switch]$ReadOnly)
     Enter-StandInCall -Cmdlet
     foreach ($one in $Path) {
+        if (Test-StandInVhdFile -Path $one) { Mount-StandInVhdFile -Cmdlet $PSCmdlet -Path $one -Passthru:$Passthru; continue }
         $record = Find-VhdOwner -Cmdlet $PSCmdlet -Path $one
         $doc = Get-StandInState
         if ([string]$record.state -ne 'Off') {
@@ -688,9 +1090,46 @@ function Dismount-VHD {
         }
         $letter = Get-StandInValue $entry 'driveLetter'
         if ($null -ne $letter) { Remove-PSDrive -Name ([string]$letter) -Scope Global -Force -ErrorAction SilentlyContinue }
+        $folder = Get-StandInValue $entry 'folder'
+        if ($null -ne $folder) {
+            # A disk file gets what was written to it while mounted; drive letters go with the mount.
+            $header = Read-StandInVhdHeader -Folder ([string]$folder)
+            foreach ($part in @($header.partitions)) {
+                $partLetter = Get-StandInValue $part 'driveLetter'
+                if ($null -ne $partLetter) { Remove-PSDrive -Name ([string]$partLetter) -Scope Global -Force -ErrorAction SilentlyContinue }
+                Set-StandInValue $part 'driveLetter' $null
+            }
+            Write-StandInVhdHeader -Folder ([string]$folder) -Header $header
+            Save-StandInVhdFile -Folder ([string]$folder) -Path $one
+            Remove-Item -LiteralPath ([string]$folder) -Recurse -Force
+        }
         $mounted.PSObject.Properties.Remove($one)
         Save-StandInState -Document $doc
     }
+}
+
+function Mount-StandInVhdFile {
+    # Mounts a disk file: unpacked under <state>.mounted/<disk number>/, listed in mountedDisks.
+    param($Cmdlet, [string]$Path, [switch]$Passthru)
+    $doc = Get-StandInState
+    $user = Get-VhdUser -Path $Path
+    if ($null -ne $user) {
+        Stop-StandInCall -Cmdlet $Cmdlet -Category 'ResourceBusy' -ErrorId 'ObjectInUse' -Message ("Failed to mount the virtual disk. The process cannot access the file because it is being used by another process. ('" + $Path + "')")
+    }
+    $mounted = Get-StandInSection -Document $doc -Name 'mountedDisks'
+    if ($null -ne (Get-StandInValue $mounted $Path)) {
+        Stop-StandInCall -Cmdlet $Cmdlet -Category 'ResourceExists' -ErrorId 'ObjectInUse' -Message ("Failed to mount the virtual disk. The disk '" + $Path + "' is already mounted.")
+    }
+    $numbers = @($mounted.PSObject.Properties | ForEach-Object { [int]$_.Value.diskNumber })
+    $number = 1
+    while ($numbers -contains $number) { $number++ }
+    $folder = Get-StandInFolder -Kind 'mounted' -Name ([string]$number)
+    if (Test-Path -LiteralPath $folder) { Remove-Item -LiteralPath $folder -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $folder -Force
+    [System.IO.Compression.ZipFile]::ExtractToDirectory($Path, $folder)
+    Set-StandInValue $mounted $Path ([pscustomobject]@{ diskNumber = $number; vmId = $null; driveLetter = $null; folder = $folder })
+    Save-StandInState -Document $doc
+    if ($Passthru) { ConvertTo-VhdObject -Path $Path -Header (Read-StandInVhdHeader -Folder $folder) -Attached $true -DiskNumber $number }
 }
 
 Export-ModuleMember -Function @(
@@ -700,7 +1139,10 @@ Export-ModuleMember -Function @(
     'Get-VMGpuPartitionAdapter', 'Add-VMGpuPartitionAdapter', 'Set-VMGpuPartitionAdapter', 'Remove-VMGpuPartitionAdapter',
     'Get-VMSnapshot', 'Checkpoint-VM', 'Restore-VMSnapshot', 'Remove-VMSnapshot',
     'Get-VMIntegrationService', 'Enable-VMIntegrationService',
-    'Get-VMHardDiskDrive', 'Mount-VHD', 'Dismount-VHD',
+    'Get-VMHardDiskDrive', 'Mount-VHD', 'Dismount-VHD', 'New-VHD', 'Get-VHD',
+    'Get-VMHost', 'Get-VMSwitch', 'New-VM', 'Remove-VM', 'Set-VMProcessor', 'Set-VMFirmware', 'Set-VMKeyProtector', 'Enable-VMTPM',
+    'Get-VMHostAssignableDevice', 'Dismount-VMHostAssignableDevice', 'Mount-VMHostAssignableDevice',
+    'Get-VMAssignableDevice', 'Add-VMAssignableDevice', 'Remove-VMAssignableDevice',
     # From the nested PowerShellDirect.psm1 (see the manifest).
     'New-PSSession', 'Invoke-Command', 'Copy-Item', 'Remove-PSSession'
 )

@@ -7,7 +7,10 @@
 #   * in the file GPUPV_FAKE_GUEST_STATE (the whole document is the guest: an SSH target), or
 #   * inside a Hyper-V stand-in guest (PowerShell Direct), in the Hyper-V state document
 #     GPUPV_FAKE_HYPERV_STATE at standIn.guests[<vm id>]: the VM is the one whose disk holds
-#     $env:SystemRoot (<state>.disks/<vm id>/Windows), as the Hyper-V stand-in sets it.
+#     $env:SystemRoot (<state>.disks/<vm id>/Windows), as the Hyper-V stand-in sets it, or
+#   * on the Hyper-V host itself (GPUPV_FAKE_HYPERV_STATE set, outside every VM's disk): the
+#     Hyper-V document's top level is the host machine, whose devices Discrete Device
+#     Assignment takes from the host and gives back.
 # Files the guest's Windows keeps (INF\setupapi.dev.log, Minidump\, MEMORY.DMP) are real files
 # under $env:SystemRoot. Every call reads the state afresh and writes it back atomically.
 
@@ -19,11 +22,11 @@ function Get-GuestStandIn {
     $vmId = $null
     if ([string]::IsNullOrEmpty($path)) {
         $hyperV = $env:GPUPV_FAKE_HYPERV_STATE
-        if (-not [string]::IsNullOrEmpty($hyperV) -and -not [string]::IsNullOrEmpty($env:SystemRoot)) {
-            $vmFolder = Split-Path -Parent ([System.IO.Path]::GetFullPath($env:SystemRoot))
-            if ((Split-Path -Parent $vmFolder) -eq [System.IO.Path]::GetFullPath($hyperV + '.disks')) {
-                $path = $hyperV
-                $vmId = Split-Path -Leaf $vmFolder
+        if (-not [string]::IsNullOrEmpty($hyperV)) {
+            $path = $hyperV
+            if (-not [string]::IsNullOrEmpty($env:SystemRoot)) {
+                $vmFolder = Split-Path -Parent ([System.IO.Path]::GetFullPath($env:SystemRoot))
+                if ((Split-Path -Parent $vmFolder) -eq [System.IO.Path]::GetFullPath($hyperV + '.disks')) { $vmId = Split-Path -Leaf $vmFolder }
             }
         }
     }

@@ -1,4 +1,6 @@
-# PnpDevice.psm1 - Get-PnpDevice and Get-PnpDeviceProperty over guest.devices (GuestStandIn).
+# PnpDevice.psm1 - Get-PnpDevice, Get-PnpDeviceProperty, Disable-PnpDevice and Enable-PnpDevice
+# over the devices of the machine GuestStandIn finds: a guest's, or the Hyper-V host's own
+# (its PCI GPUs, which Discrete Device Assignment disables, dismounts and gives to VMs).
 #
 # Get-PnpDevice returns Win32_PnPEntity CIM instances with the PnpDevice module's extra
 # properties (Class, FriendlyName, InstanceId, Problem, ProblemDescription); ConfigManagerErrorCode
@@ -7,8 +9,9 @@
 # Type 'Empty' and no Data. Unknown instance ids fail as the CIM query does.
 #
 # A device record: instanceId, friendlyName, class, classGuid, manufacturer, hardwareIds[],
-# compatibleIds[], present, problemCode, service, driver { publishedName, version, date
-# (yyyy-MM-dd), provider } or null.
+# compatibleIds[], locationPaths[], present, problemCode, service, driver { publishedName,
+# version, date (yyyy-MM-dd), provider } or null. Disabling a device sets its problem code to
+# CM_PROB_DISABLED; enabling clears it.
 
 Set-StrictMode -Version 2.0
 Import-Module -Name 'GuestStandIn' -ErrorAction Stop
@@ -124,6 +127,7 @@ function Get-PnpDeviceProperty {
                 DEVPKEY_Device_DriverProvider = @('String', (Get-GuestStandInValue $driver 'provider'))
                 DEVPKEY_Device_Service        = @('String', (Get-GuestStandInValue $device 'service'))
                 DEVPKEY_Device_HardwareIds    = @('StringList', [string[]]@(Get-GuestStandInValue $device 'hardwareIds' @()))
+                DEVPKEY_Device_LocationPaths  = @('StringList', $(if ($null -ne (Get-GuestStandInValue $device 'locationPaths')) { [string[]]@($device.locationPaths) } else { $null }))
                 DEVPKEY_Device_Class          = @('String', (Get-GuestStandInValue $device 'class'))
                 DEVPKEY_NAME                  = @('String', (Get-GuestStandInValue $device 'friendlyName'))
             }
@@ -145,4 +149,32 @@ function Get-PnpDeviceProperty {
     }
 }
 
-Export-ModuleMember -Function @('Get-PnpDevice', 'Get-PnpDeviceProperty')
+function Set-PnpDeviceDisabled {
+    param($Cmdlet, [string[]]$InstanceId, [bool]$Disabled)
+    $state = Get-GuestStandIn
+    $devices = @(Get-GuestStandInValue $state.Guest 'devices' @())
+    foreach ($id in $InstanceId) {
+        $found = @(Find-PnpDevice -Devices $devices -InstanceId $id | Where-Object { [bool](Get-GuestStandInValue $_ 'present' $true) })
+        if ($found.Count -eq 0) { Stop-PnpNotFound -Cmdlet $Cmdlet -InstanceId $id; continue }
+        foreach ($device in $found) {
+            $code = 0
+            if ($Disabled) { $code = [int][StandInProblem]::CM_PROB_DISABLED }
+            Set-GuestStandInValue $device 'problemCode' $code
+        }
+    }
+    Save-GuestStandIn -State $state
+}
+
+function Disable-PnpDevice {
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory = $true, Position = 0)][string[]]$InstanceId)
+    if ($PSCmdlet.ShouldProcess(($InstanceId -join ', '), 'Disable')) { Set-PnpDeviceDisabled -Cmdlet $PSCmdlet -InstanceId $InstanceId -Disabled $true }
+}
+
+function Enable-PnpDevice {
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory = $true, Position = 0)][string[]]$InstanceId)
+    if ($PSCmdlet.ShouldProcess(($InstanceId -join ', '), 'Enable')) { Set-PnpDeviceDisabled -Cmdlet $PSCmdlet -InstanceId $InstanceId -Disabled $false }
+}
+
+Export-ModuleMember -Function @('Get-PnpDevice', 'Get-PnpDeviceProperty', 'Disable-PnpDevice', 'Enable-PnpDevice')

@@ -194,6 +194,28 @@ describe('Hyper-V: the Virtual Machines view', function () {
     assert.deepEqual(roots(), []);
   });
 
+  it('shows each GPU-P VM’s GPU load from the counters read in its one round trip, and the sum on their GPU', async () => {
+    await useHost(new StandInHost());
+    const before = host.moduleCalls().length;
+    // The first refresh sets the counters' baseline; each later one has a rate.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await refresh();
+    }
+    assert.deepEqual(host.moduleCalls().slice(before).map((c) => c.function), ['Get-GpuPvInventory', 'Get-GpuPvInventory', 'Get-GpuPvInventory']);
+    const driverTest = api.provider.getTreeItem(vmRow('Win11-DriverTest'));
+    assert.match(String(driverTest.description), / · GPU 62% 3D$/);
+    assert.match(String(api.provider.getTreeItem(vmRow(HOSTILE)).description), / · GPU 40% Video encode$/);
+    assert.doesNotMatch(String(api.provider.getTreeItem(vmRow('Win11-Perf')).description), /GPU/, 'a paused VM runs no GPU work');
+    const tooltip = (driverTest.tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /Video decode 15%/);
+    assert.match(tooltip, /last [34] refreshes: `[▁▂▃▄▅▆▇█]+`/);
+    const gpuGroup = hostRows().find((n) => n.kind === 'gpuGroup')!;
+    const rtx = api.provider.getChildren(gpuGroup).map((n) => api.provider.getTreeItem(n)).find((item) => item.label === 'NVIDIA GeForce RTX 4090')!;
+    assert.match(String(rtx.description), /VMs: 3D 83%, Video encode 40%$/);
+    assert.match((rtx.tooltip as vscode.MarkdownString).value, /All 2 VMs: 3D 83%, Video encode 40%/);
+  });
+
   it('polls only while the view is visible', async () => {
     await useHost(new StandInHost(), { [Settings.hypervRefreshSeconds]: 2 });
     await vscode.commands.executeCommand('gpupv.vms.focus');

@@ -23,7 +23,14 @@ export interface Abi {
   readonly predefinedMacros: Readonly<Record<string, string>>;
 }
 
-const GCC_MACROS = { __GNUC__: '12', __GNUC_MINOR__: '2', __STDC__: '1', __STDC_VERSION__: '201710L', __linux__: '1', __unix__: '1', __LP64__: '1', __CHAR_BIT__: '8' };
+const GCC_MACROS = {
+  __GNUC__: '12', __GNUC_MINOR__: '2', __STDC__: '1', __STDC_VERSION__: '201710L', __linux__: '1', __unix__: '1', __LP64__: '1', _LP64: '1', __CHAR_BIT__: '8',
+  // What gcc predefines on both LP64 targets, which glibc's and the kernel's headers test.
+  __SCHAR_MAX__: '0x7f', __SHRT_MAX__: '0x7fff', __INT_MAX__: '0x7fffffff', __LONG_MAX__: '0x7fffffffffffffffL', __LONG_LONG_MAX__: '0x7fffffffffffffffLL',
+  __SIZEOF_SHORT__: '2', __SIZEOF_INT__: '4', __SIZEOF_LONG__: '8', __SIZEOF_LONG_LONG__: '8', __SIZEOF_POINTER__: '8', __SIZEOF_SIZE_T__: '8',
+  __SIZEOF_FLOAT__: '4', __SIZEOF_DOUBLE__: '8', __SIZEOF_LONG_DOUBLE__: '16', __SIZEOF_INT128__: '16',
+  __ORDER_LITTLE_ENDIAN__: '1234', __ORDER_BIG_ENDIAN__: '4321', __ORDER_PDP_ENDIAN__: '3412', __BYTE_ORDER__: '__ORDER_LITTLE_ENDIAN__',
+};
 const MSVC_MACROS = { _MSC_VER: '1940', _MSC_EXTENSIONS: '1', _WIN32: '1', _WIN64: '1', __STDC__: '1', __STDC_VERSION__: '201710L', __CHAR_BIT__: '8' };
 
 const MSVC_64 = {
@@ -54,7 +61,7 @@ export const ABIS: Readonly<Record<AbiName, Abi>> = {
     wcharSigned: true,
     charSigned: true,
     unnamedBitFieldsAlignRecord: false,
-    predefinedMacros: { ...GCC_MACROS, __x86_64__: '1', __x86_64: '1', __amd64__: '1' },
+    predefinedMacros: { ...GCC_MACROS, __x86_64__: '1', __x86_64: '1', __amd64__: '1', __amd64: '1', __SIZEOF_WCHAR_T__: '4' },
   },
   'sysv-aarch64': {
     name: 'sysv-aarch64',
@@ -63,7 +70,7 @@ export const ABIS: Readonly<Record<AbiName, Abi>> = {
     wcharSigned: false,
     charSigned: false,
     unnamedBitFieldsAlignRecord: true,
-    predefinedMacros: { ...GCC_MACROS, __aarch64__: '1', __ARM_64BIT_STATE: '1', __CHAR_UNSIGNED__: '1' },
+    predefinedMacros: { ...GCC_MACROS, __aarch64__: '1', __ARM_64BIT_STATE: '1', __CHAR_UNSIGNED__: '1', __SIZEOF_WCHAR_T__: '4' },
   },
 };
 

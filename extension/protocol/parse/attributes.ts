@@ -1,4 +1,4 @@
-import { DECLSPEC_ALIGN_MARKER } from '../preprocessor/msvcExtensions';
+import { DECLSPEC_ALIGN_MARKER } from '../preprocessor/extensionKeywords';
 
 // `__attribute__((...))` lists as tree-sitter hands them over (node text). Only the
 // attributes that change a layout are understood; the rest are reported as ignored by

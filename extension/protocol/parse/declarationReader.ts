@@ -235,6 +235,7 @@ export class DeclarationReader {
     const members: MemberDecl[] = [];
     for (const child of body.namedChildren) {
       if (!child || child.type === 'comment') continue;
+      if (child.type === 'ERROR' && child.text.trim() === ';') continue; // the stray ";" firstSyntaxProblem lets through
       if (STATIC_ASSERT.test(child.text)) {
         this.staticAssertion(child);
         continue;
@@ -506,6 +507,8 @@ export class DeclarationReader {
  */
 function firstSyntaxProblem(node: Node): Node | undefined {
   if (!node.hasError) return undefined;
+  // A stray ";" among a record's members (`char name[N]; ;`): gcc and clang accept it.
+  if (node.type === 'ERROR' && node.text.trim() === ';' && node.parent?.type === 'field_declaration_list') return undefined;
   if (node.type === 'ERROR') return node;
   if (node.isMissing) {
     const isUnnamedBitField = node.type === 'field_identifier' && node.nextSibling?.type === 'bitfield_clause';

@@ -14,6 +14,11 @@ export const BUILTIN_HEADER_MACROS: Readonly<Record<string, Readonly<Record<stri
   'stdalign.h': { alignas: '_Alignas', alignof: '_Alignof', __alignas_is_defined: '1', __alignof_is_defined: '1' },
   'stddef.h': { NULL: '((void*)0)' },
   'assert.h': { static_assert: '_Static_assert' },
+  // The limits every one of the four ABIs shares; LONG_* and CHAR_MIN/MAX differ between them and are left out.
+  'limits.h': {
+    CHAR_BIT: '8', SCHAR_MIN: '(-128)', SCHAR_MAX: '127', UCHAR_MAX: '255', SHRT_MIN: '(-32768)', SHRT_MAX: '32767', USHRT_MAX: '65535',
+    INT_MIN: '(-2147483647-1)', INT_MAX: '2147483647', UINT_MAX: '4294967295U', LLONG_MIN: '(-9223372036854775807LL-1)', LLONG_MAX: '9223372036854775807LL', ULLONG_MAX: '18446744073709551615ULL',
+  },
   'stdint.h': {
     INT8_MAX: '127', INT16_MAX: '32767', INT32_MAX: '2147483647', INT64_MAX: '9223372036854775807LL',
     UINT8_MAX: '255', UINT16_MAX: '65535', UINT32_MAX: '4294967295U', UINT64_MAX: '18446744073709551615ULL',

@@ -9,6 +9,8 @@ export interface Macro {
   /** Parameter names for function-like macros; undefined for object-like ones. */
   readonly parameters?: readonly string[];
   readonly variadic: boolean;
+  /** What the body calls the variable arguments: `__VA_ARGS__`, or GNU's named `args` of `args...`. */
+  readonly variadicName?: string;
   readonly body: readonly Token[];
   readonly location: SourceLocation;
   /** Predefined by the ABI or a -D option, not by the header. */
@@ -64,14 +66,18 @@ export function parseDefine(tokens: readonly Token[], location: SourceLocation):
   // Function-like only when "(" follows the name with no space between.
   if (tokens[1]?.text === '(' && !tokens[1].spaceBefore) {
     const parameters: string[] = [];
-    let variadic = false;
+    let variadicName: string | undefined;
     let i = 2;
     for (;;) {
       const t = tokens[i];
       if (!t) throw new HeaderError(`missing ")" in the parameter list of macro ${name}`, nameToken.location);
       if (t.text === ')' && parameters.length === 0) break;
       if (t.text === '...') {
-        variadic = true;
+        variadicName = '__VA_ARGS__';
+      } else if (t.kind === 'identifier' && tokens[i + 1]?.text === '...') {
+        // GNU's named variable arguments: `#define F(fmt, args...)`.
+        variadicName = t.text;
+        i++;
       } else if (t.kind === 'identifier') {
         parameters.push(t.text);
       } else {
@@ -79,10 +85,11 @@ export function parseDefine(tokens: readonly Token[], location: SourceLocation):
       }
       const separator = tokens[++i];
       if (separator?.text === ')') break;
-      if (separator?.text !== ',' || variadic) throw new HeaderError(`expected "," or ")" in the parameter list of macro ${name}`, separator?.location ?? t.location);
+      if (separator?.text !== ',' || variadicName !== undefined) throw new HeaderError(`expected "," or ")" in the parameter list of macro ${name}`, separator?.location ?? t.location);
       i++;
     }
-    return { name, parameters, variadic, body: tokens.slice(i + 1).filter(isCodeToken), location: nameToken.location, predefined: false };
+    const variadic = variadicName !== undefined;
+    return { name, parameters, variadic, ...(variadic ? { variadicName } : {}), body: tokens.slice(i + 1).filter(isCodeToken), location: nameToken.location, predefined: false };
   }
   return { name, variadic: false, body: tokens.slice(1).filter(isCodeToken), location: nameToken.location, predefined: false };
 }
@@ -129,7 +136,7 @@ export function expandMacros(input: readonly Token[], macros: MacroTable): Token
     const expandedArgs = new Map<string, Token[]>();
     const rawArgs = new Map<string, Token[]>();
     macro.parameters.forEach((parameter, index) => rawArgs.set(parameter, args[index] ?? []));
-    if (macro.variadic) rawArgs.set('__VA_ARGS__', joinWithCommas(args.slice(macro.parameters.length)));
+    if (macro.variadic) rawArgs.set(macro.variadicName ?? '__VA_ARGS__', joinWithCommas(args.slice(macro.parameters.length)));
     for (const [parameter, tokens] of rawArgs) expandedArgs.set(parameter, expandMacros(tokens, macros));
     pushExpansion(pending, substitute(macro, token, rawArgs, expandedArgs), token, macro.name);
   }
@@ -179,14 +186,30 @@ function joinWithCommas(args: Token[][]): Token[] {
   return joined;
 }
 
-/** Replaces parameters in the body, applying `#` and `##`. */
-function substitute(macro: Macro, invocation: Token, raw: Map<string, Token[]>, expanded: Map<string, Token[]> = raw): Token[] {
-  const body = macro.body;
+/** Replaces parameters in the body, applying `#`, `##`, `__VA_OPT__` and GNU's `, ## __VA_ARGS__`. */
+function substitute(macro: Macro, invocation: Token, raw: Map<string, Token[]>, expanded: Map<string, Token[]> = raw, body: readonly Token[] = macro.body): Token[] {
+  const variadicName = macro.variadic ? (macro.variadicName ?? '__VA_ARGS__') : undefined;
   const result: Token[] = [];
   for (let i = 0; i < body.length; i++) {
     const t = body[i]!;
+    if (variadicName !== undefined && t.text === '__VA_OPT__' && body[i + 1]?.text === '(') {
+      // C23/C++20: the parenthesized tokens when the variable arguments are not empty.
+      const close = matchingParen(body, i + 1);
+      if (close < 0) throw new HeaderError(`__VA_OPT__ in macro ${macro.name} is missing its ")"`, t.location);
+      if ((expanded.get(variadicName) ?? []).length > 0) result.push(...substitute(macro, invocation, raw, expanded, body.slice(i + 2, close)));
+      i = close;
+      continue;
+    }
     if (macro.parameters && t.text === '#' && body[i + 1] && raw.has(body[i + 1]!.text)) {
       result.push(stringize(raw.get(body[++i]!.text)!, t));
+      continue;
+    }
+    if (t.text === '##' && variadicName !== undefined && result.at(-1)?.text === ',' && body[i + 1]?.text === variadicName) {
+      // GNU: `, ## __VA_ARGS__` drops the comma when there are no variable arguments, and pastes nothing.
+      i++;
+      const args = expanded.get(variadicName) ?? [];
+      if (args.length === 0) result.pop();
+      else result.push(...args);
       continue;
     }
     if (t.text === '##' && result.length > 0 && body[i + 1]) {
@@ -202,6 +225,16 @@ function substitute(macro: Macro, invocation: Token, raw: Map<string, Token[]>, 
     else result.push(t);
   }
   return result;
+}
+
+/** The index of the ")" that closes the "(" at `open`, or -1. */
+function matchingParen(tokens: readonly Token[], open: number): number {
+  for (let k = open + 1, depth = 0; k < tokens.length; k++) {
+    const text = tokens[k]!.text;
+    if (text === '(') depth++;
+    else if (text === ')' && depth-- === 0) return k;
+  }
+  return -1;
 }
 
 function stringize(tokens: readonly Token[], hash: Token): Token {

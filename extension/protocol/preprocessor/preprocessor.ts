@@ -5,7 +5,7 @@ import { parseExpression } from '../expressions/expressionParser';
 import { evaluate } from '../expressions/evaluate';
 import { BUILTIN_HEADER_MACROS, BUILTIN_HEADERS } from './builtinHeaders';
 import { expandMacros, isCodeToken, MacroTable, parseDefine } from './macros';
-import { rewriteMsvcExtensions } from './msvcExtensions';
+import { rewriteExtensionKeywords } from './extensionKeywords';
 import { HideSet, tokenize, type Token } from './tokens';
 
 // The preprocessor subset real protocol headers use. Its output is one text (what the
@@ -49,7 +49,8 @@ export interface PreprocessedHeader {
 
 const HAS_OPERATORS = new Set(['__has_include', '__has_include_next', '__has_attribute', '__has_builtin', '__has_feature', '__has_extension', '__has_c_attribute', '__has_declspec_attribute']);
 const DEFAULT_MAX_SOURCE_BYTES = 32 * 1024 * 1024;
-const MAX_INCLUDE_DEPTH = 64;
+/** gcc's and clang's limit: legal C includes guarded headers from each other; only an unguarded recursion reaches it. */
+const MAX_INCLUDE_DEPTH = 200;
 const SILENT_PRAGMAS = new Set(['warning', 'region', 'endregion', 'message', 'GCC', 'clang', 'comment', 'intrinsic', 'optimize', 'push_macro', 'pop_macro', 'prefast', 'code_seg', 'data_seg', 'alloc_text', 'section']);
 
 interface Conditional {
@@ -69,6 +70,10 @@ class Preprocessor {
   private readonly macros = new MacroTable();
   private readonly diagnostics = new DiagnosticSink();
   private readonly onceFiles = new Set<string>();
+  /** The index in includeDirs each file was found in, for #include_next. */
+  private readonly includeDirOf = new Map<string, number>();
+  /** Files wholly inside `#ifndef GUARD` … `#endif`: not read again while GUARD is defined, as compilers do. */
+  private readonly guardOf = new Map<string, string>();
   private readonly files: string[] = [];
   private readonly includeStack: string[] = [];
   private readonly packStack: (number | undefined)[] = [];
@@ -109,7 +114,7 @@ class Preprocessor {
     if (this.sourceBytes > (this.options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)) {
       throw new HeaderError(`the headers are larger than ${(this.options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES) >> 20} MiB in total; refusing to read more`, { file, line: 1, column: 1 });
     }
-    this.files.push(file);
+    if (!this.files.includes(file)) this.files.push(file);
     this.includeStack.push(file);
     let tokens: Token[];
     try {
@@ -124,7 +129,7 @@ class Preprocessor {
     const flushText = () => {
       if (pendingText.length === 0) return;
       try {
-        this.emit(rewriteMsvcExtensions(expandMacros(pendingText, this.macros)), file);
+        this.emit(rewriteExtensionKeywords(expandMacros(pendingText, this.macros)), file);
       } catch (error) {
         this.reportError(error, pendingText[0]!.location);
         this.emit(pendingText.filter((t) => t.kind === 'comment'), file);
@@ -147,6 +152,8 @@ class Preprocessor {
     }
     flushText();
     for (const open of conditionals) this.diagnostics.error('#if without #endif', open.location);
+    const guard = includeGuard(lines);
+    if (guard !== undefined) this.guardOf.set(file, guard);
     this.includeStack.pop();
   }
 
@@ -202,7 +209,7 @@ class Preprocessor {
         return;
       case 'include':
       case 'include_next':
-        this.include(rest, location, file);
+        this.include(rest, location, file, name === 'include_next');
         return;
       case 'pragma':
         this.pragma(rest, location);
@@ -240,27 +247,21 @@ class Preprocessor {
   private evaluateCondition(tokens: readonly Token[], location: SourceLocation): boolean {
     // `defined X` must see X before expansion: protect those names with a hide set.
     const protectedTokens: Token[] = [];
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!;
-      if (HAS_OPERATORS.has(t.text) && tokens[i + 1]?.text === '(') {
-        const close = tokens.findIndex((x, k) => k > i && x.text === ')');
-        if (close < 0) throw new HeaderError(`${t.text} is missing its ")"`, t.location);
-        const answer = this.hasOperator(t.text, tokens.slice(i + 2, close), location);
-        protectedTokens.push({ ...t, kind: 'number', text: answer ? '1' : '0' });
-        i = close;
-        continue;
-      }
+    const answered = this.answerHasOperators(tokens, location);
+    for (let i = 0; i < answered.length; i++) {
+      const t = answered[i]!;
       protectedTokens.push(t);
       if (t.text !== 'defined') continue;
-      const hasParen = tokens[i + 1]?.text === '(';
-      const target = tokens[i + (hasParen ? 2 : 1)];
-      if (hasParen) protectedTokens.push(tokens[++i]!);
+      const hasParen = answered[i + 1]?.text === '(';
+      const target = answered[i + (hasParen ? 2 : 1)];
+      if (hasParen) protectedTokens.push(answered[++i]!);
       if (target?.kind === 'identifier') {
         protectedTokens.push({ ...target, hideSet: HideSet.of(target.text) });
         i++;
       }
     }
-    const expanded = expandMacros(protectedTokens, this.macros);
+    // Feature tests that macros produced (glibc's `__glibc_has_attribute (x)` is `__has_attribute (x)`).
+    const expanded = this.answerHasOperators(expandMacros(protectedTokens, this.macros), location);
     const expression = parseExpression(expanded, { preprocessor: true, isTypeName: () => false }, location);
     const value = evaluate(expression, {
       abi: this.options.abi,
@@ -278,6 +279,32 @@ class Preprocessor {
       },
     });
     return value.value !== 0n;
+  }
+
+  /** Replaces each `__has_*(...)` with its answer, 1 or 0; its operand is never macro-expanded. */
+  private answerHasOperators(tokens: readonly Token[], location: SourceLocation): Token[] {
+    const out: Token[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (!HAS_OPERATORS.has(t.text) || tokens[i + 1]?.text !== '(') {
+        out.push(t);
+        continue;
+      }
+      let close = -1;
+      for (let k = i + 2, depth = 0; k < tokens.length; k++) {
+        const text = tokens[k]!.text;
+        if (text === '(') depth++;
+        else if (text === ')' && depth-- === 0) {
+          close = k;
+          break;
+        }
+      }
+      if (close < 0) throw new HeaderError(`${t.text} is missing its ")"`, t.location);
+      const answer = this.hasOperator(t.text, tokens.slice(i + 2, close), location);
+      out.push({ ...t, kind: 'number', text: answer ? '1' : '0' });
+      i = close;
+    }
+    return out;
   }
 
   /**
@@ -300,7 +327,7 @@ class Preprocessor {
     return false;
   }
 
-  private include(tokens: readonly Token[], location: SourceLocation, includingFile: string): void {
+  private include(tokens: readonly Token[], location: SourceLocation, includingFile: string, next = false): void {
     const expanded = tokens[0]?.kind === 'identifier' ? expandMacros(tokens, this.macros) : tokens;
     const first = expanded[0];
     let target: string;
@@ -316,27 +343,32 @@ class Preprocessor {
     } else {
       throw new HeaderError('#include expects "file" or <file>', location);
     }
+    // #include_next (GNU) looks in the include directories after the one the including file came from.
+    const foundIn = this.includeDirOf.get(includingFile);
+    const firstDir = next && foundIn !== undefined ? foundIn + 1 : 0;
+    const dirCandidates = this.options.includeDirs.slice(firstDir).map((dir, k) => ({ path: join(dir, target), dir: firstDir + k }));
+    const candidates = [...(system || isAbsolute(target) || (next && foundIn !== undefined) ? [] : [{ path: join(dirname(includingFile), target), dir: undefined }]), ...dirCandidates];
+    if (isAbsolute(target)) candidates.unshift({ path: target, dir: undefined });
+    for (const candidate of candidates) {
+      const path = normalize(candidate.path);
+      if (this.onceFiles.has(path)) return;
+      const guard = this.guardOf.get(path);
+      if (guard !== undefined && this.macros.has(guard)) return;
+      const text = this.options.readFile(path);
+      if (text === undefined) continue;
+      if (this.includeStack.length >= MAX_INCLUDE_DEPTH) throw new HeaderError(`#include nested more than ${MAX_INCLUDE_DEPTH} deep${describeRecursion(this.includeStack)}`, location);
+      if (candidate.dir !== undefined) this.includeDirOf.set(path, candidate.dir);
+      this.processFile(path, text);
+      return;
+    }
+    // A system header the include directories lack: the engine's own copy of its types, if it has one.
     if (system && BUILTIN_HEADERS.has(target)) {
       for (const [name, value] of Object.entries(BUILTIN_HEADER_MACROS[target] ?? {})) {
         if (!this.macros.has(name)) this.macros.definePredefined(name, value);
       }
       return;
     }
-    const candidates = [...(system || isAbsolute(target) ? [] : [join(dirname(includingFile), target)]), ...this.options.includeDirs.map((dir) => join(dir, target))];
-    if (isAbsolute(target)) candidates.unshift(target);
-    for (const candidate of candidates) {
-      const path = normalize(candidate);
-      if (this.onceFiles.has(path)) return;
-      const text = this.options.readFile(path);
-      if (text === undefined) continue;
-      if (this.includeStack.includes(path)) {
-        throw new HeaderError(`include cycle: ${[...this.includeStack.slice(this.includeStack.indexOf(path)), path].join(' -> ')}`, location);
-      }
-      if (this.includeStack.length >= MAX_INCLUDE_DEPTH) throw new HeaderError(`#include nested more than ${MAX_INCLUDE_DEPTH} deep`, location);
-      this.processFile(path, text);
-      return;
-    }
-    const message = `cannot find ${system ? `<${target}>` : `"${target}"`} (searched ${candidates.length ? candidates.join(', ') : 'no include directories'})`;
+    const message = `cannot find ${system ? `<${target}>` : `"${target}"`} (searched ${candidates.length ? candidates.map((c) => c.path).join(', ') : 'no include directories'})`;
     if (system) this.diagnostics.warning(`${message}; its declarations are missing`, location);
     else this.diagnostics.error(message, location);
   }
@@ -440,4 +472,40 @@ function splitLines(tokens: readonly Token[]): Token[][] {
 
 function needsSeparator(before: string, next: string): boolean {
   return /[A-Za-z0-9_$]$/.test(before) && /^[A-Za-z0-9_$]/.test(next);
+}
+
+/**
+ * The macro guarding a whole file (`#ifndef X` or `#if !defined X` first, its `#endif` last,
+ * nothing outside), or undefined: the multiple-include optimization gcc and clang make.
+ */
+function includeGuard(lines: readonly (readonly Token[])[]): string | undefined {
+  const directives = lines.map((line) => line.filter(isCodeToken)).filter((line) => line.length > 0);
+  const first = directives[0];
+  if (!first || first[0]?.text !== '#') return undefined;
+  let guard: string | undefined;
+  if (first[1]?.text === 'ifndef' && first.length === 3 && first[2]!.kind === 'identifier') guard = first[2]!.text;
+  const negated = first.slice(1).map((t) => t.text).join(' ');
+  const match = /^if ! defined (?:\( )?(\w+)(?: \))?$/.exec(negated);
+  if (match) guard = match[1];
+  if (guard === undefined) return undefined;
+  let depth = 0;
+  for (let i = 0; i < directives.length; i++) {
+    const line = directives[i]!;
+    if (line[0]?.text !== '#') continue;
+    const word = line[1]?.text;
+    if (word === 'if' || word === 'ifdef' || word === 'ifndef') depth++;
+    // An #else of the guard's own #ifndef holds text that a second inclusion would read.
+    else if ((word === 'else' || word === 'elif') && depth === 1) return undefined;
+    else if (word === 'endif' && --depth === 0) return i === directives.length - 1 ? guard : undefined;
+  }
+  return undefined;
+}
+
+/** ": a.h -> b.h -> a.h, which has no include guard" for the first file the include stack repeats. */
+function describeRecursion(stack: readonly string[]): string {
+  for (let i = 0; i < stack.length; i++) {
+    const again = stack.indexOf(stack[i]!, i + 1);
+    if (again > 0) return `: ${stack.slice(i, again + 1).join(' -> ')} repeats without an include guard (#ifndef or #pragma once) to stop it`;
+  }
+  return '';
 }

@@ -17,12 +17,73 @@ describe('protocol engine: preprocessor', () => {
     assert.deepEqual(analysis.files, ['/p/main.h', '/p/sub/a.h', '/inc/b.h']);
   });
 
-  it('reports a missing quoted include and an include cycle with file and line', async () => {
+  it('reports a missing quoted include and an unguarded include recursion with file and line', async () => {
     const missing = await analyzeText('\n#include "nowhere.h"\nstruct S { int a; };');
     assert.match(errors(missing)[0]!, /^2:\d+ cannot find "nowhere.h"/);
     assert.equal(record(missing, 'S').size, 4, 'the rest still lays out');
     const cycle = await analyzeSources({ '/c/a.h': '#include "b.h"\n', '/c/b.h': '\n#include "a.h"\n' });
-    assert.match(errors(cycle).join('\n'), /include cycle: \/c\/a\.h -> \/c\/b\.h -> \/c\/a\.h/);
+    assert.match(errors(cycle).join('\n'), /#include nested more than 200 deep: \/c\/a\.h -> \/c\/b\.h -> \/c\/a\.h repeats without an include guard/);
+  });
+
+  it('follows headers that include each other behind guards, as C allows, and reads a guarded one once', async () => {
+    let reads = 0;
+    const sources: Record<string, string> = {
+      '/g/main.h': '#include "a.h"\n#include "b.h"\n#include "a.h"\n#include "else.h"\n#include "else.h"\nstruct M { A a; struct B b; };',
+      '/g/a.h': '#ifndef A_H\n#define A_H\n#include "b.h"\ntypedef struct A { int x; } A;\n#endif\n',
+      '/g/b.h': '#if !defined(B_H)\n#define B_H\n#include "a.h"\nstruct B { long long y; };\n#endif\n',
+      // Not a guard: its #else holds what a second inclusion reads.
+      '/g/else.h': '#ifndef E_H\n#define E_H\nstruct E1 { int e; };\n#else\nstruct E2 { char e; };\n#endif\n',
+    };
+    const counted = new Proxy(sources, { get: (target, key: string) => (key === '/g/a.h' && reads++, target[key]) });
+    const analysis = await analyzeSources(counted, 'sysv-x86_64');
+    assert.deepEqual(errors(analysis), []);
+    assert.equal(record(analysis, 'M').size, 16);
+    record(analysis, 'E1');
+    record(analysis, 'E2');
+    assert.deepEqual(analysis.files, ['/g/main.h', '/g/a.h', '/g/b.h', '/g/else.h']);
+    assert.ok(reads <= 2, `a.h read ${reads} times`);
+  });
+
+  it('expands GNU named variable arguments, `, ## __VA_ARGS__`, __VA_OPT__ and #__VA_ARGS__', async () => {
+    const analysis = await analyzeText(
+      [
+        '#define GROUP(TAG, MEMBERS...) union { struct { MEMBERS }; struct TAG { MEMBERS } named; }',
+        '#define LIST(first, ...) int first, ## __VA_ARGS__;',
+        '#define OPT(x, ...) int x __VA_OPT__(, __VA_ARGS__);',
+        '#define NAME(...) #__VA_ARGS__',
+        'struct S { GROUP(inner, int a; int b;); LIST(c) LIST(d, e, f) OPT(g) OPT(h, i) char n[sizeof(NAME(x, y))]; };',
+      ].join('\n'),
+      'sysv-x86_64',
+    );
+    assert.deepEqual(errors(analysis), []);
+    assert.deepEqual(record(analysis, 'S').fields.map((f) => f.path).filter((p) => !p.includes('.')), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'n']);
+    assert.equal(record(analysis, 'S').fields.find((f) => f.path === 'n')!.size, 5, '"x, y" and its NUL');
+    assert.equal(record(analysis, 'inner').size, 8);
+  });
+
+  it('reads the real system headers where the include directories have them, #include_next and GNU keywords included', async () => {
+    const analysis = await analyzeSources(
+      {
+        '/p/main.h': '#include <linux/types.h>\n#include <limits.h>\nstruct P { __kernel_pid_t pid; __s8 s; int a[INT_MAX > 0 ? 2 : 1]; };',
+        '/inc/linux/types.h': '#ifndef _LINUX_TYPES_H\n#define _LINUX_TYPES_H\ntypedef __signed__ char __s8;\ntypedef int __kernel_pid_t;\n#endif\n',
+        // glibc's limits.h hands on to the compiler's with #include_next, which is not there: the engine's own limits answer.
+        '/inc/limits.h': '#ifndef _LIBC_LIMITS_H_\n#define _LIBC_LIMITS_H_ 1\n#include_next <limits.h>\n#endif\n',
+      },
+      'sysv-x86_64',
+      { includeDirs: ['/inc'] },
+    );
+    assert.deepEqual(errors(analysis), []);
+    assert.deepEqual(record(analysis, 'P').fields.map((f) => [f.path, f.offset, f.size]), [['pid', 0, 4], ['s', 4, 1], ['a', 8, 8]]);
+    // Without the directories, the engine's built-in copy of <linux/types.h> still serves.
+    const builtin = await analyzeText('#include <linux/types.h>\nstruct Q { __u32 a; __le16 b; };', 'sysv-x86_64');
+    assert.deepEqual(errors(builtin), []);
+  });
+
+  it('answers a feature test that a macro produces, as glibc\u2019s __glibc_has_attribute (x) does', async () => {
+    const analysis = await analyzeText('#define HAS(a) __has_attribute (a)\n#if HAS(__packed__) && !HAS(__no_such__)\nstruct Y { int y; };\n#endif\nstruct Z { int z; ; };', 'sysv-x86_64');
+    assert.deepEqual(errors(analysis), []);
+    record(analysis, 'Y');
+    assert.equal(record(analysis, 'Z').size, 4, 'a stray ";" among the members is no error');
   });
 
   it('builds in <stdint.h>, <stddef.h>, <stdbool.h> and the Windows and Linux base types', async () => {

@@ -1,20 +1,33 @@
 import type { Token } from './tokens';
 
-// MSVC spellings the C grammar does not know, rewritten after macro expansion:
-//   __declspec(align(N))  ->  __attribute__((__gpupv_declspec_align__(N)))
+// Compiler spellings the C grammar does not know, rewritten after macro expansion.
+// MSVC: __declspec(align(N))  ->  __attribute__((__gpupv_declspec_align__(N)))
 // (a marker, because MSVC applies it to the type, where GCC's aligned attribute at the
-// start of a declaration would apply to the declared object), other __declspec(...) and
+// start of a declaration would apply to the declared object); other __declspec(...) and
 // calling-convention keywords are dropped: they never change a layout.
+// GNU: the alternate keywords (__signed__, __const, __volatile__, __restrict) become the
+// standard ones, and __extension__ and __inline__ go, as they change no layout either.
 
-const DROPPED_KEYWORDS = new Set(['__cdecl', '__stdcall', '__fastcall', '__vectorcall', '__ptr32', '__ptr64', '__unaligned', '__forceinline', '__inline', '__w64']);
+const DROPPED_KEYWORDS = new Set(['__cdecl', '__stdcall', '__fastcall', '__vectorcall', '__ptr32', '__ptr64', '__unaligned', '__forceinline', '__inline', '__w64', '__inline__', '__extension__']);
+const GNU_KEYWORDS: ReadonlyMap<string, string> = new Map([
+  ['__signed__', 'signed'], ['__signed', 'signed'],
+  ['__const__', 'const'], ['__const', 'const'],
+  ['__volatile__', 'volatile'], ['__volatile', 'volatile'],
+  ['__restrict__', 'restrict'], ['__restrict', 'restrict'],
+]);
 
 export const DECLSPEC_ALIGN_MARKER = '__gpupv_declspec_align__';
 
-export function rewriteMsvcExtensions(tokens: readonly Token[]): Token[] {
+export function rewriteExtensionKeywords(tokens: readonly Token[]): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'identifier' && DROPPED_KEYWORDS.has(t.text)) continue;
+    const standard = t.kind === 'identifier' ? GNU_KEYWORDS.get(t.text) : undefined;
+    if (standard !== undefined) {
+      out.push({ ...t, text: standard });
+      continue;
+    }
     if (t.kind !== 'identifier' || t.text !== '__declspec') {
       out.push(t);
       continue;

@@ -1,6 +1,7 @@
 // System headers a protocol header includes whose contents are built into the engine
-// (their types come from model/builtinTypes.ts). They are never read from disk, so the
-// result does not depend on which SDK happens to be installed.
+// (their types come from model/builtinTypes.ts). They serve when no include directory has
+// the header, so a protocol header lays out without any SDK installed; where the include
+// directories do have it, the real header is read, as the compiler would.
 
 export const BUILTIN_HEADERS = new Set([
   'stdint.h', 'stddef.h', 'stdbool.h', 'inttypes.h', 'stdalign.h', 'assert.h', 'limits.h', 'uchar.h', 'wchar.h', 'float.h',

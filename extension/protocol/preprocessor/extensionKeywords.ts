@@ -1,4 +1,4 @@
-import type { Token } from './tokens';
+import { matchingParen, type Token } from './tokens';
 
 // Compiler spellings the C grammar does not know, rewritten after macro expansion.
 // MSVC: __declspec(align(N))  ->  __attribute__((__gpupv_declspec_align__(N)))
@@ -57,14 +57,4 @@ export function rewriteExtensionKeywords(tokens: readonly Token[]): Token[] {
 
 function isCode(token: Token): boolean {
   return token.kind !== 'newline' && token.kind !== 'comment';
-}
-
-function matchingParen(tokens: readonly Token[], open: number): number {
-  if (tokens[open]?.text !== '(') return -1;
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    if (tokens[i]!.text === '(') depth++;
-    if (tokens[i]!.text === ')' && --depth === 0) return i;
-  }
-  return -1;
 }

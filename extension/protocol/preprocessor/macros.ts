@@ -1,5 +1,5 @@
 import { HeaderError, type SourceLocation } from '../diagnostics';
-import { HideSet, tokenize, type Token } from './tokens';
+import { HideSet, matchingParen, tokenize, type Token } from './tokens';
 
 // Macro definitions and their expansion (C11 6.10.3), with per-token hide sets so that
 // self-referencing macros stop and rescanning sees tokens that follow an expansion.
@@ -225,16 +225,6 @@ function substitute(macro: Macro, invocation: Token, raw: Map<string, Token[]>, 
     else result.push(t);
   }
   return result;
-}
-
-/** The index of the ")" that closes the "(" at `open`, or -1. */
-function matchingParen(tokens: readonly Token[], open: number): number {
-  for (let k = open + 1, depth = 0; k < tokens.length; k++) {
-    const text = tokens[k]!.text;
-    if (text === '(') depth++;
-    else if (text === ')' && depth-- === 0) return k;
-  }
-  return -1;
 }
 
 function stringize(tokens: readonly Token[], hash: Token): Token {

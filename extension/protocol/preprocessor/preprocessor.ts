@@ -6,7 +6,7 @@ import { evaluate } from '../expressions/evaluate';
 import { BUILTIN_HEADER_MACROS, BUILTIN_HEADERS } from './builtinHeaders';
 import { expandMacros, isCodeToken, MacroTable, parseDefine } from './macros';
 import { rewriteExtensionKeywords } from './extensionKeywords';
-import { HideSet, tokenize, type Token } from './tokens';
+import { HideSet, matchingParen, tokenize, type Token } from './tokens';
 
 // The preprocessor subset real protocol headers use. Its output is one text (what the
 // C parser reads) plus a map from every output line back to its file and line, the pack
@@ -290,15 +290,7 @@ class Preprocessor {
         out.push(t);
         continue;
       }
-      let close = -1;
-      for (let k = i + 2, depth = 0; k < tokens.length; k++) {
-        const text = tokens[k]!.text;
-        if (text === '(') depth++;
-        else if (text === ')' && depth-- === 0) {
-          close = k;
-          break;
-        }
-      }
+      const close = matchingParen(tokens, i + 1);
       if (close < 0) throw new HeaderError(`${t.text} is missing its ")"`, t.location);
       const answer = this.hasOperator(t.text, tokens.slice(i + 2, close), location);
       out.push({ ...t, kind: 'number', text: answer ? '1' : '0' });

@@ -180,3 +180,14 @@ function readQuoted(text: string, start: number, location: SourceLocation): stri
   }
   return text.slice(start, end + 1);
 }
+
+/** The index of the ")" that closes the "(" at `open`, or -1 when there is none (or no "(" there). */
+export function matchingParen(tokens: readonly Token[], open: number): number {
+  if (tokens[open]?.text !== '(') return -1;
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    if (tokens[i]!.text === '(') depth++;
+    else if (tokens[i]!.text === ')' && --depth === 0) return i;
+  }
+  return -1;
+}

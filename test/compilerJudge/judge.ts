@@ -219,7 +219,9 @@ function compile(context: JudgeContext, fileName: string, source: GeneratedSourc
   const file = path.join(context.workDir, fileName);
   writeFileSync(file, source.text);
   const { compiler, targetFlags } = context.toolchain;
-  const args = [...targetFlags, '-std=c11', ...DIAGNOSTIC_FLAGS[compiler], ...context.includeFlags, ...flags, file];
+  // gcc's default dialect, which the engine's predefines model (__STDC_VERSION__ 201710L, no
+  // __STRICT_ANSI__): glibc's headers define other constants under a strict -std=c11.
+  const args = [...targetFlags, '-std=gnu17', ...DIAGNOSTIC_FLAGS[compiler], ...context.includeFlags, ...flags, file];
   const run = runTool(compiler, args, context);
   const errors = compilerErrors(run.stderr, file, source);
   const failedCheckIds = errors.flatMap((error) => failedAssertCheckId(error.message) ?? []);

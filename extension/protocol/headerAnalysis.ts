@@ -110,7 +110,9 @@ export async function analyzeHeader(file: string, options: AnalyzeOptions): Prom
   for (const macro of pre.macros.all()) {
     if (macro.predefined || macro.parameters !== undefined || macro.body.length === 0) continue;
     try {
-      const expanded = expandMacros(macro.body, pre.macros);
+      // The macro's name expanded, not its body: a body that names the macro itself
+      // (`#define X_MAX (X_MAX - 1)` over an enum's X_MAX) then reads the enum, as C does.
+      const expanded = expandMacros([{ kind: 'identifier', text: macro.name, location: macro.location, spaceBefore: false }], pre.macros);
       if (expanded.length === 1 && expanded[0]!.kind === 'string') {
         constants.set(macro.name, JSON.parse(expanded[0]!.text) as string);
       } else {

@@ -139,17 +139,24 @@ export class DeclarationReader {
 
   private typedef(node: Node): void {
     const attributes = this.attributesOf(node);
-    const base = this.specifier(node.childForFieldName('type')!, attributes.declspecAlign !== undefined ? [attributes] : []);
+    const typeNode = node.childForFieldName('type')!;
+    const base = this.specifier(typeNode, attributes.declspecAlign !== undefined ? [attributes] : []);
+    // `typedef struct tag __attribute__((aligned(N))) name;` names a record defined elsewhere:
+    // gcc aligns the typedef, not the record (the kernel's vring_desc_t).
+    const isReference = ['struct_specifier', 'union_specifier'].includes(typeNode.type) && !typeNode.childForFieldName('body');
+    const referenceAlign = isReference ? this.attributesOfChildren(typeNode).aligned : undefined;
     for (const declarator of node.childrenForFieldName('declarator')) {
       if (!declarator) continue;
       const { name, type } = this.applyDeclarator(base, declarator);
       if (!name) continue;
-      const alignText = attributes.aligned ?? this.attributesOfChildren(declarator).aligned;
+      const alignText = attributes.aligned ?? this.attributesOfChildren(declarator).aligned ?? referenceAlign;
       const alignAttribute = alignText === undefined ? undefined : this.alignment(alignText, declarator);
       const typedef: CType = { kind: 'typedef', name, target: type, ...(alignAttribute ? { alignAttribute } : {}) };
       this.declarations.typedefs.set(name, typedef);
       this.broken.delete(name);
-      if ((type.kind === 'record' || type.kind === 'enum') && (declarator.type === 'type_identifier' || declarator.type === 'primitive_type')) type.decl.typedefNames.push(name);
+      // A typedef aligned otherwise than its record is a type of its own, not another name of the record.
+      const sameType = alignAttribute === undefined;
+      if (sameType && (type.kind === 'record' || type.kind === 'enum') && (declarator.type === 'type_identifier' || declarator.type === 'primitive_type')) type.decl.typedefNames.push(name);
     }
   }
 

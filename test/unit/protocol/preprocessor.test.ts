@@ -86,6 +86,19 @@ describe('protocol engine: preprocessor', () => {
     assert.equal(record(analysis, 'Z').size, 4, 'a stray ";" among the members is no error');
   });
 
+  it('reads a macro that names itself through an enum, and a typedef aligned apart from its record, as gcc does', async () => {
+    const analysis = await analyzeText(
+      'enum { MODE_A, MODE_B, __MODE_MAX };\n#define __MODE_MAX (__MODE_MAX - 1)\n' +
+        'struct desc { unsigned long long addr; };\ntypedef struct desc __attribute__((aligned(16))) desc_t;\nstruct ring { char c; desc_t d; };',
+      'sysv-x86_64',
+    );
+    assert.deepEqual(errors(analysis), []);
+    assert.equal(analysis.constants.get('__MODE_MAX'), 1n, 'the enum\u2019s 2, less one');
+    assert.equal(record(analysis, 'desc').align, 8, 'the record keeps its own alignment');
+    assert.deepEqual(record(analysis, 'desc').typedefNames, [], 'desc_t is no other name of struct desc');
+    assert.deepEqual(record(analysis, 'ring').fields.map((f) => [f.path, f.offset]), [['c', 0], ['d.addr', 16]]);
+  });
+
   it('builds in <stdint.h>, <stddef.h>, <stdbool.h> and the Windows and Linux base types', async () => {
     const analysis = await analyzeText(
       '#include <stdint.h>\n#include <stdbool.h>\n#include <windows.h>\n#include <linux/types.h>\n' +

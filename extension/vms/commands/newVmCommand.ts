@@ -27,6 +27,8 @@ const GB = 1024 ** 3;
 const DISK_SIZES_GB = [64, 128, 256, 512];
 const MEMORY_SIZES_GB = [4, 8, 16, 32, 64];
 const SHARES = [100, 50, 25, 12.5];
+/** A dozen questions: looking at the tree, a file or a terminal in between must not lose them. */
+const KEEP_OPEN = { ignoreFocusOut: true } as const;
 
 export function registerNewVmCommand(context: VmCommandContext): vscode.Disposable {
   return vscode.commands.registerCommand(Commands.newGpuPVm, (node?: VmTreeNode) => newGpuPVm(context, node));
@@ -85,6 +87,7 @@ async function askEverything(context: VmCommandContext, inventory: Inventory): P
   const title = (what: string) => `New GPU-P VM: ${what}`;
   const taken = new Set(inventory.vms.map((vm) => vm.name));
   const name = await vscode.window.showInputBox({
+    ...KEEP_OPEN,
     title: title('name'),
     prompt: 'The VM’s name in Hyper-V',
     validateInput: (value) =>
@@ -97,7 +100,7 @@ async function askEverything(context: VmCommandContext, inventory: Inventory): P
       { label: '$(file-media) Windows ISO…', description: 'an edition of it applied to a new disk', from: 'iso' as const },
       { label: '$(database) Existing virtual disk…', description: 'a copy of a .vhdx that holds Windows; the original stays as it is', from: 'vhdx' as const },
     ],
-    { title: title('install from') },
+    { ...KEEP_OPEN, title: title('install from') },
   );
   if (!source) return undefined;
   const files = await vscode.window.showOpenDialog({
@@ -122,7 +125,7 @@ async function askEverything(context: VmCommandContext, inventory: Inventory): P
     const sizes = DISK_SIZES_GB.filter((gb) => !image!.needsTpm || gb >= 64);
     const disk = await vscode.window.showQuickPick(
       sizes.map((gb) => ({ label: `${gb} GB`, description: gb === 128 ? 'dynamically expanding: takes only what Windows writes' : undefined, gb })),
-      { title: title('disk size'), placeHolder: `A new disk in ${options.vhdFolder}` },
+      { ...KEEP_OPEN, title: title('disk size'), placeHolder: `A new disk in ${options.vhdFolder}` },
     );
     if (!disk) return undefined;
     diskBytes = disk.gb * GB;
@@ -130,12 +133,12 @@ async function askEverything(context: VmCommandContext, inventory: Inventory): P
 
   const memory = await vscode.window.showQuickPick(
     MEMORY_SIZES_GB.filter((gb) => gb * GB < options.memoryBytes).map((gb) => ({ label: `${gb} GB`, description: gb === 8 ? 'static: GPU-P VMs cannot use dynamic memory' : undefined, gb })),
-    { title: title('memory'), placeHolder: `This computer has ${formatBytes(options.memoryBytes)}` },
+    { ...KEEP_OPEN, title: title('memory'), placeHolder: `This computer has ${formatBytes(options.memoryBytes)}` },
   );
   if (!memory) return undefined;
   const cpus = await vscode.window.showQuickPick(
     [2, 4, 8, 16, 32].filter((n) => n <= options.logicalProcessors).map((n) => ({ label: `${n} virtual processors`, n })),
-    { title: title('processors'), placeHolder: `This computer has ${options.logicalProcessors} logical processors` },
+    { ...KEEP_OPEN, title: title('processors'), placeHolder: `This computer has ${options.logicalProcessors} logical processors` },
   );
   if (!cpus) return undefined;
 
@@ -146,7 +149,7 @@ async function askEverything(context: VmCommandContext, inventory: Inventory): P
 
   const network = await vscode.window.showQuickPick(
     [...options.switches.map((s) => ({ label: `$(globe) ${displayText(s)}`, switchName: s })), { label: '$(circle-slash) No network adapter', switchName: undefined }],
-    { title: title('network') },
+    { ...KEEP_OPEN, title: title('network') },
   );
   if (!network) return undefined;
 
@@ -178,14 +181,14 @@ async function pickImage(options: NewVmOptions, title: string): Promise<WindowsI
   }));
   // The edition developers test on comes first.
   items.sort((a, b) => Number(b.image === preferred) - Number(a.image === preferred));
-  return (await vscode.window.showQuickPick(items, { title }))?.image;
+  return (await vscode.window.showQuickPick(items, { ...KEEP_OPEN, title }))?.image;
 }
 
 async function pickGpu(gpus: readonly PartitionableGpu[], title: string): Promise<PartitionableGpu | undefined> {
   if (gpus.length === 1) return gpus[0];
   const picked = await vscode.window.showQuickPick(
     gpus.map((gpu) => ({ label: gpuName(gpu), description: `${gpu.partitionCount ?? '?'} partitions`, detail: gpu.instancePath, gpu })),
-    { title },
+    { ...KEEP_OPEN, title },
   );
   return picked?.gpu;
 }
@@ -197,10 +200,10 @@ async function pickShare(gpu: PartitionableGpu, title: string): Promise<number |
     { label: 'Hyper-V’s defaults', description: 'the GPU’s own minimum, maximum and optimal', percent: null },
     { label: 'Another share…', description: 'a percentage of your own' },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title });
+  const picked = await vscode.window.showQuickPick(items, { ...KEEP_OPEN, title });
   if (!picked) return undefined;
   if (picked.percent !== undefined) return picked.percent;
-  const text = await vscode.window.showInputBox({ title, prompt: 'Percent of every resource, as min = max = optimal', validateInput: percentError });
+  const text = await vscode.window.showInputBox({ ...KEEP_OPEN, title, prompt: 'Percent of every resource, as min = max = optimal', validateInput: percentError });
   return text === undefined ? undefined : Number(text.trim().replace(/%$/, ''));
 }
 
@@ -214,11 +217,12 @@ async function askSetup(vmName: string, title: string): Promise<{ user: string; 
       { label: '$(key) Unattended, with a local administrator', description: 'kept in VS Code’s secret storage, for PowerShell Direct', unattended: true },
       { label: '$(person) I set Windows up myself', description: 'in the VM’s console at its first start', unattended: false },
     ],
-    { title },
+    { ...KEEP_OPEN, title },
   );
   if (!how) return undefined;
   if (!how.unattended) return null;
   const user = await vscode.window.showInputBox({
+    ...KEEP_OPEN,
     title,
     prompt: 'The local administrator’s name',
     value: 'gpupv',
@@ -227,6 +231,7 @@ async function askSetup(vmName: string, title: string): Promise<{ user: string; 
   });
   if (user === undefined) return undefined;
   const password = await vscode.window.showInputBox({
+    ...KEEP_OPEN,
     title,
     prompt: `${user}’s password (PowerShell Direct signs in only with a password)`,
     password: true,
@@ -234,6 +239,7 @@ async function askSetup(vmName: string, title: string): Promise<{ user: string; 
   });
   if (password === undefined) return undefined;
   const computerName = await vscode.window.showInputBox({
+    ...KEEP_OPEN,
     title,
     prompt: 'The computer name inside Windows: 1 to 15 letters, digits and hyphens',
     value: defaultComputerName(vmName),

@@ -350,9 +350,11 @@ function Remove-GpuPvWorkFile {
     param($Run, [string]$Name)
     $path = Join-Path $Run.work $Name
     try {
-        Remove-Item -LiteralPath $path -Force
-    } catch [System.Management.Automation.ItemNotFoundException] {
-        $null = $_
+        Remove-Item -LiteralPath $path -Force -ErrorAction Stop
+    } catch {
+        # A file removed while Remove-Item works on it fails with "An object at the specified
+        # path ... does not exist", not as ItemNotFoundException: what counts is that it is gone.
+        if (Test-Path -LiteralPath $path) { throw }
     }
 }
 
